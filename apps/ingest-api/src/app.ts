@@ -1,0 +1,126 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AppError, invalidArgument, toAppError } from '@im/errors';
+import type { Logger } from '@im/logger';
+import type { Metrics } from '@im/metrics';
+import { checkReadiness, type ReadinessChecks } from '@im/worker-kit';
+import { messageRoutes } from './routes/messages.route';
+import { offlineRoutes } from './routes/offline.route';
+import { ackRoutes } from './routes/acks.route';
+import { userRoutes } from './routes/users.route';
+import { presenceRoutes } from './routes/presence.route';
+import { notificationRoutes } from './routes/notifications.route';
+import type { Services } from './services';
+
+export interface AppOptions {
+  services: Services;
+  tokens: readonly string[];
+  metrics: Metrics;
+  log: Logger;
+  checks: ReadinessChecks;
+  bodyLimit: number;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/**
+ * The HTTP app, built without listening so tests send requests in process.
+ * Errors everywhere leave as the contract's {"error": {code, message}}.
+ */
+export function buildApp(o: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: o.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.bodyLimit,
+    routerOptions: { maxParamLength: 200 },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+
+  // JSON bodies must be valid UTF-8: invalid bytes are refused, never replaced.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    const buf = body as Buffer;
+    if (buf.length === 0) return done(null, undefined);
+    let text: string;
+    try {
+      text = fatalUtf8.decode(buf);
+    } catch {
+      return done(invalidArgument('the body is not valid UTF-8'));
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(invalidArgument(`the body is not valid JSON: ${(err as Error).message}`));
+    }
+  });
+
+  const digests = o.tokens.map(tokenDigest);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    if (!req.url.startsWith('/v1/')) return;
+    const header = req.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (token === undefined) throw new AppError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>');
+    const given = tokenDigest(token);
+    let ok = false;
+    for (const d of digests) ok = timingSafeEqual(d, given) || ok;
+    if (!ok) throw new AppError('UNAUTHENTICATED', 'the bearer token is not valid');
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    o.metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    const appErr = fromFastifyError(err) ?? toAppError(err);
+    if (appErr.status >= 500) {
+      o.metrics.errors.inc({ component: 'http', kind: appErr.code });
+      req.log.error({ err, reqId: req.id, route: req.routeOptions.url }, 'request failed');
+    }
+    if (appErr.retryAfterS !== undefined) reply.header('retry-after', String(appErr.retryAfterS));
+    void reply.status(appErr.status).send({ error: appErr.toJSON() });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_req, reply) => {
+    const { ok, failed } = await checkReadiness(o.checks);
+    return reply.status(ok ? 200 : 503).send(ok ? { status: 'ready' } : { status: 'unavailable', failed });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await o.metrics.registry.metrics();
+    return reply.type(o.metrics.registry.contentType).send(text);
+  });
+
+  void app.register(messageRoutes(o.services));
+  void app.register(offlineRoutes(o.services));
+  void app.register(ackRoutes(o.services));
+  void app.register(userRoutes(o.services));
+  void app.register(presenceRoutes(o.services));
+  void app.register(notificationRoutes(o.services));
+  return app;
+}
+
+/** Fastify's own 4xx errors (body too large, wrong content type, ...) in the contract's terms. */
+function fromFastifyError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (typeof e.statusCode !== 'number' || e.statusCode >= 500) return undefined;
+  if (e.statusCode === 413) return new AppError('PAYLOAD_TOO_LARGE', 'the body is over the configured limit (message_service.max_body_bytes)');
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return invalidArgument('send the body as Content-Type: application/json');
+  if (e.statusCode === 404) return new AppError('NOT_FOUND', e.message ?? 'not found');
+  return invalidArgument(e.message ?? 'bad request');
+}

@@ -1,0 +1,106 @@
+import type { Config } from '@im/config';
+import type { StoredMessage } from '@im/contracts';
+import { createPool, cursorsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
+import { AppError } from '@im/errors';
+import type { Logger } from '@im/logger';
+import type { Metrics } from '@im/metrics';
+import { createRedis, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { createQueue, every, jobCounts, MicroBatcher, JOB_STATES, type ShutdownStep } from '@im/worker-kit';
+import { buildApp } from './app';
+import { admissionLedger } from './send/admission';
+import { KnownUsers } from './send/known-users';
+import { sendService } from './send/send.service';
+import { createServices } from './services';
+
+/**
+ * The ingest process without its listener: connections, repositories, services and the HTTP app.
+ * main.ts listens; tests call this and send requests in process against real Redis and MySQL.
+ */
+export async function createIngest(config: Config, log: Logger, metrics: Metrics) {
+  const redis = createRedis(config.queue.redis_url, 'producer', 'im-ingest-api');
+  const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
+  await waitForReady(redis, 60_000);
+
+  const persistQueue = createQueue('im.persist', redis, config);
+  const ids = new MessageIdGenerator(0);
+  const lease = new NodeLease(redis, (node) => {
+    ids.setNode(node);
+    log.info({ node }, 'message-id node leased');
+  });
+  await lease.acquire();
+
+  // Messages of concurrent requests ride to worker-persist together: one job per batch.
+  const enqueue = new MicroBatcher<StoredMessage, void>(
+    async (messages) => {
+      await persistQueue.add('persist', { messages });
+      return messages.map(() => undefined);
+    },
+    { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: 8 },
+  );
+
+  const users = usersRepository(pool);
+  const messages = messagesRepository(pool);
+  const knownUsers = new KnownUsers(users);
+  const send = sendService({
+    nextId: () => {
+      try {
+        lease.assertValid();
+      } catch (err) {
+        throw new AppError('UNAVAILABLE', 'message ids cannot be issued while Redis is unreachable; retry later', { cause: err });
+      }
+      return ids.next();
+    },
+    ledger: admissionLedger(redis, config.rate_limit.per_sender_per_s),
+    users: knownUsers,
+    messages,
+    enqueue: (m) => enqueue.add(m),
+    metrics,
+    log,
+    maxPending: config.message_service.max_pending_sends,
+  });
+
+  const services = createServices({
+    send,
+    users,
+    knownUsers,
+    messages,
+    offline: offlineRepository(pool),
+    cursors: cursorsRepository(pool),
+    presence: presence(redis),
+    redis,
+    metrics,
+    maxMessageLength: config.message_limits.max_message_length,
+  });
+
+  const app = buildApp({
+    services,
+    tokens: config.auth.api_tokens,
+    metrics,
+    log,
+    checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+    bodyLimit: config.message_service.max_body_bytes,
+  });
+
+  const stopSampling = every(
+    5000,
+    async () => {
+      const stats = poolStats(pool);
+      metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
+      metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+      const counts = await jobCounts(persistQueue);
+      for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.persist', state }, counts[state]);
+    },
+    (err) => log.debug({ err }, 'sampling failed'),
+  );
+
+  const steps: ShutdownStep[] = [
+    ['stop sampling', async () => stopSampling()],
+    ['stop accepting requests', () => app.close()],
+    ['flush queued sends', () => enqueue.drain()],
+    ['release id node', () => lease.release()],
+    ['close queue', () => persistQueue.close()],
+    ['close mysql', () => pool.end()],
+    ['close redis', () => redis.quit()],
+  ];
+  return { app, lease, shutdownSteps: steps };
+}

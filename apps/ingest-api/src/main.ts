@@ -1,0 +1,17 @@
+import { boot, installShutdown } from '@im/worker-kit';
+import { createIngest } from './ingest';
+
+const { config, log, metrics } = boot('ingest-api');
+
+if (config.auth.api_tokens.length === 0) {
+  log.fatal('no API token configured: set [auth] api_tokens or IM_API_TOKENS (comma separated)');
+  process.exit(2);
+}
+
+const { app, lease, shutdownSteps } = await createIngest(config, log, metrics);
+
+await app.listen({ host: config.message_service.host, port: config.message_service.port });
+app.server.maxConnections = config.message_service.max_connections;
+log.info({ host: config.message_service.host, port: config.message_service.port, node: lease.current }, 'ingest-api listening');
+
+installShutdown(log, () => shutdownSteps);

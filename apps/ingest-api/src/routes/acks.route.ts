@@ -1,0 +1,26 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { describeValue, idField } from '@im/contracts';
+import { parse, type Services } from '../services';
+
+const body = z
+  .object({
+    user_id: idField('user_id'),
+    message_ids: z.array(idField('message_ids[]')).min(1, 'message_ids must hold 1 to 1000 ids').max(1000, 'message_ids must hold 1 to 1000 ids'),
+    status: z.unknown().transform((v, ctx) => {
+      if (v === 'delivered' || v === 'read') return v;
+      ctx.addIssue({ code: 'custom', message: `status must be "delivered" or "read" (got ${describeValue(v)})` });
+      return z.NEVER;
+    }),
+  })
+  .strict();
+
+/** POST /v1/acks. */
+export function ackRoutes(s: Services): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/v1/acks', async (req) => {
+      const b = parse(body, req.body);
+      return s.ack(b.user_id, b.message_ids, b.status);
+    });
+  };
+}

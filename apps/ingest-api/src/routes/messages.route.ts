@@ -1,0 +1,45 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { sendSchemas, type SendRequest } from '@im/contracts';
+import { AppError } from '@im/errors';
+import { parse, type Services } from '../services';
+
+const MAX_BATCH = 1000;
+
+/** POST /v1/messages and POST /v1/messages/batch. */
+export function messageRoutes(s: Services): FastifyPluginAsync {
+  const { single, group } = sendSchemas(s.maxMessageLength);
+  const batchBody = z.object({ messages: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
+
+  return async (app) => {
+    app.post('/v1/messages', async (req, reply) => {
+      const body = parse(single, req.body);
+      const result = await s.send.send({ kind: 'single', ...body });
+      return reply.status(202).send(result);
+    });
+
+    app.post('/v1/messages/batch', async (req, reply) => {
+      const r = batchBody.safeParse(req.body);
+      if (!r.success) {
+        throw new AppError('INVALID_ARGUMENT', `the body must be {"messages": [...]} with 1 to ${MAX_BATCH} items`);
+      }
+      // Each item is checked on its own: a bad item gets its own error and the rest go through.
+      const parsed: (SendRequest | AppError)[] = r.data.messages.map((item, i) => {
+        const isGroup = typeof item === 'object' && item !== null && 'group_id' in item;
+        try {
+          return isGroup ? { kind: 'group' as const, ...parse(group, item, `messages[${i}]: `) } : { kind: 'single' as const, ...parse(single, item, `messages[${i}]: `) };
+        } catch (err) {
+          return err as AppError;
+        }
+      });
+      const valid = parsed.filter((p): p is SendRequest => !(p instanceof AppError));
+      const sent = valid.length > 0 ? await s.send.sendMany(valid) : [];
+      let next = 0;
+      const results = parsed.map((p) => {
+        const out = p instanceof AppError ? p : sent[next++]!;
+        return out instanceof AppError ? { error: out.toJSON() } : out;
+      });
+      return reply.status(200).send({ results });
+    });
+  };
+}

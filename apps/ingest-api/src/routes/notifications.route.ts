@@ -1,0 +1,16 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { contentField } from '@im/contracts';
+import { parse, type Services } from '../services';
+
+/** POST /v1/notifications: broadcast on system:notification. */
+export function notificationRoutes(s: Services): FastifyPluginAsync {
+  const body = z.object({ content: contentField(s.maxMessageLength) }).strict();
+  return async (app) => {
+    app.post('/v1/notifications', async (req, reply) => {
+      const { content } = parse(body, req.body);
+      await s.notify(content);
+      return reply.status(202).send({});
+    });
+  };
+}

@@ -1,0 +1,41 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { describeValue } from '@im/contracts';
+import { parse, type Services } from '../services';
+import { userParams } from './params';
+
+const body = z
+  .object({
+    gateway_id: z.unknown().transform((v, ctx) => {
+      if (typeof v === 'string' && /^[\w.:-]{1,128}$/.test(v)) return v;
+      ctx.addIssue({ code: 'custom', message: `gateway_id must be 1 to 128 characters of A-Z a-z 0-9 _ . : - (got ${describeValue(v)})` });
+      return z.NEVER;
+    }),
+    ttl_s: z
+      .unknown()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return 60;
+        if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 86_400) return v;
+        ctx.addIssue({ code: 'custom', message: `ttl_s must be an integer from 1 to 86400 seconds (got ${describeValue(v)})` });
+        return z.NEVER;
+      }),
+  })
+  .strict();
+
+/** PUT and DELETE /v1/presence/{user_id}: gateway heartbeats. */
+export function presenceRoutes(s: Services): FastifyPluginAsync {
+  return async (app) => {
+    app.put('/v1/presence/:user_id', async (req, reply) => {
+      const { user_id } = parse(userParams, req.params);
+      const b = parse(body, req.body);
+      await s.setPresence(user_id, b.gateway_id, b.ttl_s);
+      return reply.status(204).send();
+    });
+    app.delete('/v1/presence/:user_id', async (req, reply) => {
+      const { user_id } = parse(userParams, req.params);
+      await s.clearPresence(user_id);
+      return reply.status(204).send();
+    });
+  };
+}

@@ -1,0 +1,89 @@
+import type { z } from 'zod';
+import { channels, describeIssues } from '@im/contracts';
+import type { CursorsRepository, CursorField, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
+import { invalidArgument, notFound } from '@im/errors';
+import type { Metrics } from '@im/metrics';
+import type { Presence, Redis } from '@im/redis';
+import type { KnownUsers } from './send/known-users';
+import type { SendService } from './send/send.service';
+
+/** Parses a request part with a zod schema; failures become INVALID_ARGUMENT naming each field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw invalidArgument(describeIssues(r.error, prefix));
+  return r.data;
+}
+
+export interface ServiceDeps {
+  send: SendService;
+  users: UsersRepository;
+  knownUsers: KnownUsers;
+  messages: MessagesRepository;
+  offline: OfflineRepository;
+  cursors: CursorsRepository;
+  presence: Presence;
+  redis: Redis;
+  metrics: Metrics;
+  maxMessageLength: number;
+}
+
+/** The application functions behind the routes; routes only parse, call and answer. */
+export function createServices(d: ServiceDeps) {
+  async function assertUser(userId: string): Promise<void> {
+    const unknown = await d.knownUsers.unknown([userId]);
+    if (unknown.length > 0) throw notFound(`user ${userId} is not known; register it with PUT /v1/users/${userId}`);
+  }
+
+  return {
+    maxMessageLength: d.maxMessageLength,
+    send: d.send,
+
+    async upsertUser(userId: string, name: string): Promise<void> {
+      await d.users.upsert(userId, name, Date.now());
+      d.knownUsers.remember(userId);
+    },
+
+    async setPresence(userId: string, gatewayId: string, ttlS: number): Promise<void> {
+      await d.presence.set(userId, gatewayId, ttlS);
+    },
+
+    async clearPresence(userId: string): Promise<void> {
+      await d.presence.clear(userId);
+    },
+
+    async pullOffline(userId: string, lastMessageId: string | null, limit: number) {
+      await assertUser(userId);
+      const page = await d.offline.pull(userId, lastMessageId, limit);
+      d.metrics.offlinePulls.inc();
+      return { messages: page.messages, has_more: page.hasMore };
+    },
+
+    /**
+     * Moves the user's delivered or read cursor in each conversation to the highest acknowledged
+     * seq. Only messages the user received count; the rest are rejected and change nothing.
+     */
+    async ack(userId: string, messageIds: readonly string[], status: CursorField): Promise<{ updated: number }> {
+      await assertUser(userId);
+      const unique = [...new Set(messageIds)];
+      const refs = await d.messages.findRefs(unique);
+      const highest = new Map<string, number>();
+      let accepted = 0;
+      for (const ref of refs) {
+        if (ref.group_id !== null || ref.receiver_id !== userId) continue;
+        accepted++;
+        highest.set(ref.conversation, Math.max(highest.get(ref.conversation) ?? 0, ref.seq));
+      }
+      const moves = [...highest].map(([conversation, seq]) => ({ user_id: userId, conversation, seq }));
+      await d.cursors.advance(status, moves, Date.now());
+      d.metrics.acks.inc({ status }, accepted);
+      if (unique.length > accepted) d.metrics.acks.inc({ status: 'rejected' }, unique.length - accepted);
+      return { updated: accepted };
+    },
+
+    async notify(content: string): Promise<void> {
+      await d.redis.publish(channels.notification, JSON.stringify({ event: 'notification', content, timestamp: Date.now() }));
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

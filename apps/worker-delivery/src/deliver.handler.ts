@@ -1,0 +1,84 @@
+import { channels, messageEvent, type StoredMessage } from '@im/contracts';
+import type { OfflineRow } from '@im/db';
+import type { Metrics } from '@im/metrics';
+import type { Presence } from '@im/redis';
+import type { Handler } from '@im/worker-kit';
+
+export type Route = 'online' | 'offline' | 'fallback';
+
+export interface DeliverDeps {
+  presence: Presence;
+  /** PUBLISH many (channel, payload) pairs at once; resolves to each one's receiver count. */
+  publish(messages: readonly (readonly [channel: string, payload: string])[]): Promise<number[]>;
+  /** Stores offline rows (shared multi-row INSERT across concurrent jobs). */
+  storeOffline(rows: readonly OfflineRow[]): Promise<void>;
+  /** True while the delivery queue holds more than queue_size jobs: route straight to offline. */
+  backlogged(): boolean;
+  /** Attempts that still try to publish; later attempts store everything offline (the seed's degrade path). */
+  publishAttempts: number;
+  metrics: Metrics;
+  now(): number;
+}
+
+interface Delivery {
+  message: StoredMessage;
+  receiver: string;
+}
+
+/**
+ * Routes each (message, receiver): online receivers get a PUBLISH on user:{id}; a PUBLISH that
+ * reached no subscriber, a receiver with no presence, a backlog over queue_size, and a publish
+ * that kept failing all end as an offline row. Redis or MySQL errors throw, so BullMQ retries
+ * with backoff; a retry may publish twice (gateways drop duplicates by message_id) but never
+ * stores a second offline row.
+ */
+export const handleDeliver: Handler<'im.deliver', DeliverDeps> = async ({ items }, { deps, attempt, log }) => {
+  const deliveries: Delivery[] = [];
+  for (const item of items) for (const receiver of item.receivers) deliveries.push({ message: item.message, receiver });
+
+  const offline: { d: Delivery; route: Route }[] = [];
+  const degrade = attempt > deps.publishAttempts ? 'publish kept failing' : deps.backlogged() ? 'delivery backlog over queue_size' : undefined;
+
+  if (degrade) {
+    log.warn({ deliveries: deliveries.length, reason: degrade }, 'storing deliveries offline without publishing');
+    for (const d of deliveries) offline.push({ d, route: 'fallback' });
+  } else {
+    const online = await deps.presence.lookup([...new Set(deliveries.map((d) => d.receiver))]);
+    const toPublish: Delivery[] = [];
+    for (const d of deliveries) {
+      if (online.has(d.receiver)) toPublish.push(d);
+      else offline.push({ d, route: 'offline' });
+    }
+    if (toPublish.length > 0) {
+      const payloads = new Map<StoredMessage, string>();
+      const heard = await deps.publish(
+        toPublish.map((d) => {
+          let payload = payloads.get(d.message);
+          if (payload === undefined) {
+            payload = messageEvent(d.message);
+            payloads.set(d.message, payload);
+          }
+          return [channels.user(d.receiver), payload] as const;
+        }),
+      );
+      const now = deps.now();
+      toPublish.forEach((d, i) => {
+        if (heard[i]! > 0) {
+          deps.metrics.deliveries.inc({ route: 'online' });
+          deps.metrics.deliveryLatency.observe({ route: 'online' }, (now - d.message.created_at) / 1000);
+        } else {
+          offline.push({ d, route: 'fallback' });
+        }
+      });
+    }
+  }
+
+  if (offline.length > 0) {
+    await deps.storeOffline(offline.map(({ d }) => ({ user_id: d.receiver, message_id: d.message.message_id })));
+    const now = deps.now();
+    for (const { d, route } of offline) {
+      deps.metrics.deliveries.inc({ route });
+      deps.metrics.deliveryLatency.observe({ route }, (now - d.message.created_at) / 1000);
+    }
+  }
+};

@@ -1,0 +1,78 @@
+import type { StoredMessage } from '@im/contracts';
+import { createPool, messagesRepository, poolStats } from '@im/db';
+import { createRedis, waitForReady } from '@im/redis';
+import {
+  boot,
+  closeServer,
+  closeWorker,
+  createQueue,
+  every,
+  installShutdown,
+  jobCounts,
+  MicroBatcher,
+  startOpsServer,
+  startWorker,
+  JOB_STATES,
+} from '@im/worker-kit';
+import { handlePersist } from './persist.handler';
+
+const { config, log, metrics, opsPort } = boot('worker-persist');
+
+const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-persist');
+const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
+const messages = messagesRepository(pool);
+const deliverQueue = createQueue('im.deliver', redis, config);
+const fanoutQueue = createQueue('im.fanout', redis, config);
+const persistQueue = createQueue('im.persist', redis, config);
+
+// Rows of concurrent jobs share one INSERT: up to 500 rows per statement.
+const inserts = new MicroBatcher<StoredMessage, void>(
+  async (batch) => {
+    const inserted = await messages.insertMany(batch);
+    metrics.messagesPersisted.inc(inserted);
+    return batch.map(() => undefined);
+  },
+  { maxItems: 500, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: Math.max(1, config.mysql.pool_size - 1) },
+);
+
+const ops = await startOpsServer({
+  host: config.message_service.host,
+  port: opsPort,
+  registry: metrics.registry,
+  checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+});
+
+await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
+const worker = startWorker({
+  queue: 'im.persist',
+  handler: handlePersist,
+  deps: { store: (batch) => inserts.addMany(batch).then(() => undefined), deliverQueue, fanoutQueue, metrics },
+  connection: redis,
+  config,
+  log,
+  metrics,
+});
+
+const stopSampling = every(
+  5000,
+  async () => {
+    const counts = await jobCounts(persistQueue);
+    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.persist', state }, counts[state]);
+    const stats = poolStats(pool);
+    metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
+    metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+  },
+  (err) => log.debug({ err }, 'sampling failed'),
+);
+
+log.info({ opsPort, concurrency: config.queue.concurrency }, 'worker-persist started');
+
+installShutdown(log, () => [
+  ['stop sampling', async () => stopSampling()],
+  ['close worker', () => closeWorker(worker, 20_000)],
+  ['flush inserts', () => inserts.drain()],
+  ['close queues', () => Promise.all([deliverQueue.close(), fanoutQueue.close(), persistQueue.close()])],
+  ['close ops server', () => closeServer(ops)],
+  ['close mysql', () => pool.end()],
+  ['close redis', () => redis.quit()],
+]);

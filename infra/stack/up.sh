@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Bring up a local Redis and MariaDB for one stack ("dev" for npm start, "test" for npm test).
+# Installs Debian's packages when missing, keeps data in .stack/<name>/, binds to loopback only,
+# waits until both answer, then prints the URLs as KEY=value lines on stdout.
+# A server that REDIS_URL / MYSQL_URL already point at is used as it is and never touched.
+set -euo pipefail
+
+name=${1:-dev}
+case "$name" in
+  dev)  redis_port=${STACK_REDIS_PORT:-6390}; mysql_port=${STACK_MYSQL_PORT:-3390} ;;
+  test) redis_port=${STACK_REDIS_PORT:-6391}; mysql_port=${STACK_MYSQL_PORT:-3391} ;;
+  *) echo "usage: up.sh dev|test" >&2; exit 2 ;;
+esac
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+dir="$root/.stack/$name"
+mkdir -p "$dir"
+log() { echo "[stack:$name] $*" >&2; }
+
+need_redis=1; need_mysql=1
+[ -n "${REDIS_URL:-}" ] && need_redis=0
+[ -n "${MYSQL_URL:-}" ] && need_mysql=0
+
+install_missing() {
+  local pkgs=()
+  [ $need_redis = 1 ] && ! command -v redis-server >/dev/null && pkgs+=(redis-server)
+  [ $need_mysql = 1 ] && ! command -v mariadbd >/dev/null && pkgs+=(mariadb-server mariadb-client)
+  [ ${#pkgs[@]} = 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "missing ${pkgs[*]}: install them (Debian: apt-get install ${pkgs[*]}), or set REDIS_URL / MYSQL_URL to running servers"
+    exit 1
+  fi
+  log "installing ${pkgs[*]} with apt-get (first run only)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2
+}
+
+wait_for() { # wait_for <what> <seconds> <command...>
+  local what=$1 limit=$2; shift 2
+  local waited=0 delay=0.05
+  until "$@" >/dev/null 2>&1; do
+    if awk "BEGIN{exit !($waited >= $limit)}"; then log "$what did not answer within ${limit}s"; return 1; fi
+    sleep "$delay"; waited=$(awk "BEGIN{print $waited + $delay}")
+    delay=$(awk "BEGIN{d=$delay*2; print (d>0.5?0.5:d)}")
+  done
+}
+
+start_redis() {
+  local pidfile="$dir/redis.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    log "redis already running on 127.0.0.1:$redis_port"
+  else
+    mkdir -p "$dir/redis"
+    log "starting redis on 127.0.0.1:$redis_port"
+    redis-server "$root/infra/redis/redis.conf" --port "$redis_port" --dir "$dir/redis" \
+      --pidfile "$pidfile" --logfile "$dir/redis.log" --daemonize yes >&2
+  fi
+  wait_for redis 30 redis-cli -p "$redis_port" ping
+}
+
+start_mysql() {
+  local pidfile="$dir/mysql.pid" sock="$dir/mysql.sock" data="$dir/mysql"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    log "mariadb already running on 127.0.0.1:$mysql_port"
+  else
+    if [ ! -d "$data/mysql" ]; then
+      log "initialising mariadb data in .stack/$name/mysql"
+      mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$data" \
+        --auth-root-authentication-method=socket --skip-test-db >"$dir/mysql-install.log" 2>&1 \
+        || { log "mariadb-install-db failed, see .stack/$name/mysql-install.log"; exit 1; }
+    fi
+    log "starting mariadb on 127.0.0.1:$mysql_port"
+    setsid nohup mariadbd --no-defaults --user="$(id -un)" --datadir="$data" \
+      --port="$mysql_port" --bind-address=127.0.0.1 --socket="$sock" --pid-file="$pidfile" \
+      --log-error="$dir/mysql.log" --skip-name-resolve \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+      --innodb-buffer-pool-size=512M --innodb-log-file-size=256M \
+      --max-connections=500 --max-allowed-packet=64M </dev/null >/dev/null 2>&1 &
+  fi
+  wait_for mariadb 60 mariadb-admin --no-defaults --socket="$sock" -uroot ping \
+    || { tail -n 20 "$dir/mysql.log" >&2; exit 1; }
+  mariadb --no-defaults --socket="$sock" -uroot <<SQL
+CREATE USER IF NOT EXISTS 'im'@'127.0.0.1' IDENTIFIED BY 'im';
+CREATE USER IF NOT EXISTS 'im'@'localhost' IDENTIFIED BY 'im';
+GRANT ALL PRIVILEGES ON *.* TO 'im'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON *.* TO 'im'@'localhost';
+CREATE DATABASE IF NOT EXISTS im CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+SQL
+}
+
+install_missing
+[ $need_redis = 1 ] && start_redis
+[ $need_mysql = 1 ] && start_mysql
+
+echo "REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$redis_port}"
+echo "MYSQL_URL=${MYSQL_URL:-mysql://im:im@127.0.0.1:$mysql_port/im}"

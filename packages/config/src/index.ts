@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { schema, SHORTHANDS, type Config, type KeySpec } from './schema';
+
+export type { Config };
+export { schema };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the seed's INI layout: [section], key = value, # or ; comments (also after a value). */
+export function parseIni(text: string, source = 'config'): { entries: Map<string, string>; problems: string[] } {
+  const entries = new Map<string, string>();
+  const problems: string[] = [];
+  let section = '';
+  text.split(/\r?\n/).forEach((rawLine, i) => {
+    const line = rawLine.replace(/\s[#;].*$/, '').trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
+    const header = /^\[([\w.-]+)\]$/.exec(line);
+    if (header) {
+      section = header[1]!;
+      return;
+    }
+    const kv = /^([\w.-]+)\s*=\s*(.*)$/.exec(line);
+    if (!kv || section === '') {
+      problems.push(`${source}:${i + 1}: cannot read "${rawLine.trim()}" (expected [section] or key = value)`);
+      return;
+    }
+    entries.set(`${section}.${kv[1]}`, kv[2]!);
+  });
+  return { entries, problems };
+}
+
+function envName(section: string, key: string): string {
+  return `IM_${section}_${key}`.toUpperCase();
+}
+
+export interface LoadOptions {
+  /** Path of the INI file; when absent, no file is read. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads the INI file and the environment (environment wins), checks every value and
+ * returns a frozen, typed Config. Unknown keys and bad values throw a ConfigError naming each.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  const raw = new Map<string, { value: string; from: string }>();
+
+  if (options.file !== undefined) {
+    if (!existsSync(options.file)) throw new ConfigError([`config file ${options.file} does not exist`]);
+    const parsed = parseIni(readFileSync(options.file, 'utf8'), options.file);
+    problems.push(...parsed.problems);
+    for (const [k, v] of parsed.entries) raw.set(k, { value: v, from: `${options.file} [${k.replace('.', '] ')}` });
+  }
+
+  const known = new Map<string, [string, string]>();
+  for (const [section, keys] of Object.entries(schema)) {
+    for (const key of Object.keys(keys)) known.set(envName(section, key), [section, key]);
+  }
+  for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
+
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    const target = known.get(name);
+    if (target) raw.set(`${target[0]}.${target[1]}`, { value, from: `environment ${name}` });
+    else if (name.startsWith('IM_')) problems.push(`environment ${name}: unknown key (known: ${[...known.keys()].filter((k) => k.startsWith('IM_')).join(', ')})`);
+  }
+
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [section, keys] of Object.entries(schema)) {
+    const sec: Record<string, unknown> = {};
+    for (const [key, spec] of Object.entries(keys) as [string, KeySpec<unknown>][]) {
+      const given = raw.get(`${section}.${key}`);
+      raw.delete(`${section}.${key}`);
+      if (given === undefined) {
+        sec[key] = spec.default;
+        continue;
+      }
+      try {
+        sec[key] = spec.parse(given.value);
+      } catch (err) {
+        problems.push(`${given.from}: ${(err as Error).message}`);
+      }
+    }
+    out[section] = Object.freeze(sec);
+  }
+  for (const [k, v] of raw) problems.push(`${v.from}: unknown key "${k}"`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as unknown as Config;
+}
+
+/** The config file named by `-c FILE` / `--config FILE` on the command line, if any. */
+export function configFileFromArgv(argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === '-c' || a === '--config') && argv[i + 1]) return argv[i + 1];
+    if (a.startsWith('--config=')) return a.slice('--config='.length);
+  }
+  return undefined;
+}

@@ -1,0 +1,124 @@
+/**
+ * Every configuration key of CONTRACT.md section 6, with its type, default and bounds.
+ * The Config type is inferred from this table, so a key is written once.
+ */
+export interface KeySpec<T> {
+  default: T;
+  parse(raw: string): T;
+  describe: string;
+}
+
+function int(def: number, min: number, max = Number.MAX_SAFE_INTEGER): KeySpec<number> {
+  return {
+    default: def,
+    describe: `an integer from ${min} to ${max}`,
+    parse(raw) {
+      if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected ${this.describe}, got "${raw}"`);
+      const n = Number(raw.trim());
+      if (n < min || n > max) throw new Error(`expected ${this.describe}, got ${n}`);
+      return n;
+    },
+  };
+}
+
+function str(def: string, pattern?: RegExp, describe = 'a string'): KeySpec<string> {
+  return {
+    default: def,
+    describe,
+    parse(raw) {
+      const v = raw.trim();
+      if (pattern && !pattern.test(v)) throw new Error(`expected ${describe}, got "${raw}"`);
+      return v;
+    },
+  };
+}
+
+function list(describe: string, itemPattern: RegExp): KeySpec<readonly string[]> {
+  return {
+    default: [],
+    describe,
+    parse(raw) {
+      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      for (const item of items) {
+        if (!itemPattern.test(item)) throw new Error(`expected ${describe}; "${item.slice(0, 8)}..." is not one`);
+      }
+      return Object.freeze(items);
+    },
+  };
+}
+
+function oneOf<T extends string>(def: T, values: readonly T[]): KeySpec<T> {
+  return {
+    default: def,
+    describe: `one of ${values.join(', ')}`,
+    parse(raw) {
+      const v = raw.trim() as T;
+      if (!values.includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+      return v;
+    },
+  };
+}
+
+export const schema = {
+  message_service: {
+    host: str('127.0.0.1', /^[\w.:-]+$/, 'a host name or address to listen on'),
+    port: int(6000, 1, 65535),
+    max_connections: int(2000, 1),
+    max_body_bytes: int(1_048_576, 1024, 64 * 1024 * 1024),
+    /** Upper bound of ingest's in-flight sends waiting for the queue; beyond it ingest answers 503. */
+    max_pending_sends: int(20_000, 100),
+  },
+  message_limits: {
+    max_message_length: int(4096, 1, 65_535),
+    max_offline_messages: int(1000, 1),
+    offline_message_ttl: int(30, 1, 3650),
+    ack_timeout_s: int(30, 1, 86_400),
+  },
+  queue: {
+    redis_url: str('redis://127.0.0.1:6379', /^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+    /** BullMQ key prefix; one hash tag so every queue key lands in one Redis Cluster slot. */
+    prefix: str('{im}', /^[\w{}.-]+$/, 'letters, digits, _ . - { } (no ":")'),
+    queue_size: int(10_000, 1),
+    batch_size: int(100, 1, 1000),
+    /** How long a micro-batch waits for more items before it is flushed. */
+    batch_wait_ms: int(2, 0, 1000),
+    /** Jobs one worker process handles at once. */
+    concurrency: int(16, 1, 1000),
+    attempts: int(8, 1, 100),
+    backoff_ms: int(200, 10, 600_000),
+  },
+  mysql: {
+    url: str('mysql://im:im@127.0.0.1:3306/im', /^mysql:\/\//, 'a mysql:// URL'),
+    pool_size: int(10, 1, 1000),
+  },
+  auth: {
+    api_tokens: list('comma-separated tokens of 16 to 256 characters [A-Za-z0-9._~+/=-]', /^[A-Za-z0-9._~+/=-]{16,256}$/),
+  },
+  rate_limit: {
+    /** Messages one sender may send per second across all ingest processes; 0 turns the limit off. */
+    per_sender_per_s: int(200, 0),
+  },
+  metrics: {
+    /** Port of /health, /ready and /metrics for workers; 0 means the role's default (9101-9104). */
+    port: int(0, 0, 65535),
+  },
+  cleaner: {
+    interval_s: int(3600, 1),
+    history_retention_days: int(0, 0, 36_500),
+  },
+  log: {
+    level: oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  },
+} as const;
+
+type Schema = typeof schema;
+export type Config = {
+  readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: Schema[S][K] extends KeySpec<infer T> ? T : never };
+};
+
+/** Environment variables that stand for a key, besides the regular IM_<SECTION>_<KEY>. */
+export const SHORTHANDS: Readonly<Record<string, readonly [string, string]>> = {
+  REDIS_URL: ['queue', 'redis_url'],
+  MYSQL_URL: ['mysql', 'url'],
+  IM_API_TOKENS: ['auth', 'api_tokens'],
+};

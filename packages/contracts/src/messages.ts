@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { parseId } from './ids';
+
+export const MESSAGE_TYPES = ['text', 'image', 'file', 'voice'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export const CLIENT_MSG_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** An id field of a request: decimal string or safe integer, canonicalised to a string. */
+export const idField = (name: string) =>
+  z.unknown().transform((v, ctx) => {
+    const id = parseId(v);
+    if (id === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a positive integer below 2^63, as a decimal string or a safe JSON integer (got ${describeValue(v)})`,
+      });
+      return z.NEVER;
+    }
+    return id;
+  });
+
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v.length > 24 ? `a string of ${v.length} characters` : JSON.stringify(v);
+  if (typeof v === 'number') return String(v);
+  return `a ${Array.isArray(v) ? 'list' : typeof v}`;
+}
+
+/** Counts Unicode characters (code points), the unit of max_message_length. */
+export function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+export function contentField(maxLength: number) {
+  return z.unknown().transform((v, ctx) => {
+    if (typeof v !== 'string') {
+      ctx.addIssue({ code: 'custom', message: `content must be a string of 1 to ${maxLength} characters (got ${describeValue(v)})` });
+      return z.NEVER;
+    }
+    const n = codePointLength(v);
+    if (n < 1 || n > maxLength) {
+      ctx.addIssue({ code: 'custom', message: `content must be 1 to ${maxLength} characters long (got ${n})` });
+      return z.NEVER;
+    }
+    if (!v.isWellFormed()) {
+      ctx.addIssue({ code: 'custom', message: 'content must be valid Unicode text (it contains an unpaired surrogate)' });
+      return z.NEVER;
+    }
+    return v;
+  });
+}
+
+const messageTypeField = z
+  .unknown()
+  .optional()
+  .transform((v, ctx): MessageType => {
+    if (v === undefined) return 'text';
+    if (typeof v === 'string' && (MESSAGE_TYPES as readonly string[]).includes(v)) return v as MessageType;
+    ctx.addIssue({ code: 'custom', message: `message_type must be one of ${MESSAGE_TYPES.join(', ')} (got ${describeValue(v)})` });
+    return z.NEVER;
+  });
+
+const clientMsgIdField = z
+  .unknown()
+  .optional()
+  .transform((v, ctx): string | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'string' && CLIENT_MSG_ID.test(v)) return v;
+    ctx.addIssue({ code: 'custom', message: `client_msg_id must be 1 to 64 characters of A-Z a-z 0-9 _ . : - (got ${describeValue(v)})` });
+    return z.NEVER;
+  });
+
+/** Request schemas depend on max_message_length, so they are built once from config. */
+export function sendSchemas(maxMessageLength: number) {
+  const content = contentField(maxMessageLength);
+  const single = z
+    .object({
+      sender_id: idField('sender_id'),
+      receiver_id: idField('receiver_id'),
+      content,
+      message_type: messageTypeField,
+      client_msg_id: clientMsgIdField,
+    })
+    .strict();
+  const group = z
+    .object({
+      sender_id: idField('sender_id'),
+      group_id: idField('group_id'),
+      content,
+      message_type: messageTypeField,
+      client_msg_id: clientMsgIdField,
+    })
+    .strict();
+  return { single, group };
+}
+
+export type SingleSend = z.output<ReturnType<typeof sendSchemas>['single']>;
+export type GroupSend = z.output<ReturnType<typeof sendSchemas>['group']>;
+export type SendRequest = ({ kind: 'single' } & SingleSend) | ({ kind: 'group' } & GroupSend);
+
+/** Turns zod issues into one sentence naming each field, for the contract's error message. */
+export function describeIssues(error: z.ZodError, prefix = ''): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `${prefix}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+      if (issue.code === 'invalid_type' && issue.path.length === 0) return `${prefix}the body must be a JSON object`;
+      if (issue.code === 'custom') return prefix + issue.message;
+      return `${prefix}${issue.path.map(String).join('.')}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** A message as it moves through the pipeline after ingest assigned its id and seq. */
+export interface StoredMessage {
+  message_id: string;
+  seq: number;
+  sender_id: string;
+  receiver_id: string | null;
+  group_id: string | null;
+  content: string;
+  message_type: MessageType;
+  /** Milliseconds since the epoch, taken at ingest. */
+  created_at: number;
+  client_msg_id: string | null;
+}
+
+export const storedMessageSchema: z.ZodType<StoredMessage> = z.object({
+  message_id: z.string().regex(/^[1-9]\d{0,18}$/),
+  seq: z.number().int().positive(),
+  sender_id: z.string().regex(/^[1-9]\d{0,18}$/),
+  receiver_id: z.string().regex(/^[1-9]\d{0,18}$/).nullable(),
+  group_id: z.string().regex(/^[1-9]\d{0,18}$/).nullable(),
+  content: z.string().min(1),
+  message_type: z.enum(MESSAGE_TYPES),
+  created_at: z.number().int().positive(),
+  client_msg_id: z.string().nullable(),
+});
+
+/** The Pub/Sub payload on user:{id} (CONTRACT.md section 4). */
+export function messageEvent(m: StoredMessage): string {
+  return JSON.stringify({
+    event: 'message',
+    message_id: m.message_id,
+    seq: m.seq,
+    sender_id: m.sender_id,
+    receiver_id: m.receiver_id,
+    group_id: m.group_id,
+    content: m.content,
+    message_type: m.message_type,
+    timestamp: m.created_at,
+    status: 'sent',
+    client_msg_id: m.client_msg_id,
+  });
+}
+
+export const channels = {
+  user: (userId: string) => `user:${userId}`,
+  group: (groupId: string) => `group:${groupId}`,
+  notification: 'system:notification',
+} as const;

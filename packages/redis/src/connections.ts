@@ -1,0 +1,42 @@
+import { Redis } from 'ioredis';
+
+export type { Redis };
+
+/**
+ * - producer: an HTTP process. Fails fast when Redis is down (no offline queue, one retry),
+ *   so the API answers 503 instead of holding requests; commands are auto-pipelined.
+ * - worker: waits for Redis as long as it takes (BullMQ workers need maxRetriesPerRequest null).
+ * - subscriber: a Pub/Sub connection (tests, the CLI's tail).
+ */
+export type RedisRole = 'producer' | 'worker' | 'subscriber';
+
+export function createRedis(url: string, role: RedisRole, name: string): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    maxRetriesPerRequest: role === 'producer' ? 1 : null,
+    enableOfflineQueue: role !== 'producer',
+    enableAutoPipelining: role !== 'subscriber',
+    connectTimeout: 5000,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  });
+}
+
+/** Resolves when the connection is ready, rejects after timeoutMs. */
+export function waitForReady(redis: Redis, timeoutMs = 30_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis did not become ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+    };
+    redis.on('ready', onReady);
+  });
+}

@@ -1,0 +1,4 @@
+export * from './connections';
+export * from './keys';
+export * from './presence';
+export * from './message-ids';

@@ -1,0 +1,14 @@
+/** Every Redis key the fleet writes outside BullMQ, in one place. */
+export const keys = {
+  /** Presence (CONTRACT.md section 4): value is the gateway id, with an expiry. */
+  presence: (userId: string) => `im:presence:${userId}`,
+  /** Per-conversation seq counter ('s:{low}:{high}' or 'g:{group_id}'). */
+  seq: (conversation: string) => `im:seq:${conversation}`,
+  /** client_msg_id dedupe record of a sender. */
+  dedupe: (senderId: string, clientMsgId: string) => `im:dedupe:${senderId}:${clientMsgId}`,
+  /** Send counter of a sender for one second. */
+  rate: (senderId: string, second: number) => `im:rate:${senderId}:${second}`,
+  /** Message-id node leases. */
+  idNodeNext: 'im:idgen:next',
+  idNode: (node: number) => `im:idgen:node:${node}`,
+} as const;

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { keys } from './keys';
+
+/** 2020-01-01T00:00:00Z: 41 bits of milliseconds from here last until 2089. */
+export const ID_EPOCH_MS = 1_577_836_800_000;
+const NODE_BITS = 10;
+const SEQ_BITS = 12;
+export const MAX_NODE = (1 << NODE_BITS) - 1;
+const MAX_SEQ = (1 << SEQ_BITS) - 1;
+
+/** The millisecond a message id was generated at. */
+export function idTimestamp(messageId: string): number {
+  return Number(BigInt(messageId) >> BigInt(NODE_BITS + SEQ_BITS)) + ID_EPOCH_MS;
+}
+
+/**
+ * Snowflake-style ids: milliseconds since ID_EPOCH_MS, node, sequence. Time-ordered and unique
+ * as long as no two live generators share a node number. If the clock steps back, the generator
+ * keeps the last millisecond and goes on counting, so ids never decrease.
+ */
+export class MessageIdGenerator {
+  private lastMs = 0;
+  private seq = 0;
+
+  constructor(
+    private node: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!Number.isInteger(node) || node < 0 || node > MAX_NODE) throw new Error(`node must be 0..${MAX_NODE}`);
+  }
+
+  setNode(node: number): void {
+    this.node = node;
+  }
+
+  /** Returns the id and the millisecond it encodes (used as the message timestamp). */
+  next(): { id: string; ms: number } {
+    let ms = Math.max(this.now(), this.lastMs);
+    if (ms === this.lastMs) {
+      this.seq++;
+      if (this.seq > MAX_SEQ) {
+        ms = this.lastMs + 1;
+        this.seq = 0;
+      }
+    } else {
+      this.seq = 0;
+    }
+    this.lastMs = ms;
+    const id = (BigInt(ms - ID_EPOCH_MS) << BigInt(NODE_BITS + SEQ_BITS)) | BigInt((this.node << SEQ_BITS) | this.seq);
+    return { id: id.toString(), ms };
+  }
+}
+
+const LEASE_S = 60;
+const REFRESH_MS = 15_000;
+
+const RENEW_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+/**
+ * A node number leased in Redis, so that ingest processes never share one. The lease is renewed
+ * every 15 s; if it cannot be renewed for its whole 60 s life, `assertValid` throws and ingest stops
+ * issuing ids (answering 503) until a lease is held again.
+ */
+export class NodeLease {
+  private readonly owner = randomUUID();
+  private node = -1;
+  private validUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly onChange: (node: number) => void,
+  ) {}
+
+  get current(): number {
+    return this.node;
+  }
+
+  async acquire(): Promise<number> {
+    for (let i = 0; i <= MAX_NODE; i++) {
+      const candidate = (await this.redis.incr(keys.idNodeNext)) % (MAX_NODE + 1);
+      const ok = await this.redis.set(keys.idNode(candidate), this.owner, 'EX', LEASE_S, 'NX');
+      if (ok === 'OK') {
+        this.node = candidate;
+        this.validUntil = Date.now() + (LEASE_S - 5) * 1000;
+        this.onChange(candidate);
+        this.schedule();
+        return candidate;
+      }
+    }
+    throw new Error(`all ${MAX_NODE + 1} message-id node numbers are leased`);
+  }
+
+  assertValid(): void {
+    if (Date.now() > this.validUntil) throw new Error('message-id node lease expired (Redis unreachable for too long)');
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => void this.renew(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const kept = await this.redis.eval(RENEW_SCRIPT, 1, keys.idNode(this.node), this.owner, LEASE_S);
+      if (Number(kept) === 1) {
+        this.validUntil = Date.now() + (LEASE_S - 5) * 1000;
+        this.schedule();
+      } else {
+        await this.acquire();
+      }
+    } catch {
+      this.schedule();
+    }
+  }
+
+  async release(): Promise<void> {
+    clearTimeout(this.timer);
+    this.validUntil = 0;
+    if (this.node >= 0) {
+      await this.redis
+        .eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, keys.idNode(this.node), this.owner)
+        .catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,6 @@
+export * from './micro-batcher';
+export * from './shutdown';
+export * from './ops-server';
+export * from './queues';
+export * from './worker';
+export * from './process';

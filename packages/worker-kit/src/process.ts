@@ -1,0 +1,75 @@
+import { ConfigError, configFileFromArgv, loadConfig, type Config } from '@im/config';
+import { createLogger, type Logger } from '@im/logger';
+import { createMetrics, type Metrics } from '@im/metrics';
+
+export const ROLES = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Default port of /health, /ready and /metrics per role (CONTRACT.md section 5). */
+export const DEFAULT_OPS_PORT: Record<Role, number> = {
+  'ingest-api': 6000,
+  'worker-persist': 9101,
+  'worker-fanout': 9102,
+  'worker-delivery': 9103,
+  'worker-cleaner': 9104,
+};
+
+export interface Boot {
+  role: Role;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  opsPort: number;
+}
+
+/**
+ * The first lines of every process: title, config (a bad key exits 2 naming it), logger, metrics,
+ * and a fatal log for anything that escapes.
+ */
+export function boot(role: Role): Boot {
+  process.title = `im-${role}`;
+  let config: Config;
+  try {
+    config = loadConfig({ file: configFileFromArgv() });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`im-${role}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(role, config.log.level);
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  const metrics = createMetrics(role);
+  const opsPort = config.metrics.port || DEFAULT_OPS_PORT[role];
+  return { role, config, log, metrics, opsPort };
+}
+
+/** Runs fn every intervalMs (first run now) without keeping the process alive; errors go to onError. */
+export function every(intervalMs: number, fn: () => Promise<void>, onError: (err: unknown) => void): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    try {
+      await fn();
+    } catch (err) {
+      onError(err);
+    }
+    if (!stopped) {
+      timer = setTimeout(() => void tick(), intervalMs);
+      timer.unref();
+    }
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,28 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { defaultJobOptions, type JobPayloads, type QueueName } from '@im/contracts';
+import type { Config } from '@im/config';
+
+/** A queue whose `add` only takes its own payload type: queueing the wrong data is a compile error. */
+export type TypedQueue<Q extends QueueName> = Queue<JobPayloads[Q], void, string>;
+
+export function createQueue<Q extends QueueName>(name: Q, connection: Redis, config: Config): TypedQueue<Q> {
+  return new Queue<JobPayloads[Q], void, string>(name, {
+    connection,
+    prefix: config.queue.prefix,
+    defaultJobOptions: defaultJobOptions(config.queue.attempts, config.queue.backoff_ms),
+    streams: { events: { maxLen: 1000 } },
+  });
+}
+
+export const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+
+export async function jobCounts(queue: Queue): Promise<Record<(typeof JOB_STATES)[number], number>> {
+  const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children');
+  return {
+    waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
+    active: c.active ?? 0,
+    delayed: c.delayed ?? 0,
+    failed: c.failed ?? 0,
+  };
+}

@@ -1,0 +1,64 @@
+// Helpers of npm start, npm test and npm run role. Plain Node, no dependencies: they run before npm install.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROLES = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'];
+
+export function say(msg) {
+  process.stderr.write(`\x1b[1m[im-message]\x1b[0m ${msg}\n`);
+}
+
+/** Installs dependencies when node_modules is missing or older than package-lock.json. */
+export function ensureDeps() {
+  const marker = join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = join(ROOT, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  say('installing dependencies (npm ci)...');
+  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('npm ci failed');
+}
+
+/**
+ * Brings up the local Redis and MariaDB of a stack (dev or test) unless REDIS_URL and MYSQL_URL
+ * are both set, and returns { env, started }.
+ */
+export function stackUp(name) {
+  if (process.env.REDIS_URL && process.env.MYSQL_URL) {
+    say(`using REDIS_URL and MYSQL_URL from the environment`);
+    return { env: { REDIS_URL: process.env.REDIS_URL, MYSQL_URL: process.env.MYSQL_URL }, started: false };
+  }
+  const wasRunning = existsSync(join(ROOT, '.stack', name, 'redis.pid')) && existsSync(join(ROOT, '.stack', name, 'mysql.pid'));
+  const r = spawnSync('bash', [join(ROOT, 'infra/stack/up.sh'), name], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the local ${name} stack did not start`);
+  const env = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(REDIS_URL|MYSQL_URL)=(.+)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2];
+  }
+  return { env, started: !wasRunning };
+}
+
+export function stackDown(name) {
+  spawnSync('bash', [join(ROOT, 'infra/stack/down.sh'), name], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** node with the TypeScript loader: runs the sources directly. */
+export function tsNode(args, options = {}) {
+  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, ...options });
+}
+
+export function runTs(args, env) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  return r.status ?? 1;
+}
+
+export function roleEntry(role) {
+  return join(ROOT, 'apps', role, 'src', 'main.ts');
+}
+
+export function availableRoles() {
+  return ROLES.filter((r) => existsSync(roleEntry(r)));
+}

@@ -1,0 +1,46 @@
+// npm test: dependencies, the local test stack (its own ports and data, apart from npm start's),
+// type check, then every test file with Node's test runner against real Redis and MariaDB.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ensureDeps, ROOT, say, stackDown, stackUp } from './lib.mjs';
+
+const filter = process.argv.slice(2);
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(ROOT, path));
+  }
+  return out;
+}
+
+ensureDeps();
+const stack = stackUp('test');
+let status = 1;
+try {
+  say('type check (tsc)');
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { cwd: ROOT, stdio: 'inherit' });
+  if (tsc.status !== 0) throw new Error('type check failed');
+
+  const files = ['packages', 'apps', 'test']
+    .flatMap((d) => findTests(join(ROOT, d)))
+    .filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)))
+    .sort();
+  say(`running ${files.length} test files`);
+  const env = { ...process.env, ...stack.env };
+  for (const k of Object.keys(env)) if (k.startsWith('IM_')) delete env[k];
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+  });
+  status = r.status ?? 1;
+} catch (err) {
+  say(err.message);
+} finally {
+  if (stack.started) stackDown('test');
+}
+process.exit(status);

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import type { RowDataPacket } from 'mysql2/promise';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { randomUserBase, testServers } from '../support/env';
+import { Fleet } from '../support/fleet';
+import { GatewaySimulator } from '../support/gateway';
+import { waitFor } from '../support/wait';
+
+describe('single chat end to end (real processes, Redis, MariaDB)', () => {
+  let db: TestDatabase;
+  let fleet: Fleet;
+  let gateway: GatewaySimulator;
+  const base = randomUserBase();
+  const id = (n: number) => String(base + BigInt(n));
+  const [alice, bob, carol, dave] = [id(1), id(2), id(3), id(4)];
+
+  before(async () => {
+    db = await createTestDatabase();
+    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-delivery']);
+    for (const [u, name] of [[alice, 'alice'], [bob, 'bob 鲍勃'], [carol, 'carol'], [dave, 'dave']] as const) {
+      assert.equal((await fleet.api.put(`/v1/users/${u}`, { name })).status, 204);
+    }
+    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await fleet?.stop();
+    await db?.drop();
+  });
+
+  async function offlineCount(userId: string): Promise<number> {
+    const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM offline_message WHERE user_id = ?', [userId]);
+    return Number(rows[0]!.n);
+  }
+
+  it('publishes to an online receiver with the contract payload, byte-exact content and string ids', async () => {
+    await gateway.connect([bob]);
+    const content = '你好，世界 👋🏽 e\u0301 🇨🇳 𝄞';
+    const sent = await fleet.api.post('/v1/messages', { sender_id: alice, receiver_id: bob, content, client_msg_id: 'c-1' });
+    assert.equal(sent.status, 202);
+    assert.match(sent.body.message_id, /^\d+$/);
+    assert.equal(sent.body.seq, 1);
+    assert.equal(typeof sent.body.timestamp, 'number');
+
+    const [got] = await gateway.waitForCount(bob, 1);
+    assert.deepEqual(got, {
+      event: 'message',
+      message_id: sent.body.message_id,
+      seq: 1,
+      sender_id: alice,
+      receiver_id: bob,
+      group_id: null,
+      content,
+      message_type: 'text',
+      timestamp: sent.body.timestamp,
+      status: 'sent',
+      client_msg_id: 'c-1',
+    });
+    const raw = gateway.received.find((r) => r.payload.message_id === sent.body.message_id)!.raw;
+    assert.ok(raw.includes(`"sender_id":"${alice}"`), 'ids travel as strings on Pub/Sub');
+
+    const [rows] = await db.pool.query<RowDataPacket[]>('SELECT content, sender_id, receiver_id, HEX(content) AS hex FROM message_history WHERE message_id = ?', [
+      sent.body.message_id,
+    ]);
+    assert.equal(rows[0]!.content, content);
+    assert.equal(rows[0]!.hex, Buffer.from(content, 'utf8').toString('hex').toUpperCase());
+    assert.equal(String(rows[0]!.sender_id), alice);
+    assert.equal(await offlineCount(bob), 0);
+
+    const ack = await gateway.ack(bob, [sent.body.message_id]);
+    assert.deepEqual(ack.body, { updated: 1 });
+    const [cursor] = await db.pool.query<RowDataPacket[]>('SELECT delivered_seq, read_seq FROM conversation_cursor WHERE user_id = ?', [bob]);
+    assert.equal(Number(cursor[0]!.delivered_seq), 1);
+    assert.equal(Number(cursor[0]!.read_seq), 0);
+  });
+
+  it('stores messages for an offline receiver and pages them out by cursor', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await fleet.api.post('/v1/messages', { sender_id: alice, receiver_id: carol, content: `m${i} ✓`, message_type: i === 4 ? 'image' : 'text' });
+      assert.equal(r.status, 202);
+      assert.equal(r.body.seq, i + 1);
+      ids.push(r.body.message_id);
+    }
+    await waitFor('5 offline rows for carol', async () => (await offlineCount(carol)) === 5);
+
+    const p1 = await fleet.api.get(`/v1/users/${carol}/offline-messages?limit=2`);
+    assert.equal(p1.status, 200);
+    assert.equal(p1.body.has_more, true);
+    assert.deepEqual(p1.body.messages.map((m: any) => m.message_id), ids.slice(0, 2));
+    assert.deepEqual(p1.body.messages[0], {
+      id: ids[0],
+      message_id: ids[0],
+      seq: 1,
+      sender_id: alice,
+      sender_name: 'alice',
+      group_id: null,
+      group_name: null,
+      content: 'm0 ✓',
+      message_type: 'text',
+      created_at: p1.body.messages[0].created_at,
+    });
+
+    // Asking again without a cursor returns the same page: nothing is lost if a response goes missing.
+    const again = await fleet.api.get(`/v1/users/${carol}/offline-messages?limit=2`);
+    assert.deepEqual(again.body.messages.map((m: any) => m.message_id), ids.slice(0, 2));
+
+    const p2 = await fleet.api.get(`/v1/users/${carol}/offline-messages?limit=2&last_message_id=${ids[1]}`);
+    assert.deepEqual(p2.body.messages.map((m: any) => m.message_id), ids.slice(2, 4));
+    assert.equal(p2.body.has_more, true);
+    assert.equal(await offlineCount(carol), 3, 'rows up to the cursor are deleted');
+
+    const p3 = await fleet.api.get(`/v1/users/${carol}/offline-messages?limit=2&last_message_id=${ids[3]}`);
+    assert.deepEqual(p3.body.messages.map((m: any) => m.message_id), [ids[4]]);
+    assert.equal(p3.body.messages[0].message_type, 'image');
+    assert.equal(p3.body.has_more, false);
+
+    const done = await fleet.api.get(`/v1/users/${carol}/offline-messages?last_message_id=${ids[4]}`);
+    assert.deepEqual(done.body, { messages: [], has_more: false });
+    assert.equal(await offlineCount(carol), 0);
+  });
+
+  it('stores offline when the presence key is stale and no gateway subscribes', async () => {
+    const redis = new Redis(testServers().redisUrl);
+    await redis.set(`im:presence:${dave}`, 'gw-gone', 'EX', 60);
+    redis.disconnect();
+    const r = await fleet.api.post('/v1/messages', { sender_id: alice, receiver_id: dave, content: 'anyone there?' });
+    assert.equal(r.status, 202);
+    await waitFor('offline row for dave', async () => (await offlineCount(dave)) === 1);
+    const pulled = await fleet.api.get(`/v1/users/${dave}/offline-messages`);
+    assert.equal(pulled.body.messages[0].message_id, r.body.message_id);
+    assert.equal(gateway.for(dave).length, 0);
+  });
+
+  it('answers a repeated client_msg_id with the first result and stores one row', async () => {
+    const body = { sender_id: alice, receiver_id: carol, content: 'only once', client_msg_id: 'dup-42' };
+    const first = await fleet.api.post('/v1/messages', body);
+    const second = await fleet.api.post('/v1/messages', body);
+    const third = await fleet.api.post('/v1/messages/batch', { messages: [body] });
+    assert.equal(first.status, 202);
+    assert.equal(second.status, 202);
+    assert.deepEqual(second.body, first.body);
+    assert.deepEqual(third.body.results[0], first.body);
+    await waitFor('the offline row', async () => (await offlineCount(carol)) >= 1);
+    const [rows] = await db.pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM message_history WHERE client_msg_id = 'dup-42'");
+    assert.equal(Number(rows[0]!.n), 1);
+    // The same client_msg_id from another sender is another message.
+    const other = await fleet.api.post('/v1/messages', { ...body, sender_id: dave });
+    assert.notEqual(other.body.message_id, first.body.message_id);
+  });
+
+  it('keeps seq per conversation, in request order within a batch', async () => {
+    const messages = Array.from({ length: 20 }, (_, i) => ({ sender_id: i % 2 ? dave : bob, receiver_id: i % 2 ? bob : dave, content: `n${i}` }));
+    const r = await fleet.api.post('/v1/messages/batch', { messages });
+    assert.equal(r.status, 200);
+    const seqs = r.body.results.map((x: any) => x.seq);
+    assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i + 1), 'bob and dave share one conversation');
+    const ids = r.body.results.map((x: any) => BigInt(x.message_id));
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1], 'message ids increase');
+  });
+});

@@ -1,0 +1,34 @@
+import { createPool, migrate, type Pool } from '@im/db';
+import { testServers, uniqueName } from './env';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of its own for one test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const { mysqlUrl } = testServers();
+  const name = uniqueName('im_t_');
+  const admin = createPool({ url: mysqlUrl, size: 1 });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const u = new URL(mysqlUrl);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  await migrate(url);
+  const pool = createPool({ url, size: 4 });
+  return {
+    url,
+    name,
+    pool,
+    async drop() {
+      await pool.end();
+      const a = createPool({ url: mysqlUrl, size: 1 });
+      await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await a.end();
+    },
+  };
+}

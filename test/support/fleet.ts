@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { apiClient, type ApiClient } from './api';
+import { TEST_TOKEN, testServers, uniqueName } from './env';
+import { waitFor } from './wait';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export type FleetRole = 'ingest-api' | 'worker-persist' | 'worker-fanout' | 'worker-delivery' | 'worker-cleaner';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface RoleProcess {
+  child: ChildProcess;
+  port: number;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * Real processes of the fleet, as `npm run role` starts them, against the test servers, a database
+ * of the test's own and a queue prefix of its own.
+ */
+export class Fleet {
+  readonly prefix = `{${uniqueName('imt')}}`;
+  readonly procs = new Map<FleetRole, RoleProcess>();
+  api!: ApiClient;
+  baseUrl = '';
+
+  constructor(
+    readonly mysqlUrl: string,
+    readonly extraEnv: Record<string, string> = {},
+  ) {}
+
+  env(role: FleetRole, port: number): NodeJS.ProcessEnv {
+    const { redisUrl } = testServers();
+    const base: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('IM_')) base[k] = v;
+    return {
+      ...base,
+      REDIS_URL: redisUrl,
+      MYSQL_URL: this.mysqlUrl,
+      IM_API_TOKENS: TEST_TOKEN,
+      IM_QUEUE_PREFIX: this.prefix,
+      IM_LOG_LEVEL: 'warn',
+      IM_QUEUE_BACKOFF_MS: '100',
+      IM_RATE_LIMIT_PER_SENDER_PER_S: '0',
+      ...(role === 'ingest-api' ? { IM_MESSAGE_SERVICE_PORT: String(port) } : { IM_METRICS_PORT: String(port) }),
+      ...this.extraEnv,
+    };
+  }
+
+  async start(role: FleetRole): Promise<void> {
+    const port = this.procs.get(role)?.port ?? (await freePort());
+    const child = spawn(process.execPath, ['--import', 'tsx', `apps/${role}/src/main.ts`], {
+      cwd: ROOT,
+      env: this.env(role, port),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const keep = (chunk: Buffer) => {
+      output.push(...chunk.toString().split('\n').filter(Boolean));
+      if (output.length > 300) output.splice(0, output.length - 300);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    this.procs.set(role, { child, port, output, exited });
+    if (role === 'ingest-api') {
+      this.baseUrl = `http://127.0.0.1:${port}`;
+      this.api = apiClient(this.baseUrl);
+    }
+    await waitFor(
+      `${role} ready on port ${port}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${role} exited with ${child.exitCode}: ${output.slice(-5).join('\n')}`);
+        const r = await fetch(`http://127.0.0.1:${port}/ready`);
+        return r.status === 200;
+      },
+      30_000,
+    );
+  }
+
+  async startAll(roles: readonly FleetRole[]): Promise<this> {
+    await Promise.all(roles.map((r) => this.start(r)));
+    return this;
+  }
+
+  /** Sends a signal and waits for the exit; returns the exit code. */
+  async kill(role: FleetRole, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const p = this.procs.get(role);
+    if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return p?.child.exitCode ?? null;
+    p.child.kill(signal);
+    return p.exited;
+  }
+
+  logs(role: FleetRole): string {
+    return this.procs.get(role)?.output.join('\n') ?? '';
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.procs.keys()].map((r) => this.kill(r, 'SIGTERM')));
+  }
+}
