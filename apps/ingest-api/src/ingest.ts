@@ -4,7 +4,7 @@ import { createPool, cursorsRepository, messagesRepository, offlineRepository, p
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { createRedis, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
 import { createQueue, every, jobCounts, MicroBatcher, JOB_STATES, type ShutdownStep } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
@@ -17,7 +17,7 @@ import { createServices } from './services';
  * main.ts listens; tests call this and send requests in process against real Redis and MySQL.
  */
 export async function createIngest(config: Config, log: Logger, metrics: Metrics) {
-  const redis = createRedis(config.queue.redis_url, 'producer', 'im-ingest-api');
+  const redis = createRedis(config.queue.redis_url, 'producer', 'im-ingest-api', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
   await waitForReady(redis, 60_000);
 
@@ -100,7 +100,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     ['release id node', () => lease.release()],
     ['close queue', () => persistQueue.close()],
     ['close mysql', () => pool.end()],
-    ['close redis', () => redis.quit()],
+    ['close redis', () => closeRedis(redis)],
   ];
   return { app, lease, shutdownSteps: steps };
 }

@@ -1,5 +1,5 @@
 import { createPool, offlineRepository, poolStats, type OfflineRow } from '@im/db';
-import { createRedis, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, presence, waitForReady } from '@im/redis';
 import {
   boot,
   closeServer,
@@ -17,7 +17,7 @@ import { handleDeliver } from './deliver.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-delivery');
 
-const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-delivery');
+const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-delivery', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const offline = offlineRepository(pool);
 const deliverQueue = createQueue('im.deliver', redis, config);
@@ -83,5 +83,5 @@ installShutdown(log, () => [
   ['close queue', () => deliverQueue.close()],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
-  ['close redis', () => redis.quit()],
+  ['close redis', () => closeRedis(redis)],
 ]);

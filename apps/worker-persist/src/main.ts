@@ -1,6 +1,6 @@
 import type { StoredMessage } from '@im/contracts';
 import { createPool, messagesRepository, poolStats } from '@im/db';
-import { createRedis, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, waitForReady } from '@im/redis';
 import {
   boot,
   closeServer,
@@ -18,7 +18,7 @@ import { handlePersist } from './persist.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-persist');
 
-const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-persist');
+const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-persist', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const messages = messagesRepository(pool);
 const deliverQueue = createQueue('im.deliver', redis, config);
@@ -74,5 +74,5 @@ installShutdown(log, () => [
   ['close queues', () => Promise.all([deliverQueue.close(), fanoutQueue.close(), persistQueue.close()])],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
-  ['close redis', () => redis.quit()],
+  ['close redis', () => closeRedis(redis)],
 ]);

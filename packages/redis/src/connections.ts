@@ -10,8 +10,8 @@ export type { Redis };
  */
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name: string): Redis {
-  return new Redis(url, {
+export function createRedis(url: string, role: RedisRole, name: string, onError?: (err: Error) => void): Redis {
+  const redis = new Redis(url, {
     connectionName: name,
     maxRetriesPerRequest: role === 'producer' ? 1 : null,
     enableOfflineQueue: role !== 'producer',
@@ -19,6 +19,24 @@ export function createRedis(url: string, role: RedisRole, name: string): Redis {
     connectTimeout: 5000,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   });
+  // Connection errors repeat on every reconnect attempt: report the first of each 10 s.
+  let lastReport = 0;
+  redis.on('error', (err: Error) => {
+    const now = Date.now();
+    if (now - lastReport < 10_000) return;
+    lastReport = now;
+    onError?.(err);
+  });
+  return redis;
+}
+
+/** Quits politely when connected, else just drops the connection (no reconnect loop left behind). */
+export async function closeRedis(redis: Redis): Promise<void> {
+  try {
+    if (redis.status === 'ready') await redis.quit();
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Resolves when the connection is ready, rejects after timeoutMs. */

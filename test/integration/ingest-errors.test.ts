@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import type { RowDataPacket } from 'mysql2/promise';
+import { loadConfig } from '@im/config';
+import { createLogger } from '@im/logger';
+import { createMetrics } from '@im/metrics';
+import { createIngest } from '../../apps/ingest-api/src/ingest';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { randomUserBase, TEST_TOKEN, testServers, uniqueName } from '../support/env';
+import { freePort } from '../support/fleet';
+import { waitFor } from '../support/wait';
+
+type Ingest = Awaited<ReturnType<typeof createIngest>>;
+
+async function ingestWith(db: TestDatabase, prefix: string, env: Record<string, string> = {}): Promise<Ingest> {
+  const config = loadConfig({
+    env: {
+      REDIS_URL: testServers().redisUrl,
+      MYSQL_URL: db.url,
+      IM_API_TOKENS: TEST_TOKEN,
+      IM_QUEUE_PREFIX: prefix,
+      IM_MESSAGE_SERVICE_MAX_BODY_BYTES: '200000',
+      ...env,
+    },
+  });
+  return createIngest(config, createLogger('ingest-api', 'silent'), createMetrics('ingest-api'));
+}
+
+async function close(ingest: Ingest): Promise<void> {
+  for (const [, run] of ingest.shutdownSteps) await run();
+}
+
+describe('ingest API: every contract error for bad input, and nothing written', () => {
+  let db: TestDatabase;
+  let ingest: Ingest;
+  const prefix = `{${uniqueName('imt')}}`;
+  const base = randomUserBase();
+  const alice = String(base + 1n);
+  const bob = String(base + 2n);
+  const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+
+  const send = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+    ingest.app.inject({
+      method: method as 'POST',
+      url,
+      headers: { ...auth, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+    });
+
+  const expectError = async (res: Awaited<ReturnType<typeof send>>, status: number, code: string, mentions?: RegExp) => {
+    assert.equal(res.statusCode, status, res.body);
+    const body = res.json();
+    assert.equal(body.error.code, code);
+    assert.equal(typeof body.error.message, 'string');
+    if (mentions) assert.match(body.error.message, mentions);
+  };
+
+  before(async () => {
+    db = await createTestDatabase();
+    ingest = await ingestWith(db, prefix);
+    assert.equal((await send('PUT', `/v1/users/${alice}`, { name: 'alice' })).statusCode, 204);
+    assert.equal((await send('PUT', `/v1/users/${bob}`, { name: 'bob' })).statusCode, 204);
+  });
+
+  after(async () => {
+    await close(ingest);
+    const q = new Queue('im.persist', { connection: { url: testServers().redisUrl } as never, prefix });
+    await q.obliterate({ force: true });
+    await q.close();
+    await db.drop();
+  });
+
+  it('refuses a missing or wrong bearer token with 401', async () => {
+    const noToken = await ingest.app.inject({ method: 'POST', url: '/v1/messages', payload: { sender_id: alice, receiver_id: bob, content: 'x' } });
+    await expectError(noToken, 401, 'UNAUTHENTICATED', /bearer/i);
+    await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'x' }, { authorization: 'Bearer wrong-token-0000000000' }), 401, 'UNAUTHENTICATED');
+    await expectError(await send('GET', `/v1/users/${alice}/offline-messages`, undefined, { authorization: `Basic ${TEST_TOKEN}` }), 401, 'UNAUTHENTICATED');
+    assert.equal((await ingest.app.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health needs no token');
+  });
+
+  const badSends: [string, unknown, RegExp][] = [
+    ['malformed JSON', '{"sender_id": 1,', /not valid JSON/],
+    ['a JSON array', '[1,2]', /JSON object/],
+    ['a JSON string', '"hello"', /JSON object/],
+    ['missing sender_id', { receiver_id: '2', content: 'x' }, /sender_id/],
+    ['missing content', { sender_id: '1', receiver_id: '2' }, /content/],
+    ['id zero', { sender_id: 0, receiver_id: '2', content: 'x' }, /sender_id/],
+    ['negative id', { sender_id: -5, receiver_id: '2', content: 'x' }, /sender_id/],
+    ['id 2^63', { sender_id: '9223372036854775808', receiver_id: '2', content: 'x' }, /sender_id.*2\^63/],
+    ['id far above 2^63', { sender_id: '1'.repeat(30), receiver_id: '2', content: 'x' }, /sender_id/],
+    ['non-numeric id', { sender_id: 'abc', receiver_id: '2', content: 'x' }, /sender_id/],
+    ['id with leading zero', { sender_id: '012', receiver_id: '2', content: 'x' }, /sender_id/],
+    ['unsafe JSON integer id', '{"sender_id": 9007199254740993, "receiver_id": "2", "content": "x"}', /sender_id/],
+    ['fractional id', { sender_id: 1.5, receiver_id: '2', content: 'x' }, /sender_id/],
+    ['id as boolean', { sender_id: true, receiver_id: '2', content: 'x' }, /sender_id/],
+    ['empty content', { sender_id: '1', receiver_id: '2', content: '' }, /content.*1 to 4096/],
+    ['content too long', { sender_id: '1', receiver_id: '2', content: 'x'.repeat(4097) }, /content.*4097/],
+    ['content as number', { sender_id: '1', receiver_id: '2', content: 5 }, /content/],
+    ['unpaired surrogate', '{"sender_id":"1","receiver_id":"2","content":"\\ud800"}', /Unicode/],
+    ['unknown message_type', { sender_id: '1', receiver_id: '2', content: 'x', message_type: 'video' }, /message_type/],
+    ['bad client_msg_id', { sender_id: '1', receiver_id: '2', content: 'x', client_msg_id: 'has space' }, /client_msg_id/],
+    ['client_msg_id too long', { sender_id: '1', receiver_id: '2', content: 'x', client_msg_id: 'a'.repeat(65) }, /client_msg_id/],
+    ['unknown field', { sender_id: '1', receiver_id: '2', content: 'x', priority: 1 }, /unknown field priority/],
+  ];
+  for (const [name, payload, mentions] of badSends) {
+    it(`answers 400 INVALID_ARGUMENT for ${name}`, async () => {
+      await expectError(await send('POST', '/v1/messages', payload), 400, 'INVALID_ARGUMENT', mentions);
+    });
+  }
+
+  it('refuses invalid UTF-8 bytes instead of replacing them', async () => {
+    const bytes = Buffer.concat([Buffer.from(`{"sender_id":"${alice}","receiver_id":"${bob}","content":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    await expectError(await send('POST', '/v1/messages', bytes), 400, 'INVALID_ARGUMENT', /UTF-8/);
+  });
+
+  it('counts characters, not bytes or UTF-16 units: 4096 emoji are accepted', async () => {
+    const res = await send('POST', '/v1/messages', { sender_id: alice, receiver_id: bob, content: '😀'.repeat(4096) });
+    assert.equal(res.statusCode, 202, res.body);
+  });
+
+  it('answers 415-style content types with 400 and a hint', async () => {
+    await expectError(await send('POST', '/v1/messages', 'sender_id=1', { 'content-type': 'application/x-www-form-urlencoded' }), 400, 'INVALID_ARGUMENT', /application\/json/);
+  });
+
+  it('answers 413 PAYLOAD_TOO_LARGE for a body over the limit', async () => {
+    const big = JSON.stringify({ sender_id: alice, receiver_id: bob, content: 'x'.repeat(300_000) });
+    await expectError(await send('POST', '/v1/messages', big), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers 404 NOT_FOUND for unknown users and routes', async () => {
+    await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: String(base + 99n) }), 400, 'INVALID_ARGUMENT');
+    await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: String(base + 99n), content: 'x' }), 404, 'NOT_FOUND', /receiver_id/);
+    await expectError(await send('POST', '/v1/messages', { sender_id: String(base + 98n), receiver_id: bob, content: 'x' }), 404, 'NOT_FOUND', /sender_id/);
+    await expectError(await send('GET', `/v1/users/${base + 97n}/offline-messages`), 404, 'NOT_FOUND');
+    await expectError(await send('GET', '/v1/nothing-here'), 404, 'NOT_FOUND');
+  });
+
+  it('checks query parameters and other routes', async () => {
+    for (const q of ['limit=0', 'limit=1001', 'limit=abc', 'limit=-1', 'last_message_id=xyz', 'last_message_id=0', 'cursor=1']) {
+      await expectError(await send('GET', `/v1/users/${alice}/offline-messages?${q}`), 400, 'INVALID_ARGUMENT');
+    }
+    await expectError(await send('GET', '/v1/users/abc/offline-messages'), 400, 'INVALID_ARGUMENT', /user_id/);
+    await expectError(await send('POST', '/v1/acks', { user_id: alice, message_ids: ['1'], status: 'seen' }), 400, 'INVALID_ARGUMENT', /status/);
+    await expectError(await send('POST', '/v1/acks', { user_id: alice, message_ids: [], status: 'read' }), 400, 'INVALID_ARGUMENT', /message_ids/);
+    await expectError(await send('PUT', `/v1/presence/${alice}`, { gateway_id: 'gw', ttl_s: 0 }), 400, 'INVALID_ARGUMENT', /ttl_s/);
+    await expectError(await send('PUT', `/v1/presence/${alice}`, { ttl_s: 10 }), 400, 'INVALID_ARGUMENT', /gateway_id/);
+    await expectError(await send('PUT', `/v1/users/${alice}`, { name: '' }), 400, 'INVALID_ARGUMENT', /name/);
+    await expectError(await send('PUT', `/v1/users/${alice}`, { name: 'x'.repeat(129) }), 400, 'INVALID_ARGUMENT', /name/);
+  });
+
+  it('gives each bad batch item its own error and accepts the good ones', async () => {
+    const res = await send('POST', '/v1/messages/batch', {
+      messages: [
+        { sender_id: alice, receiver_id: bob, content: 'good' },
+        { sender_id: alice, receiver_id: bob, content: '' },
+        { sender_id: alice, receiver_id: String(base + 99n), content: 'who?' },
+        'not an object',
+      ],
+    });
+    assert.equal(res.statusCode, 200);
+    const results = res.json().results;
+    assert.equal(results.length, 4);
+    assert.match(results[0].message_id, /^\d+$/);
+    assert.equal(results[1].error.code, 'INVALID_ARGUMENT');
+    assert.match(results[1].error.message, /^messages\[1\]: content/);
+    assert.equal(results[2].error.code, 'NOT_FOUND');
+    assert.equal(results[3].error.code, 'INVALID_ARGUMENT');
+    await expectError(await send('POST', '/v1/messages/batch', { messages: [] }), 400, 'INVALID_ARGUMENT', /1 to 1000/);
+    const tooMany = Array.from({ length: 1001 }, () => ({ sender_id: alice, receiver_id: bob, content: 'x' }));
+    await expectError(await send('POST', '/v1/messages/batch', { messages: tooMany }), 400, 'INVALID_ARGUMENT', /1 to 1000/);
+  });
+
+  it('queued exactly the two accepted sends above, and nothing for any refused one', async () => {
+    const q = new Queue('im.persist', { connection: { url: testServers().redisUrl } as never, prefix });
+    const jobs = await q.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+    await q.close();
+    const queued = jobs.flatMap((j) => j.data.messages);
+    assert.equal(queued.length, 2);
+    assert.deepEqual(queued.map((m: any) => m.content.slice(0, 4)).sort(), ['good', '😀😀'].sort());
+    const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history');
+    assert.equal(Number(rows[0]!.n), 0, 'no worker runs here, so no history row exists either');
+  });
+});
+
+describe('ingest API: rate limit and outages', () => {
+  let db: TestDatabase;
+  const base = randomUserBase();
+  const alice = String(base + 1n);
+  const bob = String(base + 2n);
+  const inject = (ingest: Ingest, url: string, payload: unknown, method: 'POST' | 'PUT' = 'POST') =>
+    ingest.app.inject({ method, url, headers: { authorization: `Bearer ${TEST_TOKEN}` }, payload: payload as object });
+
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await db.drop();
+  });
+
+  it('answers 429 with Retry-After to a sender over its limit, and others go on', async () => {
+    const ingest = await ingestWith(db, `{${uniqueName('imt')}}`, { IM_RATE_LIMIT_PER_SENDER_PER_S: '3' });
+    try {
+      await inject(ingest, `/v1/users/${alice}`, { name: 'a' }, 'PUT');
+      await inject(ingest, `/v1/users/${bob}`, { name: 'b' }, 'PUT');
+      const statuses: number[] = [];
+      let limited: Awaited<ReturnType<typeof inject>> | undefined;
+      for (let i = 0; i < 6; i++) {
+        const r = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: `r${i}` });
+        statuses.push(r.statusCode);
+        if (r.statusCode === 429) limited = r;
+      }
+      assert.ok(statuses.filter((s) => s === 429).length >= 2, `statuses ${statuses}`);
+      assert.equal(limited!.headers['retry-after'], '1');
+      assert.equal(limited!.json().error.code, 'RESOURCE_EXHAUSTED');
+      const other = await inject(ingest, '/v1/messages', { sender_id: bob, receiver_id: alice, content: 'me too' });
+      assert.equal(other.statusCode, 202);
+    } finally {
+      for (const [, run] of ingest.shutdownSteps) await run();
+    }
+  });
+
+  it('answers 503 UNAVAILABLE, and /ready says redis, while Redis is unreachable', async () => {
+    const port = await freePort();
+    const redis: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      await waitFor('private redis', async () => {
+        const { Redis } = await import('ioredis');
+        const c = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        c.on('error', () => {});
+        try {
+          await c.connect();
+          return (await c.ping()) === 'PONG';
+        } finally {
+          c.disconnect();
+        }
+      });
+      const ingest = await ingestWith(db, `{${uniqueName('imt')}}`, { REDIS_URL: `redis://127.0.0.1:${port}` });
+      try {
+        await inject(ingest, `/v1/users/${alice}`, { name: 'a' }, 'PUT');
+        await inject(ingest, `/v1/users/${bob}`, { name: 'b' }, 'PUT');
+        assert.equal((await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'before' })).statusCode, 202);
+        redis.kill('SIGKILL');
+        await new Promise((r) => redis.once('exit', r));
+        const r = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'during', client_msg_id: 'out-1' });
+        assert.equal(r.statusCode, 503, r.body);
+        assert.equal(r.json().error.code, 'UNAVAILABLE');
+        const ready = await ingest.app.inject({ method: 'GET', url: '/ready' });
+        assert.equal(ready.statusCode, 503);
+        assert.deepEqual(ready.json().failed, ['redis']);
+      } finally {
+        for (const [, run] of ingest.shutdownSteps) await run().catch(() => {});
+      }
+    } finally {
+      redis.kill('SIGKILL');
+    }
+  });
+});
