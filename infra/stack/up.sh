@@ -77,9 +77,17 @@ start_mysql() {
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
       --innodb-buffer-pool-size=512M --innodb-log-file-size=256M \
       --max-connections=500 --max-allowed-packet=64M </dev/null >/dev/null 2>&1 &
+    mysql_pid=$!
   fi
-  wait_for mariadb 60 mariadb-admin --no-defaults --socket="$sock" -uroot ping \
-    || { tail -n 20 "$dir/mysql.log" >&2; exit 1; }
+  mysql_up() {
+    if [ -n "${mysql_pid:-}" ] && ! kill -0 "$mysql_pid" 2>/dev/null; then
+      log "mariadb exited during start-up (port $mysql_port taken?); last lines of .stack/$name/mysql.log:"
+      tail -n 5 "$dir/mysql.log" >&2
+      exit 1
+    fi
+    mariadb-admin --no-defaults --socket="$sock" -uroot ping
+  }
+  wait_for mariadb 60 mysql_up || { tail -n 20 "$dir/mysql.log" >&2; exit 1; }
   mariadb --no-defaults --socket="$sock" -uroot <<SQL
 CREATE USER IF NOT EXISTS 'im'@'127.0.0.1' IDENTIFIED BY 'im';
 CREATE USER IF NOT EXISTS 'im'@'localhost' IDENTIFIED BY 'im';
