@@ -15,7 +15,8 @@ esac
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$root/.stack/$name"
 mkdir -p "$dir"
-log() { echo "[stack:$name] $*" >&2; }
+exec 3>&2   # messages reach the caller even from checks whose output is silenced
+log() { echo "[stack:$name] $*" >&3; }
 
 need_redis=1; need_mysql=1
 [ -n "${REDIS_URL:-}" ] && need_redis=0
@@ -82,7 +83,7 @@ start_mysql() {
   mysql_up() {
     if [ -n "${mysql_pid:-}" ] && ! kill -0 "$mysql_pid" 2>/dev/null; then
       log "mariadb exited during start-up (port $mysql_port taken?); last lines of .stack/$name/mysql.log:"
-      tail -n 5 "$dir/mysql.log" >&2
+      tail -n 5 "$dir/mysql.log" >&3
       exit 1
     fi
     mariadb-admin --no-defaults --socket="$sock" -uroot ping
