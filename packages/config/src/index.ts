@@ -66,7 +66,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
 
-  for (const [name, value] of Object.entries(env)) {
+  // Shorthands first, so that the full IM_<SECTION>_<KEY> name wins when both are set.
+  const envEntries = Object.entries(env);
+  const ordered = [...envEntries.filter(([n]) => n in SHORTHANDS), ...envEntries.filter(([n]) => !(n in SHORTHANDS))];
+  for (const [name, value] of ordered) {
     if (value === undefined) continue;
     const target = known.get(name);
     if (target) raw.set(`${target[0]}.${target[1]}`, { value, from: `environment ${name}` });

@@ -35,12 +35,12 @@ function str(def: string, pattern?: RegExp, describe = 'a string'): KeySpec<stri
 
 function list(describe: string, itemPattern: RegExp): KeySpec<readonly string[]> {
   return {
-    default: [],
+    default: Object.freeze([]) as readonly string[],
     describe,
     parse(raw) {
       const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       for (const item of items) {
-        if (!itemPattern.test(item)) throw new Error(`expected ${describe}; "${item.slice(0, 8)}..." is not one`);
+        if (!itemPattern.test(item)) throw new Error(`expected ${describe}; one of ${items.length} is not (${item.length} characters)`);
       }
       return Object.freeze(items);
     },

@@ -30,8 +30,15 @@ export class MessageIdGenerator {
     if (!Number.isInteger(node) || node < 0 || node > MAX_NODE) throw new Error(`node must be 0..${MAX_NODE}`);
   }
 
+  /** Switches node; the next id moves to a later millisecond, so ids never decrease across the switch. */
   setNode(node: number): void {
+    if (!Number.isInteger(node) || node < 0 || node > MAX_NODE) throw new Error(`node must be 0..${MAX_NODE}`);
+    if (node === this.node) return;
     this.node = node;
+    if (this.lastMs > 0) {
+      this.lastMs += 1;
+      this.seq = -1;
+    }
   }
 
   /** Returns the id and the millisecond it encodes (used as the message timestamp). */

@@ -1,0 +1,166 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  AppError,
+  ERROR_CODES,
+  invalidArgument,
+  isUnavailableError,
+  notFound,
+  permissionDenied,
+  toAppError,
+  unavailable,
+  type ErrorCode,
+} from './index';
+
+describe('AppError', () => {
+  it('INVALID_ARGUMENT is 400 and not retryable', () => {
+    const e = new AppError('INVALID_ARGUMENT', 'bad field');
+    assert.equal(e.status, 400);
+    assert.equal(e.retryable, false);
+  });
+
+  it('UNAVAILABLE is 503 and retryable', () => {
+    const e = new AppError('UNAVAILABLE', 'down');
+    assert.equal(e.status, 503);
+    assert.equal(e.retryable, true);
+  });
+
+  it('RESOURCE_EXHAUSTED is 429 and carries retryAfterS', () => {
+    const e = new AppError('RESOURCE_EXHAUSTED', 'slow down', { retryAfterS: 3 });
+    assert.equal(e.status, 429);
+    assert.equal(e.retryable, true);
+    assert.equal(e.retryAfterS, 3);
+  });
+
+  it('maps every code to the status of the contract table', () => {
+    const expected: Record<ErrorCode, number> = {
+      INVALID_ARGUMENT: 400,
+      UNAUTHENTICATED: 401,
+      PERMISSION_DENIED: 403,
+      NOT_FOUND: 404,
+      PAYLOAD_TOO_LARGE: 413,
+      RESOURCE_EXHAUSTED: 429,
+      UNAVAILABLE: 503,
+      INTERNAL: 500,
+    };
+    assert.deepEqual(Object.keys(ERROR_CODES).sort(), Object.keys(expected).sort());
+    for (const [code, status] of Object.entries(expected) as [ErrorCode, number][]) {
+      const e = new AppError(code, 'x');
+      assert.equal(e.status, status, code);
+      assert.equal(e.retryable, ERROR_CODES[code].retryable, code);
+    }
+    for (const code of ['UNAUTHENTICATED', 'PERMISSION_DENIED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE'] as const) {
+      assert.equal(new AppError(code, 'x').retryable, false, `${code} is not retryable`);
+    }
+  });
+
+  it('is an Error with name AppError, its message, its code and an optional cause', () => {
+    const cause = new Error('root');
+    const e = new AppError('NOT_FOUND', 'no such user', { cause });
+    assert.ok(e instanceof Error);
+    assert.ok(e instanceof AppError);
+    assert.equal(e.name, 'AppError');
+    assert.equal(e.message, 'no such user');
+    assert.equal(e.code, 'NOT_FOUND');
+    assert.equal(e.cause, cause);
+    assert.equal(e.retryAfterS, undefined);
+    assert.ok(e.stack?.includes('no such user'));
+  });
+
+  it('toJSON is exactly { code, message }', () => {
+    const e = new AppError('RESOURCE_EXHAUSTED', 'too many', { retryAfterS: 1, cause: new Error('secret') });
+    assert.deepEqual(e.toJSON(), { code: 'RESOURCE_EXHAUSTED', message: 'too many' });
+    assert.deepEqual(JSON.parse(JSON.stringify(e)), { code: 'RESOURCE_EXHAUSTED', message: 'too many' });
+  });
+
+  it('helpers build the right codes', () => {
+    assert.equal(invalidArgument('a').code, 'INVALID_ARGUMENT');
+    assert.equal(notFound('b').code, 'NOT_FOUND');
+    assert.equal(permissionDenied('c').code, 'PERMISSION_DENIED');
+    const cause = new Error('x');
+    const u = unavailable('d', cause);
+    assert.equal(u.code, 'UNAVAILABLE');
+    assert.equal(u.message, 'd');
+    assert.equal(u.cause, cause);
+  });
+});
+
+function withCode(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('isUnavailableError', () => {
+  it('is true for an Error with a connection error code', () => {
+    assert.equal(isUnavailableError(withCode('connect failed', 'ECONNREFUSED')), true);
+    assert.equal(isUnavailableError(withCode('x', 'ECONNRESET')), true);
+    assert.equal(isUnavailableError(withCode('x', 'PROTOCOL_CONNECTION_LOST')), true);
+    assert.equal(isUnavailableError(withCode('x', 'ER_LOCK_DEADLOCK')), true);
+  });
+
+  it('is true for an Error whose message says the connection is closed', () => {
+    assert.equal(isUnavailableError(new Error('Connection is closed.')), true);
+    assert.equal(isUnavailableError(new Error("Stream isn't writeable and enableOfflineQueue options is false")), true);
+  });
+
+  it('is true for an error named MaxRetriesPerRequestError', () => {
+    const e = new Error('whatever');
+    e.name = 'MaxRetriesPerRequestError';
+    assert.equal(isUnavailableError(e), true);
+  });
+
+  it('is false for a plain Error and for an Error with another code', () => {
+    assert.equal(isUnavailableError(new Error('something broke')), false);
+    assert.equal(isUnavailableError(withCode('dup', 'ER_DUP_ENTRY')), false);
+    assert.equal(isUnavailableError(new TypeError('x is undefined')), false);
+  });
+
+  it('is false for values that are not Errors', () => {
+    assert.equal(isUnavailableError('Connection is closed'), false);
+    assert.equal(isUnavailableError(null), false);
+    assert.equal(isUnavailableError(undefined), false);
+  });
+
+  it('follows the code of an AppError', () => {
+    assert.equal(isUnavailableError(new AppError('UNAVAILABLE', 'x')), true);
+    assert.equal(isUnavailableError(new AppError('INTERNAL', 'Connection is closed')), false);
+  });
+});
+
+describe('toAppError', () => {
+  it('passes an AppError through unchanged (same object)', () => {
+    const e = new AppError('NOT_FOUND', 'gone');
+    assert.equal(toAppError(e), e);
+  });
+
+  it('maps a connection error to UNAVAILABLE (503, retryable) keeping the cause', () => {
+    const cause = withCode('connect ECONNREFUSED 127.0.0.1:6379', 'ECONNREFUSED');
+    const e = toAppError(cause);
+    assert.ok(e instanceof AppError);
+    assert.equal(e.code, 'UNAVAILABLE');
+    assert.equal(e.status, 503);
+    assert.equal(e.retryable, true);
+    assert.equal(e.cause, cause);
+  });
+
+  it('maps a "Connection is closed" error to UNAVAILABLE', () => {
+    assert.equal(toAppError(new Error('Connection is closed.')).code, 'UNAVAILABLE');
+  });
+
+  it('maps anything else to INTERNAL without leaking its message', () => {
+    const cause = new Error('secret detail: password=hunter2');
+    const e = toAppError(cause);
+    assert.equal(e.code, 'INTERNAL');
+    assert.equal(e.status, 500);
+    assert.equal(e.cause, cause);
+    assert.ok(!e.message.includes('hunter2'));
+    assert.ok(!JSON.stringify(e).includes('hunter2'));
+  });
+
+  it('maps thrown non-Error values to INTERNAL', () => {
+    for (const v of ['a string', 42, null, undefined, { message: 'oops' }]) {
+      const e = toAppError(v);
+      assert.equal(e.code, 'INTERNAL', `value ${JSON.stringify(v)}`);
+      assert.equal(e.cause, v);
+    }
+  });
+});
