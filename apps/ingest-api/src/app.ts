@@ -10,6 +10,7 @@ import { ackRoutes } from './routes/acks.route';
 import { userRoutes } from './routes/users.route';
 import { presenceRoutes } from './routes/presence.route';
 import { notificationRoutes } from './routes/notifications.route';
+import { groupRoutes } from './routes/groups.route';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -111,6 +112,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   void app.register(userRoutes(o.services));
   void app.register(presenceRoutes(o.services));
   void app.register(notificationRoutes(o.services));
+  void app.register(groupRoutes(o.services));
   return app;
 }
 

@@ -1,14 +1,14 @@
 import type { Config } from '@im/config';
 import type { StoredMessage } from '@im/contracts';
-import { createPool, cursorsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
+import { createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, groupMembersCache, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
 import { createQueue, every, jobCounts, MicroBatcher, JOB_STATES, type ShutdownStep } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
-import { KnownUsers } from './send/known-users';
+import { KnownIds } from './send/known-ids';
 import { sendService } from './send/send.service';
 import { createServices } from './services';
 
@@ -40,7 +40,10 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
 
   const users = usersRepository(pool);
   const messages = messagesRepository(pool);
-  const knownUsers = new KnownUsers(users);
+  const groups = groupsRepository(pool);
+  const knownUsers = new KnownIds(users.existing);
+  const knownGroups = new KnownIds(groups.existing);
+  const members = groupMembersCache(redis, groups.members);
   const send = sendService({
     nextId: () => {
       try {
@@ -52,6 +55,8 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     },
     ledger: admissionLedger(redis, config.rate_limit.per_sender_per_s),
     users: knownUsers,
+    groups: knownGroups,
+    members,
     messages,
     enqueue: (m) => enqueue.add(m),
     metrics,
@@ -63,6 +68,9 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     send,
     users,
     knownUsers,
+    groups,
+    knownGroups,
+    members,
     messages,
     offline: offlineRepository(pool),
     cursors: cursorsRepository(pool),

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { channels, describeIssues } from '@im/contracts';
-import type { CursorsRepository, CursorField, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
+import type { CursorsRepository, CursorField, GroupsRepository, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
 import { invalidArgument, notFound } from '@im/errors';
 import type { Metrics } from '@im/metrics';
-import type { Presence, Redis } from '@im/redis';
-import type { KnownUsers } from './send/known-users';
+import type { GroupMembersCache, Presence, Redis } from '@im/redis';
+import type { KnownIds } from './send/known-ids';
 import type { SendService } from './send/send.service';
 
 /** Parses a request part with a zod schema; failures become INVALID_ARGUMENT naming each field. */
@@ -17,7 +17,10 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = '
 export interface ServiceDeps {
   send: SendService;
   users: UsersRepository;
-  knownUsers: KnownUsers;
+  knownUsers: KnownIds;
+  groups: GroupsRepository;
+  knownGroups: KnownIds;
+  members: GroupMembersCache;
   messages: MessagesRepository;
   offline: OfflineRepository;
   cursors: CursorsRepository;
@@ -34,6 +37,11 @@ export function createServices(d: ServiceDeps) {
     if (unknown.length > 0) throw notFound(`user ${userId} is not known; register it with PUT /v1/users/${userId}`);
   }
 
+  async function assertGroup(groupId: string): Promise<void> {
+    const unknown = await d.knownGroups.unknown([groupId]);
+    if (unknown.length > 0) throw notFound(`group ${groupId} is not known; create it with PUT /v1/groups/${groupId}`);
+  }
+
   return {
     maxMessageLength: d.maxMessageLength,
     send: d.send,
@@ -41,6 +49,32 @@ export function createServices(d: ServiceDeps) {
     async upsertUser(userId: string, name: string): Promise<void> {
       await d.users.upsert(userId, name, Date.now());
       d.knownUsers.remember(userId);
+    },
+
+    async upsertGroup(groupId: string, name: string): Promise<void> {
+      await d.groups.upsert(groupId, name, Date.now());
+      d.knownGroups.remember(groupId);
+    },
+
+    /**
+     * Adds and removes members. The cached member list is invalidated before and after the MySQL
+     * change, so neither fan-out nor the sender check can keep using the old list.
+     */
+    async changeMembers(groupId: string, add: readonly string[], remove: readonly string[]): Promise<{ member_count: number }> {
+      await assertGroup(groupId);
+      const unknown = await d.knownUsers.unknown([...new Set(add)]);
+      if (unknown.length > 0) {
+        throw notFound(`${unknown.length} user(s) to add are not known: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`);
+      }
+      await d.members.invalidate(groupId);
+      const count = await d.groups.changeMembers(groupId, [...new Set(add)], [...new Set(remove)], Date.now());
+      await d.members.invalidate(groupId);
+      return { member_count: count };
+    },
+
+    async listMembers(groupId: string): Promise<{ members: string[] }> {
+      await assertGroup(groupId);
+      return { members: await d.groups.members(groupId) };
     },
 
     async setPresence(userId: string, gatewayId: string, ttlS: number): Promise<void> {
@@ -69,7 +103,9 @@ export function createServices(d: ServiceDeps) {
       const highest = new Map<string, number>();
       let accepted = 0;
       for (const ref of refs) {
-        if (ref.group_id !== null || ref.receiver_id !== userId) continue;
+        const recipient =
+          ref.group_id === null ? ref.receiver_id === userId : ref.sender_id !== userId && (await d.members.isMember(ref.group_id, userId));
+        if (!recipient) continue;
         accepted++;
         highest.set(ref.conversation, Math.max(highest.get(ref.conversation) ?? 0, ref.seq));
       }

@@ -4,3 +4,4 @@ export * from './repositories/users.repository';
 export * from './repositories/messages.repository';
 export * from './repositories/offline.repository';
 export * from './repositories/cursors.repository';
+export * from './repositories/groups.repository';

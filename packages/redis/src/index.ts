@@ -2,3 +2,4 @@ export * from './connections';
 export * from './keys';
 export * from './presence';
 export * from './message-ids';
+export * from './group-members';

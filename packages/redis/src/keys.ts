@@ -8,6 +8,10 @@ export const keys = {
   dedupe: (senderId: string, clientMsgId: string) => `im:dedupe:${senderId}:${clientMsgId}`,
   /** Send counter of a sender for one second. */
   rate: (senderId: string, second: number) => `im:rate:${senderId}:${second}`,
+  /** Version of a group's member list; bumped on every change. */
+  groupVersion: (groupId: string) => `im:group:${groupId}:v`,
+  /** Cached member set of a group at one version. */
+  groupMembers: (groupId: string, version: string) => `im:group:${groupId}:members:${version}`,
   /** Message-id node leases. */
   idNodeNext: 'im:idgen:next',
   idNode: (node: number) => `im:idgen:node:${node}`,

@@ -6,7 +6,7 @@ import { parse, type Services } from '../services';
 
 const MAX_BATCH = 1000;
 
-/** POST /v1/messages and POST /v1/messages/batch. */
+/** POST /v1/messages, /v1/group-messages and /v1/messages/batch. */
 export function messageRoutes(s: Services): FastifyPluginAsync {
   const { single, group } = sendSchemas(s.maxMessageLength);
   const batchBody = z.object({ messages: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
@@ -15,6 +15,12 @@ export function messageRoutes(s: Services): FastifyPluginAsync {
     app.post('/v1/messages', async (req, reply) => {
       const body = parse(single, req.body);
       const result = await s.send.send({ kind: 'single', ...body });
+      return reply.status(202).send(result);
+    });
+
+    app.post('/v1/group-messages', async (req, reply) => {
+      const body = parse(group, req.body);
+      const result = await s.send.send({ kind: 'group', ...body });
       return reply.status(202).send(result);
     });
 

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SendRequest, StoredMessage } from '@im/contracts';
 import { conversationOf, type MessagesRepository } from '@im/db';
-import { AppError, invalidArgument, notFound, toAppError } from '@im/errors';
+import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { Admission, AdmissionLedger } from './admission';
-import type { KnownUsers } from './known-users';
+import type { GroupMembersCache } from '@im/redis';
+import type { KnownIds } from './known-ids';
 
 export interface SendResult {
   message_id: string;
@@ -17,7 +18,9 @@ export interface SendDeps {
   /** The next message id and the millisecond it encodes; throws when ids cannot be issued safely. */
   nextId(): { id: string; ms: number };
   ledger: AdmissionLedger;
-  users: KnownUsers;
+  users: KnownIds;
+  groups: KnownIds;
+  members: Pick<GroupMembersCache, 'isMember'>;
   messages: MessagesRepository;
   /** Resolves once the message is durably queued for persistence (it rides in a batch job). */
   enqueue(message: StoredMessage): Promise<void>;
@@ -117,20 +120,41 @@ export function sendService(deps: SendDeps) {
     }
     inFlight += reqs.length;
     try {
-      const ids = new Set<string>();
+      const userIds = new Set<string>();
+      const groupIds = new Set<string>();
       for (const r of reqs) {
-        ids.add(r.sender_id);
-        if (r.kind === 'single') ids.add(r.receiver_id);
+        userIds.add(r.sender_id);
+        if (r.kind === 'single') userIds.add(r.receiver_id);
+        else groupIds.add(r.group_id);
       }
-      const unknown = new Set(await deps.users.unknown([...ids]));
+      const [unknownUsers, unknownGroups] = await Promise.all([deps.users.unknown([...userIds]), deps.groups.unknown([...groupIds])]);
+      const missingUsers = new Set(unknownUsers);
+      const missingGroups = new Set(unknownGroups);
+      const pairs = new Set<string>();
+      for (const r of reqs) {
+        if (r.kind === 'group' && !missingGroups.has(r.group_id) && !missingUsers.has(r.sender_id)) pairs.add(`${r.group_id}/${r.sender_id}`);
+      }
+      const membership = new Map(
+        await Promise.all(
+          [...pairs].map(async (pair) => {
+            const [groupId, senderId] = pair.split('/') as [string, string];
+            return [pair, await deps.members.isMember(groupId, senderId)] as const;
+          }),
+        ),
+      );
 
       const started = reqs.map((req) => {
         try {
-          if (req.kind === 'group') throw invalidArgument('group messages are not accepted by this version (group_id given)');
-          for (const [field, id] of [['sender_id', req.sender_id], ['receiver_id', req.receiver_id]] as const) {
-            if (unknown.has(id)) throw notFound(`${field} ${id} is not a known user; register it with PUT /v1/users/${id}`);
+          if (missingUsers.has(req.sender_id)) throw notFound(`sender_id ${req.sender_id} is not a known user; register it with PUT /v1/users/${req.sender_id}`);
+          let conversation: string;
+          if (req.kind === 'single') {
+            if (missingUsers.has(req.receiver_id)) throw notFound(`receiver_id ${req.receiver_id} is not a known user; register it with PUT /v1/users/${req.receiver_id}`);
+            conversation = conversationOf({ sender_id: req.sender_id, receiver_id: req.receiver_id, group_id: null });
+          } else {
+            if (missingGroups.has(req.group_id)) throw notFound(`group_id ${req.group_id} is not a known group; create it with PUT /v1/groups/${req.group_id}`);
+            if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied(`sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
+            conversation = conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id });
           }
-          const conversation = conversationOf({ sender_id: req.sender_id, receiver_id: req.receiver_id, group_id: null });
           const { id, ms } = deps.nextId();
           const first = deps.ledger.admit({ conversation, sender_id: req.sender_id, client_msg_id: req.client_msg_id, message_id: id, created_at: ms });
           return complete(req, conversation, id, ms, first);

@@ -1,29 +1,28 @@
-import type { UsersRepository } from '@im/db';
 import { MicroBatcher } from '@im/worker-kit';
 
 /**
- * Which user ids exist, cached in process (users are never deleted, so a positive answer holds;
- * unknown ids are asked again each time). Concurrent misses share one `IN (...)` query.
+ * Which ids exist (users, groups), cached in process: they are never deleted, so a positive answer
+ * holds; unknown ids are asked again each time. Concurrent misses share one `IN (...)` query.
  */
-export class KnownUsers {
+export class KnownIds {
   private readonly known = new Map<string, number>();
   private readonly lookups: MicroBatcher<string, boolean>;
 
   constructor(
-    users: UsersRepository,
+    existing: (ids: readonly string[]) => Promise<Set<string>>,
     private readonly ttlMs = 10 * 60_000,
     private readonly capacity = 1_000_000,
   ) {
     this.lookups = new MicroBatcher(
       async (ids) => {
-        const found = await users.existing([...new Set(ids)]);
+        const found = await existing([...new Set(ids)]);
         return ids.map((id) => found.has(id));
       },
       { maxItems: 1000, maxWaitMs: 1, maxInFlight: 4 },
     );
   }
 
-  /** Returns the ids among `ids` that are not known users. */
+  /** Returns the ids among `ids` that do not exist. */
   async unknown(ids: readonly string[]): Promise<string[]> {
     const now = Date.now();
     const misses = ids.filter((id) => (this.known.get(id) ?? 0) < now);

@@ -1,0 +1,40 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { idField } from '@im/contracts';
+import { invalidArgument } from '@im/errors';
+import { parse, type Services } from '../services';
+import { nameField } from './params';
+
+const MAX_CHANGE = 10_000;
+const groupParams = z.object({ group_id: idField('group_id') });
+const nameBody = z.object({ name: nameField('name', 128) }).strict();
+const idList = (name: string) => z.array(idField(`${name}[]`)).max(MAX_CHANGE, `${name} may hold at most ${MAX_CHANGE} ids`).optional();
+const membersBody = z.object({ add: idList('add'), remove: idList('remove') }).strict();
+
+/** PUT /v1/groups/{id}, POST and GET /v1/groups/{id}/members. */
+export function groupRoutes(s: Services): FastifyPluginAsync {
+  return async (app) => {
+    app.put('/v1/groups/:group_id', async (req, reply) => {
+      const { group_id } = parse(groupParams, req.params);
+      const { name } = parse(nameBody, req.body);
+      await s.upsertGroup(group_id, name);
+      return reply.status(204).send();
+    });
+
+    app.post('/v1/groups/:group_id/members', async (req) => {
+      const { group_id } = parse(groupParams, req.params);
+      const body = parse(membersBody, req.body);
+      const add = body.add ?? [];
+      const remove = body.remove ?? [];
+      if (add.length === 0 && remove.length === 0) throw invalidArgument('give at least one user id in add or remove');
+      const both = add.filter((id) => remove.includes(id));
+      if (both.length > 0) throw invalidArgument(`user ${both[0]} is both in add and in remove`);
+      return s.changeMembers(group_id, add, remove);
+    });
+
+    app.get('/v1/groups/:group_id/members', async (req) => {
+      const { group_id } = parse(groupParams, req.params);
+      return s.listMembers(group_id);
+    });
+  };
+}

@@ -1,0 +1,30 @@
+import type { Handler, TypedQueue } from '@im/worker-kit';
+
+export interface FanoutDeps {
+  /** Current members of a group (cached in Redis, invalidated on every change). */
+  members(groupId: string): Promise<string[]>;
+  deliverQueue: TypedQueue<'im.deliver'>;
+  /** Members per delivery job. */
+  chunkSize: number;
+}
+
+/**
+ * Expands a persisted group message into delivery jobs of `chunkSize` members each (everyone but
+ * the sender). Chunk job ids are derived from the message id and the chunk's position, so a
+ * retried fan-out does not queue a chunk that is still waiting; each chunk retries on its own.
+ */
+export const handleFanout: Handler<'im.fanout', FanoutDeps> = async ({ message }, { deps, log }) => {
+  const groupId = message.group_id!;
+  const receivers = (await deps.members(groupId)).filter((m) => m !== message.sender_id);
+  const jobs = [];
+  for (let i = 0; i < receivers.length; i += deps.chunkSize) {
+    jobs.push({
+      name: 'deliver',
+      data: { items: [{ message, receivers: receivers.slice(i, i + deps.chunkSize) }] },
+      opts: { jobId: `f${message.message_id}-${i / deps.chunkSize}` },
+    });
+  }
+  // addBulk is one MULTI: all chunks are queued, or none.
+  if (jobs.length > 0) await deps.deliverQueue.addBulk(jobs);
+  log.debug({ message_id: message.message_id, group_id: groupId, receivers: receivers.length, chunks: jobs.length }, 'fanned out');
+};

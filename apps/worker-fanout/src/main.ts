@@ -1,0 +1,52 @@
+import { createPool, groupsRepository } from '@im/db';
+import { closeRedis, createRedis, groupMembersCache, waitForReady } from '@im/redis';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, startOpsServer, startWorker, JOB_STATES } from '@im/worker-kit';
+import { handleFanout } from './fanout.handler';
+
+const CHUNK_SIZE = 500;
+
+const { config, log, metrics, opsPort } = boot('worker-fanout');
+
+const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-fanout', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
+const members = groupMembersCache(redis, groupsRepository(pool).members);
+const deliverQueue = createQueue('im.deliver', redis, config);
+const fanoutQueue = createQueue('im.fanout', redis, config);
+
+const ops = await startOpsServer({
+  host: config.message_service.host,
+  port: opsPort,
+  registry: metrics.registry,
+  checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+});
+
+await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
+const worker = startWorker({
+  queue: 'im.fanout',
+  handler: handleFanout,
+  deps: { members: members.members, deliverQueue, chunkSize: CHUNK_SIZE },
+  connection: redis,
+  config,
+  log,
+  metrics,
+});
+
+const stopSampling = every(
+  5000,
+  async () => {
+    const counts = await jobCounts(fanoutQueue);
+    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.fanout', state }, counts[state]);
+  },
+  (err) => log.debug({ err }, 'sampling failed'),
+);
+
+log.info({ opsPort, chunkSize: CHUNK_SIZE }, 'worker-fanout started');
+
+installShutdown(log, () => [
+  ['stop sampling', async () => stopSampling()],
+  ['close worker', () => closeWorker(worker, 20_000)],
+  ['close queues', () => Promise.all([deliverQueue.close(), fanoutQueue.close()])],
+  ['close ops server', () => closeServer(ops)],
+  ['close mysql', () => pool.end()],
+  ['close redis', () => closeRedis(redis)],
+]);
