@@ -11,6 +11,7 @@ import { userRoutes } from './routes/users.route';
 import { presenceRoutes } from './routes/presence.route';
 import { notificationRoutes } from './routes/notifications.route';
 import { groupRoutes } from './routes/groups.route';
+import { readRoutes } from './routes/read.route';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -113,6 +114,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   void app.register(presenceRoutes(o.services));
   void app.register(notificationRoutes(o.services));
   void app.register(groupRoutes(o.services));
+  void app.register(readRoutes(o.services));
   return app;
 }
 

@@ -1,6 +1,6 @@
 import type { Config } from '@im/config';
 import type { StoredMessage } from '@im/contracts';
-import { createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
+import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -74,6 +74,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     messages,
     offline: offlineRepository(pool),
     cursors: cursorsRepository(pool),
+    conversations: conversationsRepository(pool),
     presence: presence(redis),
     redis,
     metrics,

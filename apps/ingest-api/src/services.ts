@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import { channels, describeIssues } from '@im/contracts';
-import type { CursorsRepository, CursorField, GroupsRepository, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
+import type { ConversationsRepository, CursorsRepository, CursorField, GroupsRepository, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
 import { invalidArgument, notFound } from '@im/errors';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, Presence, Redis } from '@im/redis';
 import type { KnownIds } from './send/known-ids';
+import { readService } from './read/read.service';
 import type { SendService } from './send/send.service';
 
 /** Parses a request part with a zod schema; failures become INVALID_ARGUMENT naming each field. */
@@ -24,6 +25,7 @@ export interface ServiceDeps {
   messages: MessagesRepository;
   offline: OfflineRepository;
   cursors: CursorsRepository;
+  conversations: ConversationsRepository;
   presence: Presence;
   redis: Redis;
   metrics: Metrics;
@@ -42,9 +44,20 @@ export function createServices(d: ServiceDeps) {
     if (unknown.length > 0) throw notFound(`group ${groupId} is not known; create it with PUT /v1/groups/${groupId}`);
   }
 
+  const read = readService({
+    messages: d.messages,
+    conversations: d.conversations,
+    cursors: d.cursors,
+    members: d.members,
+    redis: d.redis,
+    assertUser,
+    assertGroup,
+  });
+
   return {
     maxMessageLength: d.maxMessageLength,
     send: d.send,
+    read,
 
     async upsertUser(userId: string, name: string): Promise<void> {
       await d.users.upsert(userId, name, Date.now());
@@ -111,6 +124,7 @@ export function createServices(d: ServiceDeps) {
       }
       const moves = [...highest].map(([conversation, seq]) => ({ user_id: userId, conversation, seq }));
       await d.cursors.advance(status, moves, Date.now());
+      await d.conversations.advanceBest(status, moves);
       d.metrics.acks.inc({ status }, accepted);
       if (unique.length > accepted) d.metrics.acks.inc({ status: 'rejected' }, unique.length - accepted);
       return { updated: accepted };

@@ -10,6 +10,8 @@ export interface DeliverDeps {
   presence: Presence;
   /** PUBLISH many (channel, payload) pairs at once; resolves to each one's receiver count. */
   publish(messages: readonly (readonly [channel: string, payload: string])[]): Promise<number[]>;
+  /** The ids among messageIds that were recalled meanwhile (one MGET of tombstones). */
+  recalled(messageIds: readonly string[]): Promise<Set<string>>;
   /** Stores offline rows (shared multi-row INSERT across concurrent jobs). */
   storeOffline(rows: readonly OfflineRow[]): Promise<void>;
   /** True while the delivery queue holds more than queue_size jobs: route straight to offline. */
@@ -26,15 +28,20 @@ interface Delivery {
 }
 
 /**
- * Routes each (message, receiver): online receivers get a PUBLISH on user:{id}; a PUBLISH that
+ * Routes each (message, receiver) of messages not recalled meanwhile: online receivers get a PUBLISH on user:{id}; a PUBLISH that
  * reached no subscriber, a receiver with no presence, a backlog over queue_size, and a publish
  * that kept failing all end as an offline row. Redis or MySQL errors throw, so BullMQ retries
  * with backoff; a retry may publish twice (gateways drop duplicates by message_id) but never
  * stores a second offline row.
  */
 export const handleDeliver: Handler<'im.deliver', DeliverDeps> = async ({ items }, { deps, attempt, log }) => {
+  const recalled = await deps.recalled([...new Set(items.map((i) => i.message.message_id))]);
   const deliveries: Delivery[] = [];
-  for (const item of items) for (const receiver of item.receivers) deliveries.push({ message: item.message, receiver });
+  for (const item of items) {
+    if (recalled.has(item.message.message_id)) continue;
+    for (const receiver of item.receivers) deliveries.push({ message: item.message, receiver });
+  }
+  if (deliveries.length === 0) return;
 
   const offline: { d: Delivery; route: Route }[] = [];
   const degrade = attempt > deps.publishAttempts ? 'publish kept failing' : deps.backlogged() ? 'delivery backlog over queue_size' : undefined;

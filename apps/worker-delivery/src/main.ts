@@ -1,5 +1,5 @@
 import { createPool, offlineRepository, poolStats, type OfflineRow } from '@im/db';
-import { closeRedis, createRedis, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, keys, presence, waitForReady } from '@im/redis';
 import {
   boot,
   closeServer,
@@ -47,6 +47,10 @@ const worker = startWorker({
   deps: {
     presence: presence(redis),
     publish: (pairs) => Promise.all(pairs.map(([channel, payload]) => redis.publish(channel, payload))),
+    recalled: async (ids) => {
+      const marks = await redis.mget(ids.map(keys.recalled));
+      return new Set(ids.filter((_, i) => marks[i] !== null));
+    },
     storeOffline: (rows) => offlineInserts.addMany(rows).then(() => undefined),
     backlogged: () => backlogged,
     publishAttempts: 3,

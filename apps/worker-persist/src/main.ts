@@ -1,5 +1,5 @@
 import type { StoredMessage } from '@im/contracts';
-import { createPool, messagesRepository, poolStats } from '@im/db';
+import { conversationsRepository, createPool, messagesRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, waitForReady } from '@im/redis';
 import {
   boot,
@@ -21,14 +21,16 @@ const { config, log, metrics, opsPort } = boot('worker-persist');
 const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-persist', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const messages = messagesRepository(pool);
+const conversations = conversationsRepository(pool);
 const deliverQueue = createQueue('im.deliver', redis, config);
 const fanoutQueue = createQueue('im.fanout', redis, config);
 const persistQueue = createQueue('im.persist', redis, config);
 
-// Rows of concurrent jobs share one INSERT: up to 500 rows per statement.
+// Rows of concurrent jobs share one INSERT (up to 500 rows), then one upsert of the conversations they touch.
 const inserts = new MicroBatcher<StoredMessage, void>(
   async (batch) => {
     const inserted = await messages.insertMany(batch);
+    await conversations.record(batch);
     metrics.messagesPersisted.inc(inserted);
     return batch.map(() => undefined);
   },

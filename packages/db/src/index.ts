@@ -5,3 +5,4 @@ export * from './repositories/messages.repository';
 export * from './repositories/offline.repository';
 export * from './repositories/cursors.repository';
 export * from './repositories/groups.repository';
+export * from './repositories/conversations.repository';

@@ -12,6 +12,8 @@ export const keys = {
   groupVersion: (groupId: string) => `im:group:${groupId}:v`,
   /** Cached member set of a group at one version. */
   groupMembers: (groupId: string, version: string) => `im:group:${groupId}:members:${version}`,
+  /** A recalled message: delivery still in flight must not publish or store it. */
+  recalled: (messageId: string) => `im:recalled:${messageId}`,
   /** Message-id node leases. */
   idNodeNext: 'im:idgen:next',
   idNode: (node: number) => `im:idgen:node:${node}`,

@@ -1,4 +1,4 @@
-import type { Pool, ResultSetHeader } from 'mysql2/promise';
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 
 export type CursorField = 'delivered' | 'read';
 
@@ -8,7 +8,14 @@ export interface CursorMove {
   seq: number;
 }
 
+export interface Cursor {
+  delivered_seq: number;
+  read_seq: number;
+}
+
 export interface CursorsRepository {
+  /** Cursors of (user, conversation) pairs, keyed `${user_id}/${conversation}`; missing pairs are at 0. */
+  get(pairs: readonly { user_id: string; conversation: string }[]): Promise<Map<string, Cursor>>;
   /**
    * Moves each (user, conversation) cursor forward to seq, never back. Reading implies delivery,
    * so a read move also moves the delivered cursor. Updates that move nothing write nothing.
@@ -19,6 +26,16 @@ export interface CursorsRepository {
 
 export function cursorsRepository(pool: Pool): CursorsRepository {
   return {
+    async get(pairs) {
+      const out = new Map<string, Cursor>();
+      if (pairs.length === 0) return out;
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT user_id, conversation, delivered_seq, read_seq FROM conversation_cursor WHERE (user_id, conversation) IN (${pairs.map(() => '(?, ?)').join(', ')})`,
+        pairs.flatMap((p) => [p.user_id, p.conversation]),
+      );
+      for (const r of rows) out.set(`${r.user_id}/${r.conversation}`, { delivered_seq: Number(r.delivered_seq), read_seq: Number(r.read_seq) });
+      return out;
+    },
     async advance(field, moves, now) {
       let moved = 0;
       for (const m of moves) {

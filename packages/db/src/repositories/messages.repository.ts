@@ -18,12 +18,57 @@ export interface MessageRef {
   group_id: string | null;
 }
 
+/** A history row as the read side returns it (status is derived from cursors by the caller). */
+export interface HistoryRow {
+  message_id: string;
+  conversation: string;
+  seq: number;
+  sender_id: string;
+  receiver_id: string | null;
+  group_id: string | null;
+  content: string;
+  message_type: MessageType;
+  created_at: number;
+}
+
 export interface MessagesRepository {
   /** Inserts many messages in one statement; rows already there are left alone. Returns rows inserted. */
   insertMany(messages: readonly StoredMessage[]): Promise<number>;
   maxSeq(conversation: string): Promise<number>;
   findRefs(messageIds: readonly string[]): Promise<MessageRef[]>;
   countByIds(messageIds: readonly string[]): Promise<number>;
+  findMany(messageIds: readonly string[]): Promise<HistoryRow[]>;
+  /** One page of a conversation, newest first, below beforeSeq (index (conversation, seq)). */
+  page(conversation: string, beforeSeq: number | null, limit: number): Promise<{ rows: HistoryRow[]; hasMore: boolean }>;
+  /**
+   * Messages of the given conversations within [start, end] whose content contains keyword
+   * (Latin case-insensitive, CJK and emoji exact), newest first. Examines only rows of those
+   * conversations in that time range (index (conversation, created_at)).
+   */
+  search(conversations: readonly string[], keyword: string, start: number, end: number, limit: number): Promise<HistoryRow[]>;
+  /** Deletes a message and its pending offline rows; returns the offline rows removed. */
+  remove(messageId: string): Promise<number>;
+}
+
+const HISTORY_COLUMNS = 'message_id, conversation, seq, sender_id, receiver_id, group_id, content, message_type, created_at';
+
+function toHistoryRow(r: RowDataPacket): HistoryRow {
+  return {
+    message_id: String(r.message_id),
+    conversation: String(r.conversation),
+    seq: Number(r.seq),
+    sender_id: String(r.sender_id),
+    receiver_id: r.receiver_id === null ? null : String(r.receiver_id),
+    group_id: r.group_id === null ? null : String(r.group_id),
+    content: String(r.content),
+    message_type: r.message_type as MessageType,
+    created_at: Number(r.created_at),
+  };
+}
+
+/** Escapes LIKE wildcards so a keyword is matched literally. */
+function likeLiteral(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 const COLUMNS = 'message_id, conversation, seq, sender_id, receiver_id, group_id, message_type, content, client_msg_id, created_at';
@@ -68,6 +113,34 @@ export function messagesRepository(pool: Pool): MessagesRepository {
       if (messageIds.length === 0) return 0;
       const [rows] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id IN (?)', [messageIds]);
       return Number(rows[0]?.n ?? 0);
+    },
+    async findMany(messageIds) {
+      if (messageIds.length === 0) return [];
+      const [rows] = await pool.query<RowDataPacket[]>(`SELECT ${HISTORY_COLUMNS} FROM message_history WHERE message_id IN (?)`, [messageIds]);
+      return rows.map(toHistoryRow);
+    },
+    async page(conversation, beforeSeq, limit) {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT ${HISTORY_COLUMNS} FROM message_history WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+        [conversation, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1],
+      );
+      return { rows: rows.slice(0, limit).map(toHistoryRow), hasMore: rows.length > limit };
+    },
+    async search(conversations, keyword, start, end, limit) {
+      if (conversations.length === 0) return [];
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT ${HISTORY_COLUMNS} FROM message_history
+          WHERE conversation IN (?) AND created_at BETWEEN ? AND ?
+            AND LOWER(content) COLLATE utf8mb4_bin LIKE CONCAT('%', LOWER(?), '%') COLLATE utf8mb4_bin
+          ORDER BY created_at DESC, message_id DESC LIMIT ?`,
+        [conversations, start, end, likeLiteral(keyword), limit],
+      );
+      return rows.map(toHistoryRow);
+    },
+    async remove(messageId) {
+      const [offline] = await pool.query<ResultSetHeader>('DELETE FROM offline_message WHERE message_id = ?', [messageId]);
+      await pool.query('DELETE FROM message_history WHERE message_id = ?', [messageId]);
+      return offline.affectedRows;
     },
   };
 }

@@ -1,0 +1,152 @@
+import { channels, pairKey } from '@im/contracts';
+import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository } from '@im/db';
+import { notFound, permissionDenied } from '@im/errors';
+import { keys, type GroupMembersCache, type Redis } from '@im/redis';
+
+export type MessageStatus = 'sent' | 'delivered' | 'read';
+
+/** The contract's Message. */
+export interface Message {
+  message_id: string;
+  seq: number;
+  sender_id: string;
+  receiver_id: string | null;
+  group_id: string | null;
+  content: string;
+  message_type: string;
+  status: MessageStatus;
+  created_at: number;
+}
+
+export interface ReadDeps {
+  messages: MessagesRepository;
+  conversations: ConversationsRepository;
+  cursors: CursorsRepository;
+  members: Pick<GroupMembersCache, 'isMember'>;
+  redis: Redis;
+  assertUser(userId: string): Promise<void>;
+  assertGroup(groupId: string): Promise<void>;
+}
+
+const RECALL_TOMBSTONE_S = 86_400;
+
+function statusOf(seq: number, cursor: { delivered_seq: number; read_seq: number } | undefined): MessageStatus {
+  if (!cursor) return 'sent';
+  return seq <= cursor.read_seq ? 'read' : seq <= cursor.delivered_seq ? 'delivered' : 'sent';
+}
+
+/** History, search, conversation lists and recall: the read side of CONTRACT.md section 3. */
+export function readService(d: ReadDeps) {
+  /**
+   * Status follows cursors: a single-chat message's receiver cursor; for a group message, the best
+   * cursor any member reached (conversation_state).
+   */
+  async function withStatus(rows: readonly HistoryRow[]): Promise<Message[]> {
+    const singles = rows.filter((r) => r.group_id === null).map((r) => ({ user_id: r.receiver_id!, conversation: r.conversation }));
+    const groups = [...new Set(rows.filter((r) => r.group_id !== null).map((r) => r.conversation))];
+    const [cursors, states] = await Promise.all([d.cursors.get(singles), d.conversations.states(groups)]);
+    return rows.map((r) => {
+      const cursor =
+        r.group_id === null
+          ? cursors.get(`${r.receiver_id}/${r.conversation}`)
+          : (() => {
+              const s = states.get(r.conversation);
+              return s ? { delivered_seq: s.best_delivered_seq, read_seq: s.best_read_seq } : undefined;
+            })();
+      return {
+        message_id: r.message_id,
+        seq: r.seq,
+        sender_id: r.sender_id,
+        receiver_id: r.receiver_id,
+        group_id: r.group_id,
+        content: r.content,
+        message_type: r.message_type,
+        status: statusOf(r.seq, cursor),
+        created_at: r.created_at,
+      };
+    });
+  }
+
+  async function conversationFor(userId: string, target: { peer_id: string } | { group_id: string }): Promise<string> {
+    await d.assertUser(userId);
+    if ('peer_id' in target) {
+      await d.assertUser(target.peer_id);
+      return `s:${pairKey(userId, target.peer_id)}`;
+    }
+    await d.assertGroup(target.group_id);
+    if (!(await d.members.isMember(target.group_id, userId))) {
+      throw permissionDenied(`user ${userId} is not a member of group ${target.group_id}`);
+    }
+    return `g:${target.group_id}`;
+  }
+
+  return {
+    async history(userId: string, target: { peer_id: string } | { group_id: string }, beforeSeq: number | null, limit: number) {
+      const conversation = await conversationFor(userId, target);
+      const page = await d.messages.page(conversation, beforeSeq, limit);
+      return { messages: await withStatus(page.rows), has_more: page.hasMore };
+    },
+
+    async search(userId: string, keyword: string, start: number, end: number, limit: number) {
+      await d.assertUser(userId);
+      const conversations = await d.conversations.allOf(userId);
+      const rows = await d.messages.search(conversations, keyword, start, end, limit);
+      return { messages: await withStatus(rows) };
+    },
+
+    async conversations(userId: string, limit: number) {
+      await d.assertUser(userId);
+      const recent = await d.conversations.recent(userId, limit);
+      const states = await d.conversations.states(recent.map((c) => c.conversation));
+      const lastIds = [...states.values()].map((s) => s.last_message_id);
+      const [last, own] = await Promise.all([
+        d.messages.findMany(lastIds).then(withStatus),
+        d.cursors.get(recent.map((c) => ({ user_id: userId, conversation: c.conversation }))),
+      ]);
+      const byId = new Map(last.map((m) => [m.message_id, m]));
+      const conversations = [];
+      for (const c of recent) {
+        const state = states.get(c.conversation);
+        const lastMessage = state && byId.get(state.last_message_id);
+        if (!state || !lastMessage) continue;
+        const readSeq = own.get(`${userId}/${c.conversation}`)?.read_seq ?? 0;
+        conversations.push({
+          ...(c.group_id !== null ? { group_id: c.group_id } : { peer_id: c.peer_id }),
+          last_message: lastMessage,
+          max_seq: state.max_seq,
+          read_seq: readSeq,
+          unread: Math.max(0, state.max_seq - readSeq),
+        });
+      }
+      return { conversations };
+    },
+
+    /**
+     * Recall by the sender: a tombstone first (delivery still in flight skips the message), then
+     * the history row and every pending offline row go, the conversation's last message is
+     * refreshed, and the recipients get a recall event.
+     */
+    async recall(messageId: string, userId: string): Promise<{ deleted: true }> {
+      const [row] = await d.messages.findMany([messageId]);
+      if (!row) throw notFound(`message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
+      if (row.sender_id !== userId) throw permissionDenied(`only the sender (${row.sender_id}) can recall message ${messageId}`);
+      await d.redis.set(keys.recalled(messageId), '1', 'EX', RECALL_TOMBSTONE_S);
+      await d.messages.remove(messageId);
+      const [state] = (await d.conversations.states([row.conversation])).values();
+      if (state?.last_message_id === messageId) await d.conversations.refreshLast(row.conversation);
+      const event = JSON.stringify({
+        event: 'recall',
+        message_id: row.message_id,
+        seq: row.seq,
+        sender_id: row.sender_id,
+        receiver_id: row.receiver_id,
+        group_id: row.group_id,
+        timestamp: Date.now(),
+      });
+      await d.redis.publish(row.group_id !== null ? channels.group(row.group_id) : channels.user(row.receiver_id!), event);
+      return { deleted: true };
+    },
+  };
+}
+
+export type ReadService = ReturnType<typeof readService>;

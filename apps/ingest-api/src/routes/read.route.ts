@@ -1,0 +1,75 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { describeValue, idField } from '@im/contracts';
+import { invalidArgument } from '@im/errors';
+import { parse, type Services } from '../services';
+import { intQuery, optionalIdQuery, userParams } from './params';
+
+const historyQuery = z
+  .object({
+    peer_id: optionalIdQuery('peer_id'),
+    group_id: optionalIdQuery('group_id'),
+    before_seq: intQuery('before_seq', 1, 999_999_999, 0),
+    limit: intQuery('limit', 1, 200, 50),
+  })
+  .strict();
+
+const msQuery = (name: string, def: () => number) =>
+  z
+    .unknown()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def();
+      if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v);
+      ctx.addIssue({ code: 'custom', message: `${name} must be milliseconds since the epoch (got ${describeValue(v)})` });
+      return z.NEVER;
+    });
+
+const searchQuery = z
+  .object({
+    keyword: z.unknown().transform((v, ctx) => {
+      if (typeof v === 'string' && v.trim().length > 0 && [...v].length <= 100 && v.isWellFormed()) return v;
+      ctx.addIssue({ code: 'custom', message: `keyword must be 1 to 100 characters (got ${describeValue(v)})` });
+      return z.NEVER;
+    }),
+    start_time: msQuery('start_time', () => 0),
+    end_time: msQuery('end_time', () => Date.now()),
+    limit: intQuery('limit', 1, 200, 50),
+  })
+  .strict();
+
+const conversationsQuery = z.object({ limit: intQuery('limit', 1, 200, 50) }).strict();
+const recallParams = z.object({ message_id: idField('message_id') });
+const recallQuery = z.object({ user_id: idField('user_id') }).strict();
+
+/** History, search, conversations and recall. */
+export function readRoutes(s: Services): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/v1/users/:user_id/history', async (req) => {
+      const { user_id } = parse(userParams, req.params);
+      const q = parse(historyQuery, req.query);
+      if ((q.peer_id === null) === (q.group_id === null)) throw invalidArgument('give exactly one of peer_id or group_id');
+      const target = q.peer_id !== null ? { peer_id: q.peer_id } : { group_id: q.group_id! };
+      return s.read.history(user_id, target, q.before_seq || null, q.limit);
+    });
+
+    app.get('/v1/users/:user_id/search', async (req) => {
+      const { user_id } = parse(userParams, req.params);
+      const q = parse(searchQuery, req.query);
+      if (q.end_time < q.start_time) throw invalidArgument('end_time must not be before start_time');
+      return s.read.search(user_id, q.keyword, q.start_time, q.end_time, q.limit);
+    });
+
+    app.get('/v1/users/:user_id/conversations', async (req) => {
+      const { user_id } = parse(userParams, req.params);
+      const q = parse(conversationsQuery, req.query);
+      return s.read.conversations(user_id, q.limit);
+    });
+
+    app.delete('/v1/messages/:message_id', async (req) => {
+      const { message_id } = parse(recallParams, req.params);
+      const { user_id } = parse(recallQuery, req.query);
+      return s.read.recall(message_id, user_id);
+    });
+  };
+}
