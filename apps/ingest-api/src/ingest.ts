@@ -4,7 +4,7 @@ import { conversationsRepository, createPool, cursorsRepository, groupsRepositor
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, groupMembersCache, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
 import { createQueue, every, jobCounts, MicroBatcher, JOB_STATES, type ShutdownStep } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
@@ -76,6 +76,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     cursors: cursorsRepository(pool),
     conversations: conversationsRepository(pool),
     presence: presence(redis),
+    unacked: unackedTracker(redis, config.message_limits.ack_timeout_s),
     redis,
     metrics,
     maxMessageLength: config.message_limits.max_message_length,

@@ -3,7 +3,7 @@ import { channels, describeIssues } from '@im/contracts';
 import type { ConversationsRepository, CursorsRepository, CursorField, GroupsRepository, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
 import { invalidArgument, notFound } from '@im/errors';
 import type { Metrics } from '@im/metrics';
-import type { GroupMembersCache, Presence, Redis } from '@im/redis';
+import type { GroupMembersCache, Presence, Redis, UnackedTracker } from '@im/redis';
 import type { KnownIds } from './send/known-ids';
 import { readService } from './read/read.service';
 import type { SendService } from './send/send.service';
@@ -27,6 +27,7 @@ export interface ServiceDeps {
   cursors: CursorsRepository;
   conversations: ConversationsRepository;
   presence: Presence;
+  unacked: UnackedTracker;
   redis: Redis;
   metrics: Metrics;
   maxMessageLength: number;
@@ -114,17 +115,20 @@ export function createServices(d: ServiceDeps) {
       const unique = [...new Set(messageIds)];
       const refs = await d.messages.findRefs(unique);
       const highest = new Map<string, number>();
-      let accepted = 0;
+      const acceptedIds: string[] = [];
       for (const ref of refs) {
         const recipient =
           ref.group_id === null ? ref.receiver_id === userId : ref.sender_id !== userId && (await d.members.isMember(ref.group_id, userId));
         if (!recipient) continue;
-        accepted++;
+        acceptedIds.push(ref.message_id);
         highest.set(ref.conversation, Math.max(highest.get(ref.conversation) ?? 0, ref.seq));
       }
       const moves = [...highest].map(([conversation, seq]) => ({ user_id: userId, conversation, seq }));
       await d.cursors.advance(status, moves, Date.now());
       await d.conversations.advanceBest(status, moves);
+      // Any ack proves delivery: the publish no longer waits for redelivery.
+      await d.unacked.acked(userId, acceptedIds);
+      const accepted = acceptedIds.length;
       d.metrics.acks.inc({ status }, accepted);
       if (unique.length > accepted) d.metrics.acks.inc({ status: 'rejected' }, unique.length - accepted);
       return { updated: accepted };

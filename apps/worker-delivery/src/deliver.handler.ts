@@ -12,6 +12,12 @@ export interface DeliverDeps {
   publish(messages: readonly (readonly [channel: string, payload: string])[]): Promise<number[]>;
   /** The ids among messageIds that were recalled meanwhile (one MGET of tombstones). */
   recalled(messageIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Records publishes that wait for their delivered ack (see redelivery). Recorded before the
+   * PUBLISH, so an ack that overtakes the bookkeeping still clears it; unheard ones are untracked.
+   */
+  trackUnacked(items: readonly { user_id: string; message_id: string }[]): Promise<void>;
+  untrackUnacked(items: readonly { user_id: string; message_id: string }[]): Promise<void>;
   /** Stores offline rows (shared multi-row INSERT across concurrent jobs). */
   storeOffline(rows: readonly OfflineRow[]): Promise<void>;
   /** True while the delivery queue holds more than queue_size jobs: route straight to offline. */
@@ -57,6 +63,7 @@ export const handleDeliver: Handler<'im.deliver', DeliverDeps> = async ({ items 
       else offline.push({ d, route: 'offline' });
     }
     if (toPublish.length > 0) {
+      await deps.trackUnacked(toPublish.map((d) => ({ user_id: d.receiver, message_id: d.message.message_id })));
       const payloads = new Map<StoredMessage, string>();
       const heard = await deps.publish(
         toPublish.map((d) => {
@@ -69,14 +76,17 @@ export const handleDeliver: Handler<'im.deliver', DeliverDeps> = async ({ items 
         }),
       );
       const now = deps.now();
+      const unheard: { user_id: string; message_id: string }[] = [];
       toPublish.forEach((d, i) => {
         if (heard[i]! > 0) {
           deps.metrics.deliveries.inc({ route: 'online' });
           deps.metrics.deliveryLatency.observe({ route: 'online' }, (now - d.message.created_at) / 1000);
         } else {
+          unheard.push({ user_id: d.receiver, message_id: d.message.message_id });
           offline.push({ d, route: 'fallback' });
         }
       });
+      await deps.untrackUnacked(unheard);
     }
   }
 

@@ -1,5 +1,5 @@
 import { createPool, offlineRepository, poolStats, type OfflineRow } from '@im/db';
-import { closeRedis, createRedis, keys, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, keys, presence, unackedTracker, waitForReady } from '@im/redis';
 import {
   boot,
   closeServer,
@@ -32,6 +32,7 @@ const offlineInserts = new MicroBatcher<OfflineRow, void>(
 );
 
 let backlogged = false;
+const unacked = unackedTracker(redis, config.message_limits.ack_timeout_s);
 
 const ops = await startOpsServer({
   host: config.message_service.host,
@@ -51,6 +52,8 @@ const worker = startWorker({
       const marks = await redis.mget(ids.map(keys.recalled));
       return new Set(ids.filter((_, i) => marks[i] !== null));
     },
+    trackUnacked: (items) => unacked.track(items, Date.now()),
+    untrackUnacked: (items) => unacked.done(items),
     storeOffline: (rows) => offlineInserts.addMany(rows).then(() => undefined),
     backlogged: () => backlogged,
     publishAttempts: 3,
@@ -78,10 +81,31 @@ const stopSampling = every(
   (err) => log.debug({ err }, 'sampling failed'),
 );
 
+// Redelivery: publishes not acknowledged within ack_timeout_s are stored offline, so the user
+// pulls them later. Claims are leased, so several delivery processes share the work safely.
+const stopRedelivery = every(
+  1000,
+  async () => {
+    for (;;) {
+      const due = await unacked.claimDue(Date.now(), 1000);
+      if (due.length === 0) return;
+      await offlineInserts.addMany(due);
+      await unacked.done(due);
+      metrics.deliveries.inc({ route: 'redelivered' }, due.length);
+      log.info({ count: due.length }, 'stored unacknowledged publishes offline');
+      if (due.length < 1000) return;
+    }
+  },
+  (err) => {
+    metrics.errors.inc({ component: 'redelivery', kind: 'UNAVAILABLE' });
+    log.warn({ err }, 'redelivery pass failed; it is retried in 1 s');
+  },
+);
+
 log.info({ opsPort, concurrency: config.queue.concurrency }, 'worker-delivery started');
 
 installShutdown(log, () => [
-  ['stop sampling', async () => stopSampling()],
+  ['stop sampling and redelivery', async () => (stopSampling(), stopRedelivery())],
   ['close worker', () => closeWorker(worker, 20_000)],
   ['flush offline inserts', () => offlineInserts.drain()],
   ['close queue', () => deliverQueue.close()],

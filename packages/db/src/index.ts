@@ -6,3 +6,4 @@ export * from './repositories/offline.repository';
 export * from './repositories/cursors.repository';
 export * from './repositories/groups.repository';
 export * from './repositories/conversations.repository';
+export * from './repositories/partitions.repository';

@@ -3,3 +3,4 @@ export * from './keys';
 export * from './presence';
 export * from './message-ids';
 export * from './group-members';
+export * from './unacked';

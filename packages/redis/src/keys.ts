@@ -14,6 +14,8 @@ export const keys = {
   groupMembers: (groupId: string, version: string) => `im:group:${groupId}:members:${version}`,
   /** A recalled message: delivery still in flight must not publish or store it. */
   recalled: (messageId: string) => `im:recalled:${messageId}`,
+  /** Online publishes awaiting their delivered ack: member '{user_id}|{message_id}', score = deadline (ms). */
+  unacked: 'im:unacked',
   /** Message-id node leases. */
   idNodeNext: 'im:idgen:next',
   idNode: (node: number) => `im:idgen:node:${node}`,

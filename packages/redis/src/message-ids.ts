@@ -9,6 +9,11 @@ const SEQ_BITS = 12;
 export const MAX_NODE = (1 << NODE_BITS) - 1;
 const MAX_SEQ = (1 << SEQ_BITS) - 1;
 
+/** The smallest message id generated at or after `ms`: the bound of time ranges over ids (partitions). */
+export function firstIdAt(ms: number): string {
+  return (BigInt(Math.max(0, ms - ID_EPOCH_MS)) << BigInt(NODE_BITS + SEQ_BITS)).toString();
+}
+
 /** The millisecond a message id was generated at. */
 export function idTimestamp(messageId: string): number {
   return Number(BigInt(messageId) >> BigInt(NODE_BITS + SEQ_BITS)) + ID_EPOCH_MS;

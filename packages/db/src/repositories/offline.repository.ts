@@ -30,6 +30,14 @@ export interface OfflineRepository {
    */
   pull(userId: string, lastMessageId: string | null, limit: number): Promise<{ messages: OfflineMessage[]; hasMore: boolean }>;
   countForUser(userId: string): Promise<number>;
+  /** Deletes up to `limit` rows stored before `before` (ms); returns how many. */
+  deleteExpired(before: number, limit: number): Promise<number>;
+  /** Users holding more than `cap` rows (an index scan of offline_message; run by the cleaner only). */
+  usersOverCap(cap: number, limit: number): Promise<string[]>;
+  /** Deletes up to `limit` of the user's oldest rows beyond the newest `keep`; returns how many. */
+  trimUser(userId: string, keep: number, limit: number): Promise<number>;
+  /** InnoDB's row estimate: cheap, approximate, for the gauge. */
+  estimateRows(): Promise<number>;
 }
 
 export function offlineRepository(pool: Pool): OfflineRepository {
@@ -74,6 +82,33 @@ export function offlineRepository(pool: Pool): OfflineRepository {
         created_at: Number(r.created_at),
       }));
       return { messages, hasMore };
+    },
+    async deleteExpired(before, limit) {
+      const [res] = await pool.query<ResultSetHeader>('DELETE FROM offline_message WHERE created_at < ? LIMIT ?', [before, limit]);
+      return res.affectedRows;
+    },
+    async usersOverCap(cap, limit) {
+      const [rows] = await pool.query<RowDataPacket[]>('SELECT user_id FROM offline_message GROUP BY user_id HAVING COUNT(*) > ? LIMIT ?', [cap, limit]);
+      return rows.map((r) => String(r.user_id));
+    },
+    async trimUser(userId, keep, limit) {
+      const [edge] = await pool.query<RowDataPacket[]>(
+        'SELECT message_id FROM offline_message WHERE user_id = ? ORDER BY message_id DESC LIMIT 1 OFFSET ?',
+        [userId, keep - 1],
+      );
+      if (!edge[0]) return 0;
+      const [res] = await pool.query<ResultSetHeader>('DELETE FROM offline_message WHERE user_id = ? AND message_id < ? ORDER BY message_id LIMIT ?', [
+        userId,
+        edge[0].message_id,
+        limit,
+      ]);
+      return res.affectedRows;
+    },
+    async estimateRows() {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        "SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offline_message'",
+      );
+      return Number(rows[0]?.n ?? 0);
     },
     async countForUser(userId) {
       const [rows] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM offline_message WHERE user_id = ?', [userId]);

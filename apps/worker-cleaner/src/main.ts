@@ -1,0 +1,81 @@
+import { createPool, offlineRepository, partitionsRepository, poolStats } from '@im/db';
+import { closeRedis, createRedis, waitForReady } from '@im/redis';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, startOpsServer, startWorker, JOB_STATES } from '@im/worker-kit';
+import { handleSweep } from './sweep.handler';
+
+const { config, log, metrics, opsPort } = boot('worker-cleaner');
+
+const retention = config.cleaner.history_retention_days;
+if (retention > 0 && retention < config.message_limits.offline_message_ttl) {
+  log.fatal({ retention, ttl: config.message_limits.offline_message_ttl }, 'cleaner.history_retention_days must be 0 (keep) or at least message_limits.offline_message_ttl');
+  process.exit(2);
+}
+
+const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-cleaner', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const pool = createPool({ url: config.mysql.url, size: Math.min(config.mysql.pool_size, 4) });
+const offline = offlineRepository(pool);
+const partitions = partitionsRepository(pool);
+const queue = createQueue('im.cleaner', redis, config);
+
+const ops = await startOpsServer({
+  host: config.message_service.host,
+  port: opsPort,
+  registry: metrics.registry,
+  checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+});
+
+await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the cleaner will wait for it'));
+// One sweep at a time in the whole fleet, however many cleaners run: the scheduler makes one job
+// per interval and the queue's global concurrency lets one of them be active.
+await queue.setGlobalConcurrency(1);
+await queue.upsertJobScheduler('sweep', { every: config.cleaner.interval_s * 1000 }, { name: 'sweep', data: { task: 'sweep' }, opts: { attempts: 3 } });
+
+const worker = startWorker({
+  queue: 'im.cleaner',
+  handler: handleSweep,
+  deps: {
+    offline,
+    partitions,
+    metrics,
+    ttlDays: config.message_limits.offline_message_ttl,
+    maxOfflinePerUser: config.message_limits.max_offline_messages,
+    historyRetentionDays: retention,
+    monthsAhead: 3,
+    batchSize: 5000,
+    now: Date.now,
+  },
+  connection: redis,
+  config,
+  log,
+  metrics,
+  concurrency: 1,
+});
+
+// Gauges from cheap sources: InnoDB's row estimate and information_schema sizes, Redis INFO.
+const stopSampling = every(
+  15_000,
+  async () => {
+    metrics.offlineMessages.set(await offline.estimateRows());
+    for (const [table, bytes] of await partitions.storage()) metrics.storageBytes.set({ table }, bytes);
+    const info = await redis.info('memory');
+    const used = /used_memory:(\d+)/.exec(info);
+    if (used) metrics.redisMemory.set(Number(used[1]));
+    const counts = await jobCounts(queue);
+    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.cleaner', state }, counts[state]);
+    const stats = poolStats(pool);
+    metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
+    metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+  },
+  (err) => log.debug({ err }, 'sampling failed'),
+);
+
+log.info({ opsPort, intervalS: config.cleaner.interval_s, retention }, 'worker-cleaner started');
+
+installShutdown(log, () => [
+  ['stop sampling', async () => stopSampling()],
+  ['close worker', () => closeWorker(worker, 25_000)],
+  ['close queue', () => queue.close()],
+  ['close ops server', () => closeServer(ops)],
+  ['close mysql', () => pool.end()],
+  ['close redis', () => closeRedis(redis)],
+]);

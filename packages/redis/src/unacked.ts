@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import { keys } from './keys';
+
+/** Takes up to ARGV[2] members due by ARGV[1] and pushes their deadline ARGV[3] ms out (a lease). */
+const CLAIM_LUA = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), m) end
+return due`;
+
+export interface Unacked {
+  user_id: string;
+  message_id: string;
+}
+
+/**
+ * Online publishes waiting for their `delivered` ack, in one sorted set scored by deadline.
+ * Delivery records each publish; an ack removes it; what is still there after ack_timeout_s is
+ * claimed (with a lease, so a claimer that dies hands it back) and stored offline.
+ */
+export function unackedTracker(redis: Redis, ackTimeoutS: number) {
+  const member = (u: Unacked) => `${u.user_id}|${u.message_id}`;
+  return {
+    async track(items: readonly Unacked[], now: number): Promise<void> {
+      if (items.length === 0) return;
+      const deadline = now + ackTimeoutS * 1000;
+      const args: (string | number)[] = [];
+      for (const i of items) args.push(deadline, member(i));
+      await redis.zadd(keys.unacked, ...args);
+    },
+    async acked(userId: string, messageIds: readonly string[]): Promise<void> {
+      if (messageIds.length === 0) return;
+      await redis.zrem(keys.unacked, ...messageIds.map((id) => `${userId}|${id}`));
+    },
+    async claimDue(now: number, limit: number, leaseMs = 60_000): Promise<Unacked[]> {
+      const due = (await redis.eval(CLAIM_LUA, 1, keys.unacked, now, limit, leaseMs)) as string[];
+      return due.map((m) => {
+        const [user_id, message_id] = m.split('|') as [string, string];
+        return { user_id, message_id };
+      });
+    },
+    async done(items: readonly Unacked[]): Promise<void> {
+      if (items.length === 0) return;
+      await redis.zrem(keys.unacked, ...items.map(member));
+    },
+    pending(): Promise<number> {
+      return redis.zcard(keys.unacked);
+    },
+  };
+}
+
+export type UnackedTracker = ReturnType<typeof unackedTracker>;
