@@ -60,7 +60,8 @@ export class Fleet {
     };
   }
 
-  async start(role: FleetRole): Promise<void> {
+  /** Starts a role and waits until it is ready (or, with `until: 'health'`, merely up: for a role whose MySQL is down on purpose). */
+  async start(role: FleetRole, options: { until?: 'ready' | 'health' } = {}): Promise<void> {
     const port = this.procs.get(role)?.port ?? (await freePort());
     const child = spawn(process.execPath, ['--import', 'tsx', `apps/${role}/src/main.ts`], {
       cwd: ROOT,
@@ -81,10 +82,10 @@ export class Fleet {
       this.api = apiClient(this.baseUrl);
     }
     await waitFor(
-      `${role} ready on port ${port}`,
+      `${role} ${options.until ?? 'ready'} on port ${port}`,
       async () => {
         if (child.exitCode !== null) throw new Error(`${role} exited with ${child.exitCode}: ${output.slice(-5).join('\n')}`);
-        const r = await fetch(`http://127.0.0.1:${port}/ready`);
+        const r = await fetch(`http://127.0.0.1:${port}/${options.until ?? 'ready'}`);
         return r.status === 200;
       },
       30_000,

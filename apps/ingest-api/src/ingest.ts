@@ -5,7 +5,7 @@ import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { closeRedis, createRedis, groupMembersCache, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
-import { createQueue, every, jobCounts, MicroBatcher, JOB_STATES, type ShutdownStep } from '@im/worker-kit';
+import { createQueue, every, MicroBatcher, type ShutdownStep } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
 import { KnownIds } from './send/known-ids';
@@ -97,8 +97,6 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
       const stats = poolStats(pool);
       metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
       metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
-      const counts = await jobCounts(persistQueue);
-      for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.persist', state }, counts[state]);
     },
     (err) => log.debug({ err }, 'sampling failed'),
   );

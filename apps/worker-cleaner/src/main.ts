@@ -16,6 +16,7 @@ const pool = createPool({ url: config.mysql.url, size: Math.min(config.mysql.poo
 const offline = offlineRepository(pool);
 const partitions = partitionsRepository(pool);
 const queue = createQueue('im.cleaner', redis, config);
+const sampled = [createQueue('im.persist', redis, config), createQueue('im.fanout', redis, config), createQueue('im.deliver', redis, config), queue];
 
 const ops = await startOpsServer({
   host: config.message_service.host,
@@ -60,8 +61,6 @@ const stopSampling = every(
     const info = await redis.info('memory');
     const used = /used_memory:(\d+)/.exec(info);
     if (used) metrics.redisMemory.set(Number(used[1]));
-    const counts = await jobCounts(queue);
-    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.cleaner', state }, counts[state]);
     const stats = poolStats(pool);
     metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
     metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
@@ -69,12 +68,24 @@ const stopSampling = every(
   (err) => log.debug({ err }, 'sampling failed'),
 );
 
+// The fleet's one queue sampler: counts per queue and state every 5 s, whatever the scrape rate.
+const stopQueueSampling = every(
+  5000,
+  async () => {
+    for (const q of sampled) {
+      const counts = await jobCounts(q);
+      for (const state of JOB_STATES) metrics.queueJobs.set({ queue: q.name, state }, counts[state]);
+    }
+  },
+  (err) => log.debug({ err }, 'queue sampling failed'),
+);
+
 log.info({ opsPort, intervalS: config.cleaner.interval_s, retention }, 'worker-cleaner started');
 
 installShutdown(log, () => [
-  ['stop sampling', async () => stopSampling()],
+  ['stop sampling', async () => (stopSampling(), stopQueueSampling())],
   ['close worker', () => closeWorker(worker, 25_000)],
-  ['close queue', () => queue.close()],
+  ['close queues', () => Promise.all(sampled.map((q) => q.close()))],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
   ['close redis', () => closeRedis(redis)],

@@ -11,7 +11,6 @@ import {
   MicroBatcher,
   startOpsServer,
   startWorker,
-  JOB_STATES,
 } from '@im/worker-kit';
 import { handleDeliver } from './deliver.handler';
 
@@ -70,7 +69,6 @@ const stopSampling = every(
   1000,
   async () => {
     const counts = await jobCounts(deliverQueue);
-    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.deliver', state }, counts[state]);
     const was = backlogged;
     backlogged = counts.waiting > config.queue.queue_size;
     if (was !== backlogged) log.warn({ waiting: counts.waiting, queueSize: config.queue.queue_size, backlogged }, 'delivery backlog changed');

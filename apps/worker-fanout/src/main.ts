@@ -1,6 +1,6 @@
-import { createPool, groupsRepository } from '@im/db';
+import { createPool, groupsRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, groupMembersCache, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, startOpsServer, startWorker, JOB_STATES } from '@im/worker-kit';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, startOpsServer, startWorker } from '@im/worker-kit';
 import { handleFanout } from './fanout.handler';
 
 const CHUNK_SIZE = 500;
@@ -11,7 +11,6 @@ const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-fanout', 
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const members = groupMembersCache(redis, groupsRepository(pool).members);
 const deliverQueue = createQueue('im.deliver', redis, config);
-const fanoutQueue = createQueue('im.fanout', redis, config);
 
 const ops = await startOpsServer({
   host: config.message_service.host,
@@ -34,8 +33,9 @@ const worker = startWorker({
 const stopSampling = every(
   5000,
   async () => {
-    const counts = await jobCounts(fanoutQueue);
-    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.fanout', state }, counts[state]);
+    const stats = poolStats(pool);
+    metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
+    metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
   },
   (err) => log.debug({ err }, 'sampling failed'),
 );
@@ -45,7 +45,7 @@ log.info({ opsPort, chunkSize: CHUNK_SIZE }, 'worker-fanout started');
 installShutdown(log, () => [
   ['stop sampling', async () => stopSampling()],
   ['close worker', () => closeWorker(worker, 20_000)],
-  ['close queues', () => Promise.all([deliverQueue.close(), fanoutQueue.close()])],
+  ['close queue', () => deliverQueue.close()],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
   ['close redis', () => closeRedis(redis)],

@@ -8,11 +8,9 @@ import {
   createQueue,
   every,
   installShutdown,
-  jobCounts,
   MicroBatcher,
   startOpsServer,
   startWorker,
-  JOB_STATES,
 } from '@im/worker-kit';
 import { handlePersist } from './persist.handler';
 
@@ -24,7 +22,6 @@ const messages = messagesRepository(pool);
 const conversations = conversationsRepository(pool);
 const deliverQueue = createQueue('im.deliver', redis, config);
 const fanoutQueue = createQueue('im.fanout', redis, config);
-const persistQueue = createQueue('im.persist', redis, config);
 
 // Rows of concurrent jobs share one INSERT (up to 500 rows), then one upsert of the conversations they touch.
 const inserts = new MicroBatcher<StoredMessage, void>(
@@ -58,8 +55,6 @@ const worker = startWorker({
 const stopSampling = every(
   5000,
   async () => {
-    const counts = await jobCounts(persistQueue);
-    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: 'im.persist', state }, counts[state]);
     const stats = poolStats(pool);
     metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
     metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
@@ -73,7 +68,7 @@ installShutdown(log, () => [
   ['stop sampling', async () => stopSampling()],
   ['close worker', () => closeWorker(worker, 20_000)],
   ['flush inserts', () => inserts.drain()],
-  ['close queues', () => Promise.all([deliverQueue.close(), fanoutQueue.close(), persistQueue.close()])],
+  ['close queues', () => Promise.all([deliverQueue.close(), fanoutQueue.close()])],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
   ['close redis', () => closeRedis(redis)],

@@ -84,7 +84,7 @@ export const schema = {
     batch_wait_ms: int(2, 0, 1000),
     /** Jobs one worker process handles at once. */
     concurrency: int(16, 1, 1000),
-    attempts: int(8, 1, 100),
+    attempts: int(10, 1, 100),
     backoff_ms: int(200, 10, 600_000),
   },
   mysql: {

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, isUnavailableError } from '@im/errors';
 import { describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
@@ -72,6 +72,8 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
       lockDuration: 10_000,
       stalledInterval: 5_000,
       maxStalledCount: 5,
+      // Completed and failed counts per minute in Redis (a week of them): `im-message status` rates.
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       autorun: true,
     },
   );

@@ -1,0 +1,248 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import type { Config } from '@im/config';
+import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
+import { migrate } from '@im/db';
+import { closeRedis, createRedis } from '@im/redis';
+import { jobCounts } from '@im/worker-kit';
+import { apiCall } from './api';
+
+export interface RunContext {
+  config: Config;
+  values: Record<string, unknown>;
+  positionals: string[];
+  json: boolean;
+}
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>;
+  run(ctx: RunContext): Promise<number | void>;
+}
+
+const out = (ctx: RunContext, human: string, data: unknown) => process.stdout.write((ctx.json ? JSON.stringify(data) : human) + '\n');
+
+function requireId(value: unknown, what: string): string {
+  const id = parseId(value);
+  if (id === undefined) throw new Error(`${what} must be a positive integer id (got ${value === undefined ? 'nothing' : JSON.stringify(value)})`);
+  return id;
+}
+
+function queueArg(ctx: RunContext): QueueName {
+  const given = ctx.positionals[0];
+  const all = Object.values(QUEUES) as string[];
+  const name = given && !given.startsWith('im.') ? `im.${given}` : given;
+  if (!name || !all.includes(name)) throw new Error(`give a queue: ${all.join(', ')} (or persist, fanout, deliver, cleaner)`);
+  return name as QueueName;
+}
+
+async function withQueues<T>(config: Config, names: readonly QueueName[], fn: (queues: Queue[]) => Promise<T>): Promise<T> {
+  const redis = createRedis(config.queue.redis_url, 'worker', 'im-cli');
+  const queues = names.map((n) => new Queue(n, { connection: redis, prefix: config.queue.prefix }));
+  try {
+    return await fn(queues);
+  } finally {
+    await Promise.all(queues.map((q) => q.close()));
+    await closeRedis(redis);
+  }
+}
+
+const apiOptions = {
+  url: { type: 'string' as const },
+  token: { type: 'string' as const },
+};
+const apiUsage = `  --url URL           ingest API (default http://127.0.0.1:<message_service.port>)
+  --token TOKEN       bearer token (default: the first of auth.api_tokens / IM_API_TOKENS)`;
+
+const sendOptions = {
+  ...apiOptions,
+  from: { type: 'string' as const },
+  text: { type: 'string' as const },
+  type: { type: 'string' as const, default: 'text' },
+  'client-msg-id': { type: 'string' as const },
+};
+
+function sendResult(ctx: RunContext, r: { status: number; body: any }) {
+  out(ctx, `accepted: message_id ${r.body.message_id}, seq ${r.body.seq}, at ${new Date(r.body.timestamp).toISOString()}`, r.body);
+}
+
+export const COMMANDS: Record<string, Command> = {
+  send: {
+    summary: 'send a single-chat message',
+    usage: `usage: im-message send --from USER --to USER --text TEXT [--type text|image|file|voice] [--client-msg-id ID]\n${apiUsage}`,
+    options: { ...sendOptions, to: { type: 'string' } },
+    async run(ctx) {
+      const v = ctx.values;
+      const r = await apiCall(ctx, 'POST', '/v1/messages', {
+        sender_id: requireId(v.from, '--from'),
+        receiver_id: requireId(v.to, '--to'),
+        content: v.text,
+        message_type: v.type,
+        ...(v['client-msg-id'] ? { client_msg_id: v['client-msg-id'] } : {}),
+      });
+      sendResult(ctx, r);
+    },
+  },
+
+  'send-group': {
+    summary: 'send a group message',
+    usage: `usage: im-message send-group --from USER --group GROUP --text TEXT [--type ...] [--client-msg-id ID]\n${apiUsage}`,
+    options: { ...sendOptions, group: { type: 'string' } },
+    async run(ctx) {
+      const v = ctx.values;
+      const r = await apiCall(ctx, 'POST', '/v1/group-messages', {
+        sender_id: requireId(v.from, '--from'),
+        group_id: requireId(v.group, '--group'),
+        content: v.text,
+        message_type: v.type,
+        ...(v['client-msg-id'] ? { client_msg_id: v['client-msg-id'] } : {}),
+      });
+      sendResult(ctx, r);
+    },
+  },
+
+  pull: {
+    summary: "pull a user's offline messages (acknowledging up to --after)",
+    usage: `usage: im-message pull USER [--limit 1..1000] [--after MESSAGE_ID]\n  --after ID          the newest message id already held: rows up to it are deleted first\n${apiUsage}`,
+    options: { ...apiOptions, limit: { type: 'string', default: '100' }, after: { type: 'string' } },
+    async run(ctx) {
+      const user = requireId(ctx.positionals[0], 'USER');
+      const after = ctx.values.after === undefined ? '' : `&last_message_id=${requireId(ctx.values.after, '--after')}`;
+      const r = await apiCall(ctx, 'GET', `/v1/users/${user}/offline-messages?limit=${encodeURIComponent(String(ctx.values.limit))}${after}`);
+      const lines = r.body.messages.map(
+        (m: any) => `${m.message_id}  ${new Date(m.created_at).toISOString()}  ${m.group_id ? `[${m.group_name ?? m.group_id}] ` : ''}${m.sender_name ?? m.sender_id}: ${m.content}`,
+      );
+      const last = r.body.messages.at(-1)?.message_id;
+      const tail = r.body.has_more ? `\nmore waiting: im-message pull ${user} --after ${last}` : `\n(${r.body.messages.length} message(s), nothing more)`;
+      out(ctx, lines.join('\n') + tail, r.body);
+    },
+  },
+
+  tail: {
+    summary: "print a user's channel live (user:{id}), until Ctrl-C",
+    usage: 'usage: im-message tail USER [--group GROUP ...]',
+    options: { group: { type: 'string' } },
+    async run(ctx) {
+      const user = requireId(ctx.positionals[0], 'USER');
+      const chans = [channels.user(user), ...(ctx.values.group ? [channels.group(requireId(ctx.values.group, '--group'))] : [])];
+      const sub = createRedis(ctx.config.queue.redis_url, 'subscriber', 'im-cli-tail');
+      sub.on('message', (channel: string, raw: string) => {
+        if (ctx.json) return void process.stdout.write(raw + '\n');
+        const e = JSON.parse(raw);
+        process.stdout.write(`${new Date(e.timestamp ?? Date.now()).toISOString()}  ${channel}  ${e.event}  ${e.message_id}  from ${e.sender_id}: ${e.content ?? ''}\n`);
+      });
+      await sub.subscribe(...chans);
+      process.stderr.write(`listening on ${chans.join(', ')} (Ctrl-C to stop)\n`);
+      await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+      sub.disconnect();
+    },
+  },
+
+  queues: {
+    summary: 'job counts per queue and state',
+    usage: 'usage: im-message queues',
+    options: {},
+    async run(ctx) {
+      const names = Object.values(QUEUES);
+      const rows = await withQueues(ctx.config, names, (qs) => Promise.all(qs.map(async (q) => ({ queue: q.name, ...(await jobCounts(q)) }))));
+      const head = `${'queue'.padEnd(12)} ${'waiting'.padStart(9)} ${'active'.padStart(9)} ${'delayed'.padStart(9)} ${'failed'.padStart(9)}`;
+      const lines = rows.map((r) => `${r.queue.padEnd(12)} ${String(r.waiting).padStart(9)} ${String(r.active).padStart(9)} ${String(r.delayed).padStart(9)} ${String(r.failed).padStart(9)}`);
+      out(ctx, [head, ...lines].join('\n'), rows);
+    },
+  },
+
+  status: {
+    summary: 'live pipeline snapshot: counts per queue and state, and jobs/s done and failed',
+    usage: 'usage: im-message status [--interval SECONDS] [--once]',
+    options: { interval: { type: 'string', default: '1' }, once: { type: 'boolean', default: false } },
+    async run(ctx) {
+      const interval = Math.max(0.2, Number(ctx.values.interval) || 1);
+      const names = Object.values(QUEUES);
+      await withQueues(ctx.config, names, async (qs) => {
+        let prev: Map<string, { done: number; failed: number; at: number }> | undefined;
+        let stop = false;
+        process.once('SIGINT', () => (stop = true));
+        while (!stop) {
+          const now = Date.now();
+          const rows = await Promise.all(
+            qs.map(async (q) => {
+              const [counts, done, failed] = await Promise.all([jobCounts(q), q.getMetrics('completed', 0, 0), q.getMetrics('failed', 0, 0)]);
+              const p = prev?.get(q.name);
+              const secs = p ? (now - p.at) / 1000 : 0;
+              return {
+                queue: q.name,
+                ...counts,
+                done_total: done.meta.count,
+                done_per_s: p && secs > 0 ? (done.meta.count - p.done) / secs : null,
+                failed_per_s: p && secs > 0 ? (failed.meta.count - p.failed) / secs : null,
+                failedTotal: failed.meta.count,
+              };
+            }),
+          );
+          prev = new Map(rows.map((r) => [r.queue, { done: r.done_total, failed: r.failedTotal, at: now }]));
+          if (ctx.json) {
+            process.stdout.write(JSON.stringify({ at: now, queues: rows.map(({ failedTotal: _f, ...r }) => r) }) + '\n');
+          } else {
+            const rate = (x: number | null) => (x === null ? '...' : x.toFixed(1));
+            const lines = [
+              `im-message pipeline  ${new Date(now).toISOString()}  (every ${interval} s, Ctrl-C to stop)`,
+              '',
+              `${'queue'.padEnd(12)} ${'waiting'.padStart(8)} ${'active'.padStart(8)} ${'delayed'.padStart(8)} ${'failed'.padStart(8)} ${'done/s'.padStart(9)} ${'failed/s'.padStart(9)}`,
+              ...rows.map(
+                (r) =>
+                  `${r.queue.padEnd(12)} ${String(r.waiting).padStart(8)} ${String(r.active).padStart(8)} ${String(r.delayed).padStart(8)} ${String(r.failed).padStart(8)} ${rate(r.done_per_s).padStart(9)} ${rate(r.failed_per_s).padStart(9)}`,
+              ),
+            ];
+            process.stdout.write((process.stdout.isTTY && !ctx.values.once ? '\x1b[2J\x1b[H' : '') + lines.join('\n') + '\n');
+          }
+          if (ctx.values.once && prev && rows.every((r) => r.done_per_s !== null)) break;
+          await sleep(interval * 1000);
+        }
+      });
+    },
+  },
+
+  failed: {
+    summary: 'list failed jobs of a queue with their reasons',
+    usage: 'usage: im-message failed QUEUE [--limit N]   (QUEUE: persist, fanout, deliver, cleaner)',
+    options: { limit: { type: 'string', default: '20' } },
+    async run(ctx) {
+      const name = queueArg(ctx);
+      const limit = Math.max(1, Number(ctx.values.limit) || 20);
+      const jobs = await withQueues(ctx.config, [name], ([q]) => q!.getFailed(0, limit - 1));
+      const data = jobs.map((j) => ({ id: j.id, name: j.name, attempts: j.attemptsMade, failed_at: j.finishedOn ?? null, reason: j.failedReason }));
+      const human = data.length === 0 ? `no failed jobs in ${name}` : data.map((d) => `${d.id}  ${d.attempts} attempt(s)  ${d.failed_at ? new Date(d.failed_at).toISOString() : ''}  ${d.reason}`).join('\n');
+      out(ctx, human, data);
+    },
+  },
+
+  retry: {
+    summary: 'put the failed jobs of a queue back to waiting',
+    usage: 'usage: im-message retry QUEUE   (QUEUE: persist, fanout, deliver, cleaner)',
+    options: {},
+    async run(ctx) {
+      const name = queueArg(ctx);
+      const retried = await withQueues(ctx.config, [name], async ([q]) => {
+        let total = 0;
+        for (;;) {
+          const failed = await q!.getFailed(0, 999);
+          if (failed.length === 0) return total;
+          for (const job of failed) await job.retry('failed');
+          total += failed.length;
+        }
+      });
+      out(ctx, `${retried} failed job(s) of ${name} back to waiting`, { queue: name, retried });
+    },
+  },
+
+  migrate: {
+    summary: 'apply pending SQL migrations',
+    usage: 'usage: im-message migrate',
+    options: {},
+    async run(ctx) {
+      const r = await migrate(ctx.config.mysql.url, { log: (m) => !ctx.json && process.stdout.write(`${m}\n`) });
+      out(ctx, `schema at version ${r.current} (${r.applied.length} applied now)`, r);
+    },
+  },
+};

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { RowDataPacket } from 'mysql2/promise';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { freePort, Fleet } from '../support/fleet';
+import { randomUserBase, TEST_TOKEN, testServers } from '../support/env';
+import { waitFor } from '../support/wait';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('the im-message command line against the real fleet', () => {
+  let db: TestDatabase;
+  let fleet: Fleet;
+  const base = randomUserBase();
+  const [ann, bob, cid] = [String(base + 1n), String(base + 2n), String(base + 3n)];
+  const group = String(base + 10n);
+
+  const env = () => {
+    const e: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('IM_')) e[k] = v;
+    return {
+      ...e,
+      REDIS_URL: testServers().redisUrl,
+      MYSQL_URL: db.url,
+      IM_API_TOKENS: TEST_TOKEN,
+      IM_QUEUE_PREFIX: fleet.prefix,
+      IM_MESSAGE_SERVICE_PORT: String(fleet.procs.get('ingest-api')!.port),
+    };
+  };
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['apps/cli/bin/im-message.mjs', ...args], { cwd: ROOT, env: env(), encoding: 'utf8', timeout: 30_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const json = (...args: string[]) => {
+    const r = cli(...args, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+
+  before(async () => {
+    db = await createTestDatabase();
+    // Three attempts per job (set by the producer, ingest), so a job fails quickly while MySQL is away.
+    fleet = await new Fleet(db.url, { IM_QUEUE_ATTEMPTS: '3' }).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    for (const [u, name] of [[ann, 'ann'], [bob, 'bob'], [cid, 'cid']] as const) await fleet.api.put(`/v1/users/${u}`, { name });
+    await fleet.api.put(`/v1/groups/${group}`, { name: 'cli group' });
+    await fleet.api.post(`/v1/groups/${group}/members`, { add: [ann, bob, cid] });
+  });
+
+  after(async () => {
+    await fleet?.stop();
+    await db?.drop();
+  });
+
+  it('explains itself: --help on every command, usage errors exit 2', () => {
+    const help = cli('--help');
+    assert.equal(help.code, 0);
+    for (const c of ['send', 'send-group', 'pull', 'tail', 'queues', 'failed', 'retry', 'migrate', 'status']) {
+      assert.match(help.stdout, new RegExp(`\\b${c}\\b`));
+      const h = cli(c, '--help');
+      assert.equal(h.code, 0, c);
+      assert.match(h.stdout, new RegExp(`usage: im-message ${c}`));
+    }
+    const bad = cli('frobnicate');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown command "frobnicate"/);
+    const noQueue = cli('failed', 'nope');
+    assert.equal(noQueue.code, 1);
+    assert.match(noQueue.stderr, /give a queue/);
+  });
+
+  it('sends, sends to a group, and pulls with the cursor', async () => {
+    const human = cli('send', '--from', ann, '--to', bob, '--text', 'hi from the terminal 👋');
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^accepted: message_id \d+, seq 1/);
+    const second = json('send', '--from', ann, '--to', bob, '--text', 'second', '--client-msg-id', 'cli-2');
+    const group1 = json('send-group', '--from', ann, '--group', group, '--text', 'to the group');
+    assert.match(group1.message_id, /^\d+$/);
+    const refused = cli('send', '--from', ann, '--to', String(base + 99n), '--text', 'nobody');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /404 NOT_FOUND/);
+
+    const page = await waitFor('three offline messages for bob', async () => {
+      const p = json('pull', bob, '--limit', '2');
+      return p.messages.length === 2 ? p : undefined;
+    });
+    assert.equal(page.has_more, true);
+    const text = cli('pull', bob, '--limit', '2');
+    assert.match(text.stdout, /ann: hi from the terminal 👋/);
+    assert.match(text.stdout, /more waiting: im-message pull \d+ --after \d+/);
+    const rest = await waitFor('the group message', async () => {
+      const p = json('pull', bob, '--after', page.messages[1].message_id);
+      return p.messages.length === 1 ? p : undefined;
+    });
+    assert.equal(rest.messages[0].message_id, group1.message_id);
+    assert.equal(rest.messages[0].group_name, 'cli group');
+    assert.notEqual(second.message_id, undefined);
+  });
+
+  it('tails a user channel live', async () => {
+    const tail = spawn(process.execPath, ['apps/cli/bin/im-message.mjs', 'tail', cid], { cwd: ROOT, env: env() });
+    let output = '';
+    tail.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    let errors = '';
+    tail.stderr.on('data', (c: Buffer) => (errors += c.toString()));
+    try {
+      await waitFor('tail listening', () => errors.includes('listening on user:'));
+      await fleet.api.put(`/v1/presence/${cid}`, { gateway_id: 'cli' });
+      await fleet.api.post('/v1/messages', { sender_id: ann, receiver_id: cid, content: 'live line' });
+      await waitFor('the message on the tail', () => output.includes('live line'));
+      assert.match(output, /user:\d+ {2}message {2}\d+ {2}from \d+: live line/);
+    } finally {
+      tail.kill('SIGINT');
+    }
+  });
+
+  it('shows queues and a status snapshot', () => {
+    const rows = json('queues');
+    assert.deepEqual(rows.map((r: any) => r.queue).sort(), ['im.cleaner', 'im.deliver', 'im.fanout', 'im.persist']);
+    for (const r of rows) for (const k of ['waiting', 'active', 'delayed', 'failed']) assert.equal(typeof r[k], 'number');
+    const status = cli('status', '--once', '--interval', '0.3', '--json');
+    assert.equal(status.code, 0, status.stderr);
+    const snapshots = status.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const last = snapshots.at(-1);
+    const persist = last.queues.find((q: any) => q.queue === 'im.persist');
+    assert.ok(persist.done_total >= 3, 'persist jobs done so far are counted');
+    assert.equal(typeof persist.done_per_s, 'number');
+  });
+
+  it('lists jobs that failed while MySQL was down, and retries them once it is back', async () => {
+    await fleet.kill('worker-persist', 'SIGTERM');
+    // A persist worker whose MySQL is unreachable: the job's three attempts fail, then it waits in the failed set.
+    const broken = new Fleet(`mysql://im:im@127.0.0.1:${await freePort()}/gone`, { IM_QUEUE_PREFIX: fleet.prefix });
+    await broken.start('worker-persist', { until: 'health' });
+    const sent = json('send', '--from', bob, '--to', ann, '--text', 'written while MySQL was away');
+    const failed = await waitFor('a failed persist job', async () => {
+      const list = json('failed', 'persist');
+      return list.length > 0 ? list : undefined;
+    });
+    assert.match(failed[0].reason, /ECONNREFUSED|connect/i);
+    assert.equal(failed[0].attempts, 3);
+    assert.match(cli('failed', 'persist').stdout, /3 attempt\(s\) .*ECONNREFUSED/);
+    await broken.stop();
+
+    await fleet.start('worker-persist');
+    const retried = json('retry', 'persist');
+    assert.equal(retried.retried, failed.length);
+    await waitFor('the message in history', async () => {
+      const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id = ?', [sent.message_id]);
+      return Number(rows[0]!.n) === 1;
+    });
+    assert.deepEqual(json('failed', 'persist'), []);
+  });
+
+  it('migrates (nothing left to apply on a migrated database)', () => {
+    const r = cli('migrate');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /schema at version \d+ \(0 applied now\)/);
+  });
+});
