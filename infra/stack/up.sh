@@ -26,6 +26,8 @@ install_missing() {
   local pkgs=()
   [ $need_redis = 1 ] && ! command -v redis-server >/dev/null && pkgs+=(redis-server)
   [ $need_mysql = 1 ] && ! command -v mariadbd >/dev/null && pkgs+=(mariadb-server mariadb-client)
+  # The observability test runs a real Prometheus against the fleet.
+  [ "$name" = test ] && ! command -v prometheus >/dev/null && pkgs+=(prometheus)
   [ ${#pkgs[@]} = 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     log "missing ${pkgs[*]}: install them (Debian: apt-get install ${pkgs[*]}), or set REDIS_URL / MYSQL_URL to running servers"
