@@ -76,7 +76,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     cursors: cursorsRepository(pool),
     conversations: conversationsRepository(pool),
     presence: presence(redis),
-    unacked: unackedTracker(redis, config.message_limits.ack_timeout_s),
+    unacked: unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix),
     redis,
     metrics,
     maxMessageLength: config.message_limits.max_message_length,

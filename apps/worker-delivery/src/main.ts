@@ -31,7 +31,7 @@ const offlineInserts = new MicroBatcher<OfflineRow, void>(
 );
 
 let backlogged = false;
-const unacked = unackedTracker(redis, config.message_limits.ack_timeout_s);
+const unacked = unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix);
 
 const ops = await startOpsServer({
   host: config.message_service.host,

@@ -14,8 +14,11 @@ export const keys = {
   groupMembers: (groupId: string, version: string) => `im:group:${groupId}:members:${version}`,
   /** A recalled message: delivery still in flight must not publish or store it. */
   recalled: (messageId: string) => `im:recalled:${messageId}`,
-  /** Online publishes awaiting their delivered ack: member '{user_id}|{message_id}', score = deadline (ms). */
-  unacked: 'im:unacked',
+  /**
+   * Online publishes awaiting their delivered ack: member '{user_id}|{message_id}', score = deadline
+   * (ms). One set per deployment, under the queue prefix (its hash tag keeps it beside the queues).
+   */
+  unacked: (queuePrefix: string) => `${queuePrefix}:unacked`,
   /** Message-id node leases. */
   idNodeNext: 'im:idgen:next',
   idNode: (node: number) => `im:idgen:node:${node}`,

@@ -17,7 +17,8 @@ export interface Unacked {
  * Delivery records each publish; an ack removes it; what is still there after ack_timeout_s is
  * claimed (with a lease, so a claimer that dies hands it back) and stored offline.
  */
-export function unackedTracker(redis: Redis, ackTimeoutS: number) {
+export function unackedTracker(redis: Redis, ackTimeoutS: number, queuePrefix: string) {
+  const key = keys.unacked(queuePrefix);
   const member = (u: Unacked) => `${u.user_id}|${u.message_id}`;
   return {
     async track(items: readonly Unacked[], now: number): Promise<void> {
@@ -25,14 +26,14 @@ export function unackedTracker(redis: Redis, ackTimeoutS: number) {
       const deadline = now + ackTimeoutS * 1000;
       const args: (string | number)[] = [];
       for (const i of items) args.push(deadline, member(i));
-      await redis.zadd(keys.unacked, ...args);
+      await redis.zadd(key, ...args);
     },
     async acked(userId: string, messageIds: readonly string[]): Promise<void> {
       if (messageIds.length === 0) return;
-      await redis.zrem(keys.unacked, ...messageIds.map((id) => `${userId}|${id}`));
+      await redis.zrem(key, ...messageIds.map((id) => `${userId}|${id}`));
     },
     async claimDue(now: number, limit: number, leaseMs = 60_000): Promise<Unacked[]> {
-      const due = (await redis.eval(CLAIM_LUA, 1, keys.unacked, now, limit, leaseMs)) as string[];
+      const due = (await redis.eval(CLAIM_LUA, 1, key, now, limit, leaseMs)) as string[];
       return due.map((m) => {
         const [user_id, message_id] = m.split('|') as [string, string];
         return { user_id, message_id };
@@ -40,10 +41,10 @@ export function unackedTracker(redis: Redis, ackTimeoutS: number) {
     },
     async done(items: readonly Unacked[]): Promise<void> {
       if (items.length === 0) return;
-      await redis.zrem(keys.unacked, ...items.map(member));
+      await redis.zrem(key, ...items.map(member));
     },
     pending(): Promise<number> {
-      return redis.zcard(keys.unacked);
+      return redis.zcard(key);
     },
   };
 }
