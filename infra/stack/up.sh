@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bring up a local Redis and MariaDB for one stack ("dev" for npm start, "test" for npm test).
+# Bring up a local Redis and MariaDB for one stack ("dev" for npm start, "test" for npm test, or
+# any other name with STACK_REDIS_PORT and STACK_MYSQL_PORT, e.g. for a second test run).
 # Installs Debian's packages when missing, keeps data in .stack/<name>/, binds to loopback only,
 # waits until both answer, then prints the URLs as KEY=value lines on stdout.
 # A server that REDIS_URL / MYSQL_URL already point at is used as it is and never touched.
@@ -9,7 +10,11 @@ name=${1:-dev}
 case "$name" in
   dev)  redis_port=${STACK_REDIS_PORT:-6390}; mysql_port=${STACK_MYSQL_PORT:-3390} ;;
   test) redis_port=${STACK_REDIS_PORT:-6391}; mysql_port=${STACK_MYSQL_PORT:-3391} ;;
-  *) echo "usage: up.sh dev|test" >&2; exit 2 ;;
+  *) # any other name: a stack of its own, on the ports given
+     if [ -z "${STACK_REDIS_PORT:-}" ] || [ -z "${STACK_MYSQL_PORT:-}" ] || ! [[ "$name" =~ ^[a-z0-9-]+$ ]]; then
+       echo "usage: up.sh dev|test, or STACK_REDIS_PORT=P STACK_MYSQL_PORT=Q up.sh NAME" >&2; exit 2
+     fi
+     redis_port=$STACK_REDIS_PORT; mysql_port=$STACK_MYSQL_PORT ;;
 esac
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
