@@ -1,6 +1,6 @@
 // Helpers of npm start, npm test and npm run role. Plain Node, no dependencies: they run before npm install.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,7 +30,17 @@ export function stackUp(name) {
     say(`using REDIS_URL and MYSQL_URL from the environment`);
     return { env: { REDIS_URL: process.env.REDIS_URL, MYSQL_URL: process.env.MYSQL_URL }, started: false };
   }
-  const wasRunning = existsSync(join(ROOT, '.stack', name, 'redis.pid')) && existsSync(join(ROOT, '.stack', name, 'mysql.pid'));
+  const alive = (file) => {
+    const path = join(ROOT, '.stack', name, file);
+    if (!existsSync(path)) return false;
+    try {
+      process.kill(Number(readFileSync(path, 'utf8').trim()), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const wasRunning = alive('redis.pid') && alive('mysql.pid');
   const r = spawnSync('bash', [join(ROOT, 'infra/stack/up.sh'), name], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`the local ${name} stack did not start`);
   const env = {};
