@@ -19,6 +19,6 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 COPY . .
 
 USER node
-EXPOSE 6000 9101 9102 9103 9104
+EXPOSE 6000 6001 9101 9102 9103 9104
 ENTRYPOINT ["bash", "/app/infra/docker/entrypoint.sh"]
 CMD ["ingest-api"]

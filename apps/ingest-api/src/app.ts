@@ -1,6 +1,7 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError, invalidArgument, toAppError } from '@im/errors';
+import { bearerAuth } from './auth';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { checkReadiness, type ReadinessChecks } from '@im/worker-kit';
@@ -25,10 +26,6 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function tokenDigest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
 
 /**
  * The HTTP app, built without listening so tests send requests in process.
@@ -65,17 +62,10 @@ export function buildApp(o: AppOptions): FastifyInstance {
     }
   });
 
-  const digests = o.tokens.map(tokenDigest);
+  const authenticate = bearerAuth(o.tokens);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    if (!req.url.startsWith('/v1/')) return;
-    const header = req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (token === undefined) throw new AppError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>');
-    const given = tokenDigest(token);
-    let ok = false;
-    for (const d of digests) ok = timingSafeEqual(d, given) || ok;
-    if (!ok) throw new AppError('UNAUTHENTICATED', 'the bearer token is not valid');
+    if (req.url.startsWith('/v1/')) authenticate(req.headers.authorization);
   });
 
   app.addHook('onResponse', async (req, reply) => {

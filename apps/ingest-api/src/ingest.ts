@@ -110,5 +110,5 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     ['close mysql', () => pool.end()],
     ['close redis', () => closeRedis(redis)],
   ];
-  return { app, lease, shutdownSteps: steps };
+  return { app, services, lease, shutdownSteps: steps };
 }

@@ -1,5 +1,6 @@
 import { boot, installShutdown } from '@im/worker-kit';
 import { createIngest } from './ingest';
+import { startGrpcServer } from './grpc/server';
 
 const { config, log, metrics } = boot('ingest-api');
 
@@ -8,10 +9,24 @@ if (config.auth.api_tokens.length === 0) {
   process.exit(2);
 }
 
-const { app, lease, shutdownSteps } = await createIngest(config, log, metrics);
+const { app, services, lease, shutdownSteps } = await createIngest(config, log, metrics);
 
 await app.listen({ host: config.message_service.host, port: config.message_service.port });
 app.server.maxConnections = config.message_service.max_connections;
 log.info({ host: config.message_service.host, port: config.message_service.port, node: lease.current }, 'ingest-api listening');
 
-installShutdown(log, () => shutdownSteps);
+const grpc =
+  config.message_service.grpc_port === 0
+    ? undefined
+    : await startGrpcServer({
+        services,
+        tokens: config.auth.api_tokens,
+        host: config.message_service.host,
+        port: config.message_service.grpc_port,
+        maxMessageBytes: config.message_service.max_body_bytes,
+        log,
+        metrics,
+      });
+if (grpc) log.info({ port: grpc.port }, 'gRPC MessageService listening');
+
+installShutdown(log, () => [...(grpc ? [['stop gRPC', () => grpc.close()] as const] : []), ...shutdownSteps]);

@@ -63,6 +63,8 @@ export const schema = {
   message_service: {
     host: str('127.0.0.1', /^[\w.:-]+$/, 'a host name or address to listen on'),
     port: int(6000, 1, 65535),
+    /** Port of the gRPC MessageService (proto/im_message.proto); 0 turns it off. */
+    grpc_port: int(6001, 0, 65535),
     max_connections: int(2000, 1),
     max_body_bytes: int(1_048_576, 1024, 64 * 1024 * 1024),
     /** Upper bound of ingest's in-flight sends waiting for the queue; beyond it ingest answers 503. */
