@@ -8,7 +8,7 @@ ensureDeps();
 const stack = stackUp('test');
 const args = process.argv.slice(2);
 const named = { 'read-side': 'bench/read-side.ts', cleaner: 'bench/cleaner.ts' };
-const script = named[args[0]] ?? 'bench/load.ts';
+const script = named[args[0]] ?? 'bench/fleet.ts';
 const status = runTs([join(ROOT, script), ...(named[args[0]] ? args.slice(1) : args)], stack.env);
 if (stack.started) stackDown('test');
 process.exit(status);

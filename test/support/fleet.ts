@@ -40,6 +40,8 @@ export class Fleet {
   constructor(
     readonly mysqlUrl: string,
     readonly extraEnv: Record<string, string> = {},
+    /** Extra node flags for every role (for example --cpu-prof when profiling a benchmark). */
+    readonly nodeArgs: readonly string[] = [],
   ) {}
 
   env(role: FleetRole, port: number): NodeJS.ProcessEnv {
@@ -67,7 +69,7 @@ export class Fleet {
   async start(role: FleetRole, options: { until?: 'ready' | 'health' } = {}): Promise<void> {
     const port = this.procs.get(role)?.port ?? (await freePort());
     if (role === 'ingest-api' && this.grpcPort === 0) this.grpcPort = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', `apps/${role}/src/main.ts`], {
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', `apps/${role}/src/main.ts`], {
       cwd: ROOT,
       env: this.env(role, port),
       stdio: ['ignore', 'pipe', 'pipe'],

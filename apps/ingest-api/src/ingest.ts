@@ -29,13 +29,18 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   });
   await lease.acquire();
 
-  // Messages of concurrent requests ride to worker-persist together: one job per batch.
+  const ledger = admissionLedger(redis, config.rate_limit.per_sender_per_s);
+  // Messages of concurrent requests ride to worker-persist together: one job per batch. Then the
+  // batch's dedupe records are confirmed in one pipeline; if that fails, the pending records
+  // expire in 30 s (the messages are queued either way).
   const enqueue = new MicroBatcher<StoredMessage, void>(
     async (messages) => {
       await persistQueue.add('persist', { messages });
+      await ledger.confirm(messages).catch((err) => log.warn({ err, messages: messages.length }, 'could not confirm dedupe records; they expire in 30 s'));
       return messages.map(() => undefined);
     },
-    { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: 8 },
+    // Two flushes in flight at most: while they run, arrivals gather into the next, larger job.
+  { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: 2 },
   );
 
   const users = usersRepository(pool);
@@ -53,7 +58,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
       }
       return ids.next();
     },
-    ledger: admissionLedger(redis, config.rate_limit.per_sender_per_s),
+    ledger,
     users: knownUsers,
     groups: knownGroups,
     members,

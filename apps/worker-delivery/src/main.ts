@@ -46,7 +46,15 @@ const worker = startWorker({
   handler: handleDeliver,
   deps: {
     presence: presence(redis),
-    publish: (pairs) => Promise.all(pairs.map(([channel, payload]) => redis.publish(channel, payload))),
+    publish: async (pairs) => {
+      const pipeline = redis.pipeline();
+      for (const [channel, payload] of pairs) pipeline.publish(channel, payload);
+      const results = (await pipeline.exec()) ?? [];
+      return results.map(([err, heard]) => {
+        if (err) throw err;
+        return Number(heard);
+      });
+    },
     recalled: async (ids) => {
       const marks = await redis.mget(ids.map(keys.recalled));
       return new Set(ids.filter((_, i) => marks[i] !== null));

@@ -89,9 +89,13 @@ export function admissionLedger(redis: Redis, perSenderPerS: number) {
       throw new Error(`unexpected admission status ${status}`);
     },
 
-    /** The message is durably queued: keep the dedupe record for 24 h. */
-    async confirm(senderId: string, clientMsgId: string, messageId: string, seq: number, createdAt: number): Promise<void> {
-      await redis.set(keys.dedupe(senderId, clientMsgId), `A|${messageId}|${seq}|${createdAt}`, 'EX', 86_400);
+    /** These messages are durably queued: keep their dedupe records for 24 h (one pipeline per batch). */
+    async confirm(messages: readonly { sender_id: string; client_msg_id: string | null; message_id: string; seq: number; created_at: number }[]): Promise<void> {
+      const pipeline = redis.pipeline();
+      for (const m of messages) {
+        if (m.client_msg_id !== null) pipeline.set(keys.dedupe(m.sender_id, m.client_msg_id), `A|${m.message_id}|${m.seq}|${m.created_at}`, 'EX', 86_400);
+      }
+      if (pipeline.length > 0) await pipeline.exec();
     },
 
     /** The enqueue failed: forget the pending record so a retry is accepted. */

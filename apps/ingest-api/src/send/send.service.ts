@@ -22,7 +22,10 @@ export interface SendDeps {
   groups: KnownIds;
   members: Pick<GroupMembersCache, 'isMember'>;
   messages: MessagesRepository;
-  /** Resolves once the message is durably queued for persistence (it rides in a batch job). */
+  /**
+   * Resolves once the message is durably queued for persistence (it rides in a batch job) and its
+   * dedupe record, if any, is confirmed.
+   */
   enqueue(message: StoredMessage): Promise<void>;
   metrics: Metrics;
   log: Logger;
@@ -99,11 +102,6 @@ export function sendService(deps: SendDeps) {
         await deps.ledger.release(req.sender_id, req.client_msg_id).catch((e) => deps.log.warn({ err: e }, 'could not release a dedupe record'));
       }
       throw toAppError(err);
-    }
-    if (req.client_msg_id !== null) {
-      await deps.ledger
-        .confirm(req.sender_id, req.client_msg_id, id, adm.seq, ms)
-        .catch((err) => deps.log.warn({ err, message_id: id }, 'could not confirm a dedupe record; it expires in 30 s'));
     }
     deps.metrics.messagesIngested.inc({ kind: req.kind, result: 'accepted' });
     return { message_id: id, seq: adm.seq, timestamp: ms };
