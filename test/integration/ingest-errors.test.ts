@@ -221,6 +221,25 @@ describe('ingest API: rate limit and outages', () => {
     }
   });
 
+  it('answers 503 while the persist queue is over its bound, instead of queueing more', async () => {
+    const ingest = await ingestWith(db, `{${uniqueName('imt')}}`, { IM_QUEUE_MAX_PERSIST_BACKLOG: '3' });
+    try {
+      await inject(ingest, `/v1/users/${alice}`, { name: 'a' }, 'PUT');
+      await inject(ingest, `/v1/users/${bob}`, { name: 'b' }, 'PUT');
+      // No worker runs: every accepted send is a waiting persist job.
+      const refused = await waitFor('a 503 once the backlog check sees the queue', async () => {
+        const r = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'pile up' });
+        if (r.statusCode === 202) return undefined;
+        return r;
+      });
+      assert.equal(refused.statusCode, 503);
+      assert.equal(refused.json().error.code, 'UNAVAILABLE');
+      assert.match(refused.json().error.message, /max_persist_backlog/);
+    } finally {
+      for (const [, run] of ingest.shutdownSteps) await run();
+    }
+  });
+
   it('answers 503 UNAVAILABLE, and /ready says redis, while Redis is unreachable', async () => {
     const port = await freePort();
     const redis: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

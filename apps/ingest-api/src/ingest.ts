@@ -5,7 +5,7 @@ import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { closeRedis, createRedis, groupMembersCache, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
-import { createQueue, every, MicroBatcher, type ShutdownStep } from '@im/worker-kit';
+import { createQueue, every, jobCounts, MicroBatcher, type ShutdownStep } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
 import { KnownIds } from './send/known-ids';
@@ -43,6 +43,19 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: 2 },
   );
 
+  let overloaded = false;
+  const stopBacklogCheck = every(
+    1000,
+    async () => {
+      const bound = config.queue.max_persist_backlog;
+      const waiting = bound > 0 ? (await jobCounts(persistQueue)).waiting : 0;
+      const was = overloaded;
+      overloaded = bound > 0 && waiting > bound;
+      if (was !== overloaded) log.warn({ waiting, bound, overloaded }, 'persist backlog changed; sends are refused with 503 while it is over the bound');
+    },
+    (err) => log.debug({ err }, 'backlog check failed'),
+  );
+
   const users = usersRepository(pool);
   const messages = messagesRepository(pool);
   const groups = groupsRepository(pool);
@@ -67,6 +80,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     metrics,
     log,
     maxPending: config.message_service.max_pending_sends,
+    overloaded: () => overloaded,
   });
 
   const services = createServices({
@@ -107,7 +121,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   );
 
   const steps: ShutdownStep[] = [
-    ['stop sampling', async () => stopSampling()],
+    ['stop sampling', async () => (stopSampling(), stopBacklogCheck())],
     ['stop accepting requests', () => app.close()],
     ['flush queued sends', () => enqueue.drain()],
     ['release id node', () => lease.release()],

@@ -81,6 +81,8 @@ export const schema = {
     /** BullMQ key prefix; one hash tag so every queue key lands in one Redis Cluster slot. */
     prefix: str('{im}', /^[\w{}.-]+$/, 'letters, digits, _ . - { } (no ":")'),
     queue_size: int(10_000, 1),
+    /** Persist jobs waiting beyond which ingest answers 503 instead of queueing more (0: no bound). */
+    max_persist_backlog: int(20_000, 0),
     batch_size: int(100, 1, 1000),
     /** How long a micro-batch waits for more items before it is flushed. */
     batch_wait_ms: int(2, 0, 1000),

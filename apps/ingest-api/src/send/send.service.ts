@@ -31,6 +31,8 @@ export interface SendDeps {
   log: Logger;
   /** Sends in flight beyond which ingest answers 503 rather than let memory grow. */
   maxPending: number;
+  /** True while worker-persist is far behind (sampled): sends get 503 instead of a longer queue. */
+  overloaded(): boolean;
 }
 
 const PENDING_DUPLICATE_POLLS = 10;
@@ -112,6 +114,10 @@ export function sendService(deps: SendDeps) {
    * issued in request order within one tick, so messages of one conversation get increasing seqs.
    */
   async function sendMany(reqs: readonly SendRequest[]): Promise<(SendResult | AppError)[]> {
+    if (deps.overloaded()) {
+      deps.metrics.messagesIngested.inc({ kind: 'single', result: 'rejected' }, reqs.length);
+      throw new AppError('UNAVAILABLE', 'the persist queue is far behind (queue.max_persist_backlog); nothing was accepted, retry shortly');
+    }
     if (inFlight + reqs.length > deps.maxPending) {
       deps.metrics.messagesIngested.inc({ kind: 'single', result: 'rejected' }, reqs.length);
       throw new AppError('UNAVAILABLE', `ingest holds ${inFlight} sends in flight, its limit is ${deps.maxPending}; retry shortly`);
