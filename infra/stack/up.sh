@@ -62,7 +62,7 @@ start_redis() {
     mkdir -p "$dir/redis"
     log "starting redis on 127.0.0.1:$redis_port"
     redis-server "$root/infra/redis/redis.conf" --port "$redis_port" --dir "$dir/redis" \
-      --pidfile "$pidfile" --logfile "$dir/redis.log" --daemonize yes >&2
+      --pidfile "$pidfile" --logfile "$dir/redis.log" --daemonize yes >&2 3>&-
   fi
   wait_for redis 30 redis-cli -p "$redis_port" ping
 }
@@ -84,7 +84,7 @@ start_mysql() {
       --log-error="$dir/mysql.log" --skip-name-resolve \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
       --innodb-buffer-pool-size=512M --innodb-log-file-size=256M \
-      --max-connections=500 --max-allowed-packet=64M </dev/null >/dev/null 2>&1 &
+      --max-connections=500 --max-allowed-packet=64M </dev/null >/dev/null 2>&1 3>&- &
     mysql_pid=$!
   fi
   mysql_up() {

@@ -22,6 +22,8 @@ export class GatewaySimulator {
     readonly gatewayId = 'gw-test',
   ) {
     this.sub = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    // A real gateway rides out a Redis restart: ioredis reconnects and subscribes again.
+    this.sub.on('error', () => {});
     this.sub.on('message', (channel: string, raw: string) => this.received.push({ channel, payload: JSON.parse(raw), raw }));
   }
 
