@@ -46,7 +46,7 @@ describe('loadConfig defaults', () => {
     assert.equal(cfg.queue.batch_size, 100);
     assert.equal(cfg.queue.redis_url, 'redis://127.0.0.1:6379');
     assert.equal(cfg.queue.prefix, '{im}');
-    assert.equal(cfg.mysql.url, 'mysql://im:im@127.0.0.1:3306/im');
+    assert.equal(cfg.mysql.url, 'mysql://127.0.0.1:3306/im', 'no credentials in the built-in default');
     assert.deepEqual(cfg.auth.api_tokens, []);
     assert.equal(cfg.log.level, 'info');
   });

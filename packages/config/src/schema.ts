@@ -92,7 +92,7 @@ export const schema = {
     backoff_ms: int(200, 10, 600_000),
   },
   mysql: {
-    url: str('mysql://im:im@127.0.0.1:3306/im', /^mysql:\/\//, 'a mysql:// URL'),
+    url: str('mysql://127.0.0.1:3306/im', /^mysql:\/\//, 'a mysql:// URL (credentials in the config file or MYSQL_URL, never in code)'),
     pool_size: int(10, 1, 1000),
   },
   auth: {
