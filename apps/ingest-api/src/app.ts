@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { AppError, invalidArgument, toAppError } from '@im/errors';
 import { bearerAuth } from './auth';
 import type { Logger } from '@im/logger';
@@ -25,6 +25,7 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const PUBLIC_ROUTES = new Set(['/health', '/ready', '/metrics']);
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -32,11 +33,29 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
  * Errors everywhere leave as the contract's {"error": {code, message}}.
  */
 export function buildApp(o: AppOptions): FastifyInstance {
+  const authenticate = bearerAuth(o.tokens);
   const app = Fastify({
     loggerInstance: o.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit,
     routerOptions: { maxParamLength: 200 },
+    // Requests the router cannot even take apart (bad percent-encoding, a path parameter over 200
+    // characters) still get the contract's answer: 401 first without a token, else 400.
+    frameworkErrors: (error, req, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      void reply.header('x-request-id', req.id);
+      let answer: AppError;
+      try {
+        authenticate(req.headers.authorization);
+        answer =
+          error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? invalidArgument('a path parameter (user_id, group_id or message_id) is too long: ids are positive integers below 2^63')
+            : invalidArgument('the path is not valid (bad percent-encoding)');
+      } catch (err) {
+        answer = err as AppError;
+      }
+      void reply.status(answer.status).send({ error: answer.toJSON() });
+    },
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -62,10 +81,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
     }
   });
 
-  const authenticate = bearerAuth(o.tokens);
+  // Everything needs the token but the three ops routes, matched by route (not by the raw URL,
+  // which may spell /v1 with percent-encoding); an unknown path answers 401 before 404.
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    if (req.url.startsWith('/v1/')) authenticate(req.headers.authorization);
+    if (!PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) authenticate(req.headers.authorization);
   });
 
   app.addHook('onResponse', async (req, reply) => {
