@@ -39,6 +39,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit,
     routerOptions: { maxParamLength: 200 },
+    // While closing, requests on kept-alive connections get the contract's 503 (hook below).
+    return503OnClosing: false,
     // Requests the router cannot even take apart (bad percent-encoding, a path parameter over 200
     // characters) still get the contract's answer: 401 first without a token, else 400.
     frameworkErrors: (error, req, rawReply) => {
@@ -83,8 +85,16 @@ export function buildApp(o: AppOptions): FastifyInstance {
 
   // Everything needs the token but the three ops routes, matched by route (not by the raw URL,
   // which may spell /v1 with percent-encoding); an unknown path answers 401 before 404.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new AppError('UNAVAILABLE', 'this ingest-api process is shutting down; retry (another instance answers)');
+    }
     if (!PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) authenticate(req.headers.authorization);
   });
 
