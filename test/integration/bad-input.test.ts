@@ -924,17 +924,17 @@ describe('injection strings and a slow client, through a real fleet', () => {
 
     // The harness itself: the same request, complete, is accepted.
     const complete = json('raw complete');
-    assert.ok(complete.length < 100);
-    const whole = rawExchange(port, [head(100), complete.padEnd(100, ' ')]);
+    assert.ok(complete.length < 200);
+    const whole = rawExchange(port, [head(200), complete.padEnd(200, ' ')]);
     const answer = await whole.done;
     assert.match(answer, /^HTTP\/1\.1 202 /, answer);
     accepted.set(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).message_id, 'raw complete');
 
-    // Now a body that is valid JSON on its own but shorter than its Content-Length of 100.
+    // Now a body that is valid JSON on its own but shorter than its Content-Length of 200.
     const marker = `slow ${uniqueName('p')}`;
     const partial = json(marker);
-    assert.ok(partial.length < 100, `the partial body is ${partial.length} bytes`);
-    const slow = rawExchange(port, [head(100), partial]);
+    assert.ok(partial.length < 200, `the partial body is ${partial.length} bytes`);
+    const slow = rawExchange(port, [head(200), partial]);
     await slow.written;
     // While it stalls, the server serves everyone else.
     assert.equal((await fetch(`${fleet.baseUrl}/health`)).status, 200);

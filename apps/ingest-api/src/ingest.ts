@@ -5,7 +5,7 @@ import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { closeRedis, createRedis, groupMembersCache, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
-import { createQueue, every, jobCounts, MicroBatcher, type ShutdownStep } from '@im/worker-kit';
+import { createQueue, every, jobCounts, MicroBatcher, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
 import { KnownIds } from './send/known-ids';
@@ -106,16 +106,14 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     tokens: config.auth.api_tokens,
     metrics,
     log,
-    checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+    checks: backingServiceChecks(redis, pool),
     bodyLimit: config.message_service.max_body_bytes,
   });
 
   const stopSampling = every(
     5000,
     async () => {
-      const stats = poolStats(pool);
-      metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
-      metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+      recordPool(metrics, poolStats(pool));
     },
     (err) => log.debug({ err }, 'sampling failed'),
   );

@@ -1,6 +1,6 @@
 import { createPool, offlineRepository, partitionsRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, startOpsServer, startWorker, JOB_STATES } from '@im/worker-kit';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, startOpsServer, startWorker, JOB_STATES, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handleSweep } from './sweep.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-cleaner');
@@ -22,7 +22,7 @@ const ops = await startOpsServer({
   host: config.message_service.host,
   port: opsPort,
   registry: metrics.registry,
-  checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+  checks: backingServiceChecks(redis, pool),
 });
 
 await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the cleaner will wait for it'));
@@ -61,9 +61,7 @@ const stopSampling = every(
     const info = await redis.info('memory');
     const used = /used_memory:(\d+)/.exec(info);
     if (used) metrics.redisMemory.set(Number(used[1]));
-    const stats = poolStats(pool);
-    metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
-    metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+    recordPool(metrics, poolStats(pool));
   },
   (err) => log.debug({ err }, 'sampling failed'),
 );

@@ -1,17 +1,6 @@
 import { createPool, offlineRepository, poolStats, type OfflineRow } from '@im/db';
 import { closeRedis, createRedis, keys, presence, unackedTracker, waitForReady } from '@im/redis';
-import {
-  boot,
-  closeServer,
-  closeWorker,
-  createQueue,
-  every,
-  installShutdown,
-  jobCounts,
-  MicroBatcher,
-  startOpsServer,
-  startWorker,
-} from '@im/worker-kit';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handleDeliver } from './deliver.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-delivery');
@@ -37,7 +26,7 @@ const ops = await startOpsServer({
   host: config.message_service.host,
   port: opsPort,
   registry: metrics.registry,
-  checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+  checks: backingServiceChecks(redis, pool),
 });
 
 await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
@@ -80,9 +69,7 @@ const stopSampling = every(
     const was = backlogged;
     backlogged = counts.waiting > config.queue.queue_size;
     if (was !== backlogged) log.warn({ waiting: counts.waiting, queueSize: config.queue.queue_size, backlogged }, 'delivery backlog changed');
-    const stats = poolStats(pool);
-    metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
-    metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+    recordPool(metrics, poolStats(pool));
   },
   (err) => log.debug({ err }, 'sampling failed'),
 );

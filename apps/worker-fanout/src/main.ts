@@ -1,6 +1,6 @@
 import { createPool, groupsRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, groupMembersCache, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, createQueue, every, installShutdown, startOpsServer, startWorker } from '@im/worker-kit';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handleFanout } from './fanout.handler';
 
 const CHUNK_SIZE = 500;
@@ -16,7 +16,7 @@ const ops = await startOpsServer({
   host: config.message_service.host,
   port: opsPort,
   registry: metrics.registry,
-  checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+  checks: backingServiceChecks(redis, pool),
 });
 
 await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
@@ -33,9 +33,7 @@ const worker = startWorker({
 const stopSampling = every(
   5000,
   async () => {
-    const stats = poolStats(pool);
-    metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
-    metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+    recordPool(metrics, poolStats(pool));
   },
   (err) => log.debug({ err }, 'sampling failed'),
 );

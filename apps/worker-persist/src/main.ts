@@ -1,17 +1,7 @@
 import type { StoredMessage } from '@im/contracts';
 import { conversationsRepository, createPool, messagesRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, waitForReady } from '@im/redis';
-import {
-  boot,
-  closeServer,
-  closeWorker,
-  createQueue,
-  every,
-  installShutdown,
-  MicroBatcher,
-  startOpsServer,
-  startWorker,
-} from '@im/worker-kit';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handlePersist } from './persist.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-persist');
@@ -38,7 +28,7 @@ const ops = await startOpsServer({
   host: config.message_service.host,
   port: opsPort,
   registry: metrics.registry,
-  checks: { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') },
+  checks: backingServiceChecks(redis, pool),
 });
 
 await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
@@ -55,9 +45,7 @@ const worker = startWorker({
 const stopSampling = every(
   5000,
   async () => {
-    const stats = poolStats(pool);
-    metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
-    metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+    recordPool(metrics, poolStats(pool));
   },
   (err) => log.debug({ err }, 'sampling failed'),
 );

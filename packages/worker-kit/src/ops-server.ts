@@ -3,6 +3,11 @@ import type { Registry } from 'prom-client';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
+/** The readiness of a process that needs Redis and MySQL: both must answer. */
+export function backingServiceChecks(redis: { ping(): Promise<unknown> }, pool: { query(sql: string): Promise<unknown> }): ReadinessChecks {
+  return { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') };
+}
+
 /** Runs every check with a time limit; returns the names of those that failed. */
 export async function checkReadiness(checks: ReadinessChecks, timeoutMs = 2000): Promise<{ ok: boolean; failed: string[] }> {
   const names = Object.keys(checks);

@@ -73,3 +73,9 @@ export function every(intervalMs: number, fn: () => Promise<void>, onError: (err
     clearTimeout(timer);
   };
 }
+
+/** Sets im_db_pool_connections from a pool's counts. */
+export function recordPool(metrics: Metrics, stats: { used: number; free: number }): void {
+  metrics.dbPoolConnections.set({ state: 'used' }, stats.used);
+  metrics.dbPoolConnections.set({ state: 'free' }, stats.free);
+}
