@@ -348,7 +348,9 @@ describe('configFileFromArgv', () => {
     assert.equal(configFileFromArgv(['--port', '6000', 'file.ini']), undefined);
   });
 
-  it('returns undefined when -c has no value', () => {
-    assert.equal(configFileFromArgv(['-c']), undefined);
+  it('refuses a config option without a file', () => {
+    for (const argv of [['-c'], ['--config'], ['--config='], ['-c', '--json']]) {
+      assert.throws(() => configFileFromArgv(argv), (err: Error) => err instanceof ConfigError && /needs the path of a config file/.test(err.message), argv.join(' '));
+    }
   });
 });

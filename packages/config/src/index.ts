@@ -100,12 +100,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return Object.freeze(out) as unknown as Config;
 }
 
-/** The config file named by `-c FILE` / `--config FILE` on the command line, if any. */
+/** The config file named by `-c FILE` / `--config FILE` on the command line, if any; an option without a file is an error. */
 export function configFileFromArgv(argv: readonly string[] = process.argv.slice(2)): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if ((a === '-c' || a === '--config') && argv[i + 1]) return argv[i + 1];
-    if (a.startsWith('--config=')) return a.slice('--config='.length);
+    const file = a === '-c' || a === '--config' ? argv[i + 1] : a.startsWith('--config=') ? a.slice('--config='.length) : undefined;
+    if (file === undefined && a !== '-c' && a !== '--config') continue;
+    if (!file || file.startsWith('-')) throw new ConfigError([`${a.split('=')[0]} needs the path of a config file`]);
+    return file;
   }
   return undefined;
 }

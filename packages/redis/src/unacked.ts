@@ -43,9 +43,6 @@ export function unackedTracker(redis: Redis, ackTimeoutS: number, queuePrefix: s
       if (items.length === 0) return;
       await redis.zrem(key, ...items.map(member));
     },
-    pending(): Promise<number> {
-      return redis.zcard(key);
-    },
   };
 }
 

@@ -30,9 +30,12 @@ export class MicroBatcher<T, R> {
     private readonly options: MicroBatcherOptions,
   ) {
     this.maxInFlight = options.maxInFlight ?? 4;
+    if (!(options.maxItems >= 1) || !(this.maxInFlight >= 1) || !(options.maxWaitMs >= 0)) {
+      throw new Error('MicroBatcher needs maxItems >= 1, maxInFlight >= 1 and maxWaitMs >= 0');
+    }
   }
 
-  /** Items waiting or being flushed. */
+  /** Items waiting for a flush (not those being flushed). */
   get size(): number {
     return this.pending.length;
   }

@@ -36,7 +36,6 @@ export interface MessagesRepository {
   insertMany(messages: readonly StoredMessage[]): Promise<number>;
   maxSeq(conversation: string): Promise<number>;
   findRefs(messageIds: readonly string[]): Promise<MessageRef[]>;
-  countByIds(messageIds: readonly string[]): Promise<number>;
   findMany(messageIds: readonly string[]): Promise<HistoryRow[]>;
   /** One page of a conversation, newest first, below beforeSeq (index (conversation, seq)). */
   page(conversation: string, beforeSeq: number | null, limit: number): Promise<{ rows: HistoryRow[]; hasMore: boolean }>;
@@ -109,11 +108,6 @@ export function messagesRepository(pool: Pool): MessagesRepository {
         group_id: r.group_id === null ? null : String(r.group_id),
       }));
     },
-    async countByIds(messageIds) {
-      if (messageIds.length === 0) return 0;
-      const [rows] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id IN (?)', [messageIds]);
-      return Number(rows[0]?.n ?? 0);
-    },
     async findMany(messageIds) {
       if (messageIds.length === 0) return [];
       const [rows] = await pool.query<RowDataPacket[]>(`SELECT ${HISTORY_COLUMNS} FROM message_history WHERE message_id IN (?)`, [messageIds]);
@@ -145,4 +139,3 @@ export function messagesRepository(pool: Pool): MessagesRepository {
   };
 }
 
-export type { MessageType };

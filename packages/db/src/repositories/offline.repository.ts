@@ -29,7 +29,6 @@ export interface OfflineRepository {
    * then returns the next `limit` rows in ascending message_id and whether more remain.
    */
   pull(userId: string, lastMessageId: string | null, limit: number): Promise<{ messages: OfflineMessage[]; hasMore: boolean }>;
-  countForUser(userId: string): Promise<number>;
   /** Deletes up to `limit` rows stored before `before` (ms); returns how many. */
   deleteExpired(before: number, limit: number): Promise<number>;
   /** Users holding more than `cap` rows (an index scan of offline_message; run by the cleaner only). */
@@ -108,10 +107,6 @@ export function offlineRepository(pool: Pool): OfflineRepository {
       const [rows] = await pool.query<RowDataPacket[]>(
         "SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offline_message'",
       );
-      return Number(rows[0]?.n ?? 0);
-    },
-    async countForUser(userId) {
-      const [rows] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM offline_message WHERE user_id = ?', [userId]);
       return Number(rows[0]?.n ?? 0);
     },
   };
