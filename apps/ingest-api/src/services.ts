@@ -115,10 +115,11 @@ export function createServices(d: ServiceDeps) {
       const unique = [...new Set(messageIds)];
       const refs = await d.messages.findRefs(unique);
       const highest = new Map<string, number>();
+      const groups = [...new Set(refs.flatMap((r) => (r.group_id === null ? [] : [r.group_id])))];
+      const memberOf = new Set((await Promise.all(groups.map(async (g) => ((await d.members.isMember(g, userId)) ? g : null)))).filter((g) => g !== null));
       const acceptedIds: string[] = [];
       for (const ref of refs) {
-        const recipient =
-          ref.group_id === null ? ref.receiver_id === userId : ref.sender_id !== userId && (await d.members.isMember(ref.group_id, userId));
+        const recipient = ref.group_id === null ? ref.receiver_id === userId : ref.sender_id !== userId && memberOf.has(ref.group_id);
         if (!recipient) continue;
         acceptedIds.push(ref.message_id);
         highest.set(ref.conversation, Math.max(highest.get(ref.conversation) ?? 0, ref.seq));
