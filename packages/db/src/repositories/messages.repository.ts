@@ -9,27 +9,13 @@ export function conversationOf(m: { sender_id: string; receiver_id: string | nul
   return `s:${pairKey(m.sender_id, m.receiver_id)}`;
 }
 
-export interface MessageRef {
-  message_id: string;
+/** A history row as the read side returns it (status is derived from cursors by the caller). */
+export interface HistoryRow extends Omit<StoredMessage, 'client_msg_id'> {
   conversation: string;
-  seq: number;
-  sender_id: string;
-  receiver_id: string | null;
-  group_id: string | null;
 }
 
-/** A history row as the read side returns it (status is derived from cursors by the caller). */
-export interface HistoryRow {
-  message_id: string;
-  conversation: string;
-  seq: number;
-  sender_id: string;
-  receiver_id: string | null;
-  group_id: string | null;
-  content: string;
-  message_type: MessageType;
-  created_at: number;
-}
+/** What acks need of a message: who is in its conversation and where it stands. */
+export type MessageRef = Pick<HistoryRow, 'message_id' | 'conversation' | 'seq' | 'sender_id' | 'receiver_id' | 'group_id'>;
 
 export interface MessagesRepository {
   /** Inserts many messages in one statement; rows already there are left alone. Returns rows inserted. */
