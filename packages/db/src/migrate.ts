@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createPool } from './pool';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../infra/mysql/migrations', import.meta.url));
+/** Looks upward from this module for `relative` (works from the sources and from a bundle in dist/). */
+export function findUp(relative: string, from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, relative))) return join(dir, relative);
+    if (dirname(dir) === dir) throw new Error(`cannot find ${relative} above ${from}`);
+  }
+}
+
+export const MIGRATIONS_DIR = findUp('infra/mysql/migrations');
 
 export interface Migration {
   version: number;

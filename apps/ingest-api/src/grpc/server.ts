@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findUp } from '@im/db';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { sendSchemas } from '@im/contracts';
@@ -8,7 +10,7 @@ import type { Metrics } from '@im/metrics';
 import { bearerAuth } from '../auth';
 import { parse, type Services } from '../services';
 
-export const PROTO_FILE = fileURLToPath(new URL('../../../../proto/im_message.proto', import.meta.url));
+export const PROTO_FILE = findUp('proto/im_message.proto', dirname(fileURLToPath(import.meta.url)));
 
 /** The contract's error codes as gRPC status codes. */
 export const GRPC_STATUS: Record<ErrorCode, grpc.status> = {
