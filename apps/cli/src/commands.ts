@@ -63,7 +63,16 @@ const sendOptions = {
   'client-msg-id': { type: 'string' as const },
 };
 
-function sendResult(ctx: RunContext, r: { status: number; body: any }) {
+/** send and send-group: the same options, posted to the route of the target. */
+async function send(ctx: RunContext, path: string, target: { receiver_id: string } | { group_id: string }): Promise<void> {
+  const v = ctx.values;
+  const r = await apiCall(ctx, 'POST', path, {
+    sender_id: requireId(v.from, '--from'),
+    ...target,
+    content: v.text,
+    message_type: v.type,
+    ...(v['client-msg-id'] ? { client_msg_id: v['client-msg-id'] } : {}),
+  });
   out(ctx, `accepted: message_id ${r.body.message_id}, seq ${r.body.seq}, at ${new Date(r.body.timestamp).toISOString()}`, r.body);
 }
 
@@ -72,34 +81,14 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'send a single-chat message',
     usage: `usage: im-message send --from USER --to USER --text TEXT [--type text|image|file|voice] [--client-msg-id ID]\n${apiUsage}`,
     options: { ...sendOptions, to: { type: 'string' } },
-    async run(ctx) {
-      const v = ctx.values;
-      const r = await apiCall(ctx, 'POST', '/v1/messages', {
-        sender_id: requireId(v.from, '--from'),
-        receiver_id: requireId(v.to, '--to'),
-        content: v.text,
-        message_type: v.type,
-        ...(v['client-msg-id'] ? { client_msg_id: v['client-msg-id'] } : {}),
-      });
-      sendResult(ctx, r);
-    },
+    run: (ctx) => send(ctx, '/v1/messages', { receiver_id: requireId(ctx.values.to, '--to') }),
   },
 
   'send-group': {
     summary: 'send a group message',
     usage: `usage: im-message send-group --from USER --group GROUP --text TEXT [--type ...] [--client-msg-id ID]\n${apiUsage}`,
     options: { ...sendOptions, group: { type: 'string' } },
-    async run(ctx) {
-      const v = ctx.values;
-      const r = await apiCall(ctx, 'POST', '/v1/group-messages', {
-        sender_id: requireId(v.from, '--from'),
-        group_id: requireId(v.group, '--group'),
-        content: v.text,
-        message_type: v.type,
-        ...(v['client-msg-id'] ? { client_msg_id: v['client-msg-id'] } : {}),
-      });
-      sendResult(ctx, r);
-    },
+    run: (ctx) => send(ctx, '/v1/group-messages', { group_id: requireId(ctx.values.group, '--group') }),
   },
 
   pull: {

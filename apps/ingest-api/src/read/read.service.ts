@@ -5,18 +5,8 @@ import { keys, type GroupMembersCache, type Redis } from '@im/redis';
 
 export type MessageStatus = 'sent' | 'delivered' | 'read';
 
-/** The contract's Message. */
-export interface Message {
-  message_id: string;
-  seq: number;
-  sender_id: string;
-  receiver_id: string | null;
-  group_id: string | null;
-  content: string;
-  message_type: string;
-  status: MessageStatus;
-  created_at: number;
-}
+/** The contract's Message: a history row without its conversation key, with its derived status. */
+export type Message = Omit<HistoryRow, 'conversation'> & { status: MessageStatus };
 
 export interface ReadDeps {
   messages: MessagesRepository;
