@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Config } from '@im/config';
 import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
 import { migrate } from '@im/db';
-import { closeRedis, createRedis } from '@im/redis';
+import { closeRedis, createRedis, type Redis } from '@im/redis';
 import { jobCounts } from '@im/worker-kit';
 import { apiCall } from './api';
 
@@ -37,11 +37,11 @@ function queueArg(ctx: RunContext): QueueName {
   return name as QueueName;
 }
 
-async function withQueues<T>(config: Config, names: readonly QueueName[], fn: (queues: Queue[]) => Promise<T>): Promise<T> {
+async function withQueues<T>(config: Config, names: readonly QueueName[], fn: (queues: Queue[], redis: Redis) => Promise<T>): Promise<T> {
   const redis = createRedis(config.queue.redis_url, 'worker', 'im-cli');
   const queues = names.map((n) => new Queue(n, { connection: redis, prefix: config.queue.prefix }));
   try {
-    return await fn(queues);
+    return await fn(queues, redis);
   } finally {
     await Promise.all(queues.map((q) => q.close()));
     await closeRedis(redis);
@@ -193,7 +193,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   failed: {
-    summary: 'list failed jobs of a queue with their reasons',
+    summary: 'list the failed jobs of a queue (those that can never succeed as they are) with their reasons',
     usage: 'usage: im-message failed QUEUE [--limit N]   (QUEUE: persist, fanout, deliver, cleaner)',
     options: { limit: { type: 'string', default: '20' } },
     async run(ctx) {
@@ -206,20 +206,44 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
+  retrying: {
+    summary: 'list the jobs of a queue waiting to retry (for example while MySQL is down), with their last error',
+    usage: 'usage: im-message retrying QUEUE [--limit N]   (QUEUE: persist, fanout, deliver, cleaner)',
+    options: { limit: { type: 'string', default: '20' } },
+    async run(ctx) {
+      const name = queueArg(ctx);
+      const limit = Math.max(1, Number(ctx.values.limit) || 20);
+      const jobs = await withQueues(ctx.config, [name], ([q]) => q!.getDelayed(0, limit - 1));
+      const data = jobs.map((j) => ({ id: j.id, name: j.name, attempts: j.attemptsMade, next_attempt_at: j.timestamp + j.delay, reason: j.failedReason ?? null }));
+      const human =
+        data.length === 0
+          ? `no jobs of ${name} are waiting to retry`
+          : data.map((d) => `${d.id}  ${d.attempts} attempt(s)  next ${new Date(d.next_attempt_at).toISOString()}  ${d.reason ?? ''}`).join('\n');
+      out(ctx, human, data);
+    },
+  },
+
   retry: {
-    summary: 'put the failed jobs of a queue back to waiting',
+    summary: 'put the failed jobs of a queue back to waiting (each once: a job that fails again stays failed)',
     usage: 'usage: im-message retry QUEUE   (QUEUE: persist, fanout, deliver, cleaner)',
     options: {},
     async run(ctx) {
       const name = queueArg(ctx);
-      const retried = await withQueues(ctx.config, [name], async ([q]) => {
-        let total = 0;
-        for (;;) {
-          const failed = await q!.getFailed(0, 999);
-          if (failed.length === 0) return total;
-          for (const job of failed) await job.retry('failed');
-          total += failed.length;
+      const retried = await withQueues(ctx.config, [name], async ([q], client) => {
+        // Only jobs that failed before now: one that fails again at once is not picked up a second time.
+        const until = Date.now();
+        const total = await client.zcount(q!.toKey('failed'), '-inf', until);
+        if (total === 0) return 0;
+        const job = q!.retryJobs({ state: 'failed', count: 1000, timestamp: until });
+        let done = false;
+        void job.finally(() => (done = true)).catch(() => {});
+        while (!done && !ctx.json) {
+          await sleep(500);
+          const left = await client.zcount(q!.toKey('failed'), '-inf', until);
+          if (!done) process.stderr.write(`retrying ${name}: ${total - left} of ${total}\n`);
         }
+        await job;
+        return total;
       });
       out(ctx, `${retried} failed job(s) of ${name} back to waiting`, { queue: name, retried });
     },

@@ -95,8 +95,9 @@ export function createServices(d: ServiceDeps) {
       await d.presence.set(userId, gatewayId, ttlS);
     },
 
-    async clearPresence(userId: string): Promise<void> {
-      await d.presence.clear(userId);
+    /** A disconnect; with gatewayId, only that gateway's presence goes (a newer connection elsewhere stays). */
+    async clearPresence(userId: string, gatewayId?: string): Promise<void> {
+      await d.presence.clear(userId, gatewayId);
     },
 
     async pullOffline(userId: string, lastMessageId: string | null, limit: number) {
