@@ -102,7 +102,7 @@ export function createServices(d: ServiceDeps) {
 
     async pullOffline(userId: string, lastMessageId: string | null, limit: number) {
       await assertUser(userId);
-      const page = await d.offline.pull(userId, lastMessageId, limit);
+      const page = await d.offline.pull(userId, lastMessageId, limit, Date.now());
       d.metrics.offlinePulls.inc();
       return { messages: page.messages, has_more: page.hasMore };
     },
