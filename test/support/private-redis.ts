@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -49,7 +49,31 @@ export class PrivateRedis {
     return r;
   }
 
-  /** SHUTDOWN without saving anything new (SIGKILL): what the AOF holds is what comes back. */
+  /** A clean SHUTDOWN: the AOF holds every write that was acknowledged. */
+  async shutdown(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const c = this.client();
+    await c.shutdown().catch(() => {});
+    c.disconnect();
+    await exited;
+  }
+
+  /** Copies the data folder (the AOF) aside, to restore later: a backup, or a replica that lags. */
+  backup(): string {
+    const to = mkdtempSync(join(tmpdir(), 'im-redis-backup-'));
+    cpSync(this.dir, to, { recursive: true });
+    return to;
+  }
+
+  /** Replaces the data folder with a backup (while the server is stopped). */
+  restore(from: string): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    cpSync(from, this.dir, { recursive: true });
+  }
+
+  /** SIGKILL: nothing is written at exit; what the AOF holds is what comes back. */
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;

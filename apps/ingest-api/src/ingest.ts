@@ -1,11 +1,10 @@
 import type { Config } from '@im/config';
-import type { StoredMessage } from '@im/contracts';
 import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
-import { createQueue, every, jobCounts, MicroBatcher, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { closeRedis, createRedis, groupMembersCache, keys, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { createQueue, every, jobCounts, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
 import { KnownIds } from './send/known-ids';
@@ -30,18 +29,6 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   await lease.acquire();
 
   const ledger = admissionLedger(redis, config.rate_limit.per_sender_per_s);
-  // Messages of concurrent requests ride to worker-persist together: one job per batch. Then the
-  // batch's dedupe records are confirmed in one pipeline; if that fails, the pending records
-  // expire in 30 s (the messages are queued either way).
-  const enqueue = new MicroBatcher<StoredMessage, void>(
-    async (messages) => {
-      await persistQueue.add('persist', { messages });
-      await ledger.confirm(messages).catch((err) => log.warn({ err, messages: messages.length }, 'could not confirm dedupe records; they expire in 30 s'));
-      return messages.map(() => undefined);
-    },
-    // Two flushes in flight at most: while they run, arrivals gather into the next, larger job.
-  { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: 2 },
-  );
 
   // Persist work not yet done (waiting, retrying, active), sampled once a second: past the bound,
   // sends get 503 instead of a longer queue, so Redis memory stays bounded through a MySQL outage.
@@ -77,12 +64,17 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     users: knownUsers,
     groups: knownGroups,
     members,
-    messages,
-    enqueue: (m) => enqueue.add(m),
+    seqFloors: (conversations) => messages.seqFloors(conversations),
+    enqueue: async (jobId, batch) => {
+      await persistQueue.add('persist', { messages: batch }, { jobId });
+    },
+    isQueued: async (jobId) => (await persistQueue.getJob(jobId)) !== undefined,
+    wasStored: async (messageId) => (await messages.findRefs([messageId])).length > 0 || (await redis.exists(keys.recalled(messageId))) === 1,
     metrics,
     log,
     maxPending: config.message_service.max_pending_sends,
     overloaded: () => overloaded,
+    batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms },
   });
 
   const services = createServices({
@@ -123,7 +115,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   const steps: ShutdownStep[] = [
     ['stop sampling', async () => (stopSampling(), stopBacklogCheck())],
     ['stop accepting requests', () => app.close()],
-    ['flush queued sends', () => enqueue.drain()],
+    ['flush queued sends', () => send.drain()],
     ['release id node', () => lease.release()],
     ['close queue', () => persistQueue.close()],
     ['close mysql', () => pool.end()],

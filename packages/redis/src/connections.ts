@@ -5,7 +5,10 @@ export type { Redis };
 /**
  * - producer: an HTTP process. Fails fast when Redis is down (no offline queue, one retry),
  *   so the API answers 503 instead of holding requests; the commands of concurrent requests are
- *   auto-pipelined.
+ *   auto-pipelined. A command in flight when the connection drops is sent again once on the new
+ *   connection (ioredis resends it; it may then run twice), else it fails: every command ingest
+ *   sends is safe to run twice (the persist job has a deterministic id; admission recognises
+ *   its own records).
  * - worker: waits for Redis as long as it takes (BullMQ workers need maxRetriesPerRequest null).
  *   No auto-pipelining: it halves BullMQ's job rate (measured: about 5,300 against 10,000 no-op
  *   jobs/s); handlers pipeline explicitly where they send many commands.

@@ -77,18 +77,32 @@ return 0`;
 /**
  * A node number leased in Redis, so that ingest processes never share one. The lease is renewed
  * every 15 s; if it cannot be renewed for its whole 60 s life, `assertValid` throws and ingest stops
- * issuing ids (answering 503) until a lease is held again.
+ * issuing ids (answering 503) until a lease is held again. When the connection drops, no id is
+ * issued until the lease is checked again on the new connection: the Redis that answers may have
+ * lost the lease (a restart from an older AOF, a failover), and another process may take the
+ * number; the check then leases another one.
  */
 export class NodeLease {
   private readonly owner = randomUUID();
   private node = -1;
   private validUntil = 0;
   private timer: NodeJS.Timeout | undefined;
+  private released = false;
+  private renewing: Promise<void> | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly onChange: (node: number) => void,
-  ) {}
+  ) {
+    redis.on('close', () => {
+      if (this.node >= 0) this.validUntil = 0;
+    });
+    redis.on('ready', () => {
+      if (this.node < 0 || this.released) return;
+      clearTimeout(this.timer);
+      void this.renew();
+    });
+  }
 
   get current(): number {
     return this.node;
@@ -118,7 +132,13 @@ export class NodeLease {
     this.timer.unref();
   }
 
-  private async renew(): Promise<void> {
+  private renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
+    if (this.released) return;
     try {
       const kept = await this.redis.eval(RENEW_SCRIPT, 1, keys.idNode(this.node), this.owner, LEASE_S);
       if (Number(kept) === 1) {
@@ -133,6 +153,7 @@ export class NodeLease {
   }
 
   async release(): Promise<void> {
+    this.released = true;
     clearTimeout(this.timer);
     this.validUntil = 0;
     if (this.node >= 0) {

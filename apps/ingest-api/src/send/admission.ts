@@ -2,56 +2,106 @@ import type { Redis } from 'ioredis';
 import { keys } from '@im/redis';
 
 /**
- * One Redis round trip per message (auto-pipelined across messages) decides whether a send is
- * admitted: client_msg_id dedupe, the sender's rate limit, and the conversation's next seq.
+ * Admission of a whole micro-batch in one Redis call: for each message, in order, the
+ * client_msg_id dedupe, the conversation's next seq and the sender's rate limit.
  *
- * Dedupe record: 'P|id|seq|ts' (pending: being queued, 30 s) then 'A|id|seq|ts' (accepted, 24 h).
- * A pending record that is never confirmed (the enqueue failed, the process died) expires, so a
- * retry is accepted again instead of being answered with a message that was never queued.
+ * seq counters never go back:
+ * - Each counter is a hash {n: last seq, e: epoch}. The script reads the run_id of the Redis
+ *   server it runs on (INFO); when it is not the server that last checked the counters (a restart,
+ *   a restore from an older AOF or RDB, a failover to a replica that lagged), it bumps the epoch.
+ *   A counter of another epoch, or none, is not trusted: the message gets status 'seed' and the
+ *   caller asks MySQL for the highest seq stored (history and conversation_state), and the next
+ *   call sets the counter to the greater of that and its own value before counting on.
+ * - A Redis that comes back older than MySQL therefore never hands out a seq already stored.
  *
- * seq counters expire after 30 idle days; a missing counter is seeded from the highest stored seq
- * before use (status 'seed'), so a seq never repeats after a Redis restore or an expiry.
+ * Dedupe records name the persist job that carries the message:
+ *   'P|job|message_id|seq|timestamp|written' (pending: being queued) and
+ *   'A|message_id|seq|timestamp' (accepted: the job is queued), both kept 24 h.
+ * A pending record is never dropped on a guess: a repeat that finds one asks whether its job is
+ * queued (or its message stored) before deciding (send.service.ts).
  */
 const ADMIT_LUA = `
-local dedupe = ARGV[4] == '1'
-if dedupe then
-  local prior = redis.call('GET', KEYS[2])
-  if prior then return {'dup', prior} end
+local node = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+local restarted = 0
+local epoch = tonumber(redis.call('GET', KEYS[1]))
+if not epoch or redis.call('GET', KEYS[2]) ~= node then
+  epoch = redis.call('INCR', KEYS[1])
+  redis.call('SET', KEYS[2], node)
+  restarted = 1
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if ARGV[5] == '' then return {'seed', ''} end
-  redis.call('SET', KEYS[1], ARGV[5], 'NX')
+local limit = tonumber(ARGV[1])
+local job = ARGV[2]
+local written = ARGV[3]
+local out = {restarted}
+local unseeded = {}
+for i = 0, (#KEYS - 2) / 3 - 1 do
+  local seqKey, dedupeKey, rateKey = KEYS[3 + i * 3], KEYS[4 + i * 3], KEYS[5 + i * 3]
+  local mid, createdAt, dedupe, seed = ARGV[4 + i * 4], ARGV[5 + i * 4], ARGV[6 + i * 4] == '1', ARGV[7 + i * 4]
+  local status, value = nil, ''
+  if dedupe then
+    local prior = redis.call('GET', dedupeKey)
+    if prior then status, value = 'dup', prior end
+  end
+  if not status and unseeded[seqKey] then status = 'seed' end
+  if not status and tonumber(redis.call('HGET', seqKey, 'e')) ~= epoch then
+    if seed == '' then
+      unseeded[seqKey] = true
+      status = 'seed'
+    else
+      local floor = math.max(tonumber(seed), tonumber(redis.call('HGET', seqKey, 'n')) or 0)
+      redis.call('HSET', seqKey, 'n', floor, 'e', epoch)
+    end
+  end
+  if not status and limit > 0 then
+    local n = redis.call('INCR', rateKey)
+    if n == 1 then redis.call('EXPIRE', rateKey, 2) end
+    if n > limit then status = 'rate' end
+  end
+  if not status then
+    local seq = redis.call('HINCRBY', seqKey, 'n', 1)
+    redis.call('EXPIRE', seqKey, 2592000)
+    if dedupe then
+      redis.call('SET', dedupeKey, 'P|' .. job .. '|' .. mid .. '|' .. seq .. '|' .. createdAt .. '|' .. written, 'EX', 86400)
+    end
+    status, value = 'ok', tostring(seq)
+  end
+  out[#out + 1] = status
+  out[#out + 1] = value
 end
-local limit = tonumber(ARGV[3])
-if limit > 0 then
-  local n = redis.call('INCR', KEYS[3])
-  if n == 1 then redis.call('EXPIRE', KEYS[3], 2) end
-  if n > limit then return {'rate', ''} end
-end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], 2592000)
-if dedupe then
-  redis.call('SET', KEYS[2], 'P|' .. ARGV[1] .. '|' .. seq .. '|' .. ARGV[2], 'EX', 30)
-end
-return {'ok', tostring(seq)}
+return out
 `;
 
-export type Admission =
-  | { status: 'ok'; seq: number }
-  | { status: 'dup'; accepted: boolean; message_id: string; seq: number; timestamp: number }
-  | { status: 'seed' }
-  | { status: 'rate' };
+/** Rewrites pending records of a job as accepted, each only while it still is that job's pending record. */
+const CONFIRM_LUA = `
+local n = 0
+for i = 1, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', 86400)
+    n = n + 1
+  end
+end
+return n
+`;
 
-type AdmitCommand = (
-  seqKey: string,
-  dedupeKey: string,
-  rateKey: string,
-  messageId: string,
-  createdAt: number,
-  limit: number,
-  hasDedupe: '0' | '1',
-  seed: string,
-) => Promise<[string, string]>;
+/** Deletes pending records of a job, each only while it still is that job's pending record. */
+const RELEASE_LUA = `
+local n = 0
+for i = 1, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+    n = n + 1
+  end
+end
+return n
+`;
+
+export type DedupeRecord =
+  | { state: 'A'; message_id: string; seq: number; timestamp: number }
+  | { state: 'P'; job_id: string; message_id: string; seq: number; timestamp: number; written: number };
+
+export type Admission = { status: 'ok'; seq: number } | { status: 'dup'; record: DedupeRecord } | { status: 'seed' } | { status: 'rate' };
 
 export interface AdmissionInput {
   conversation: string;
@@ -59,48 +109,71 @@ export interface AdmissionInput {
   client_msg_id: string | null;
   message_id: string;
   created_at: number;
-  /** Highest stored seq, when the counter had to be seeded. */
-  seed?: number;
 }
 
+export interface DedupeRef {
+  sender_id: string;
+  client_msg_id: string | null;
+}
+
+export function parseRecord(value: string): DedupeRecord {
+  const f = value.split('|');
+  if (f[0] === 'A' && f.length === 4) return { state: 'A', message_id: f[1]!, seq: Number(f[2]), timestamp: Number(f[3]) };
+  if (f[0] === 'P' && f.length === 6) return { state: 'P', job_id: f[1]!, message_id: f[2]!, seq: Number(f[3]), timestamp: Number(f[4]), written: Number(f[5]) };
+  throw new Error(`unreadable dedupe record (${f[0]}, ${f.length} fields)`);
+}
+
+type EvalCommand = (...args: (string | number)[]) => Promise<unknown>;
+
 export function admissionLedger(redis: Redis, perSenderPerS: number) {
-  redis.defineCommand('imAdmit', { numberOfKeys: 3, lua: ADMIT_LUA });
-  const admit = (redis as unknown as { imAdmit: AdmitCommand }).imAdmit.bind(redis);
+  redis.defineCommand('imAdmit', { lua: ADMIT_LUA });
+  redis.defineCommand('imConfirm', { lua: CONFIRM_LUA });
+  redis.defineCommand('imRelease', { lua: RELEASE_LUA });
+  const commands = redis as unknown as { imAdmit: EvalCommand; imConfirm: EvalCommand; imRelease: EvalCommand };
+  const dedupeKey = (m: DedupeRef) => keys.dedupe(m.sender_id, m.client_msg_id ?? '-');
 
   return {
-    async admit(a: AdmissionInput): Promise<Admission> {
-      const dedupeKey = a.client_msg_id === null ? keys.dedupe(a.sender_id, '-') : keys.dedupe(a.sender_id, a.client_msg_id);
-      const [status, value] = await admit(
-        keys.seq(a.conversation),
-        dedupeKey,
-        keys.rate(a.sender_id, Math.floor(Date.now() / 1000)),
-        a.message_id,
-        a.created_at,
-        perSenderPerS,
-        a.client_msg_id === null ? '0' : '1',
-        a.seed === undefined ? '' : String(a.seed),
-      );
-      if (status === 'ok') return { status, seq: Number(value) };
-      if (status === 'dup') {
-        const [state, messageId, seq, ts] = value.split('|');
-        return { status, accepted: state === 'A', message_id: messageId!, seq: Number(seq), timestamp: Number(ts) };
+    /**
+     * Admits messages in order, as one call. `seeds` holds the highest stored seq of conversations
+     * whose counter had to be checked against MySQL (status 'seed' in an earlier call).
+     * `restarted` is true when this call found the counters on a Redis server that had not checked
+     * them yet (and so bumped the epoch).
+     */
+    async admit(items: readonly AdmissionInput[], jobId: string, seeds: ReadonlyMap<string, number>, now = Date.now()): Promise<{ restarted: boolean; results: Admission[] }> {
+      const keyList: string[] = [keys.seqEpoch(), keys.seqNode()];
+      const args: (string | number)[] = [perSenderPerS, jobId, now];
+      const second = Math.floor(now / 1000);
+      for (const m of items) {
+        keyList.push(keys.seq(m.conversation), dedupeKey(m), keys.rate(m.sender_id, second));
+        const seed = seeds.get(m.conversation);
+        args.push(m.message_id, m.created_at, m.client_msg_id === null ? '0' : '1', seed === undefined ? '' : seed);
       }
-      if (status === 'seed' || status === 'rate') return { status };
-      throw new Error(`unexpected admission status ${status}`);
+      const reply = (await commands.imAdmit(keyList.length, ...keyList, ...args)) as (number | string)[];
+      const results: Admission[] = [];
+      for (let i = 1; i < reply.length; i += 2) {
+        const status = String(reply[i]);
+        const value = String(reply[i + 1]);
+        if (status === 'ok') results.push({ status, seq: Number(value) });
+        else if (status === 'dup') results.push({ status, record: parseRecord(value) });
+        else if (status === 'seed' || status === 'rate') results.push({ status });
+        else throw new Error(`unexpected admission status ${status}`);
+      }
+      return { restarted: reply[0] === 1, results };
     },
 
-    /** These messages are durably queued: keep their dedupe records for 24 h (one pipeline per batch). */
-    async confirm(messages: readonly { sender_id: string; client_msg_id: string | null; message_id: string; seq: number; created_at: number }[]): Promise<void> {
-      const pipeline = redis.pipeline();
-      for (const m of messages) {
-        if (m.client_msg_id !== null) pipeline.set(keys.dedupe(m.sender_id, m.client_msg_id), `A|${m.message_id}|${m.seq}|${m.created_at}`, 'EX', 86_400);
-      }
-      if (pipeline.length > 0) await pipeline.exec();
+    /** Marks the job's messages accepted (their job is queued): a repeat answers at once. Returns records rewritten. */
+    async confirm(jobId: string, messages: readonly (DedupeRef & { message_id: string; seq: number; created_at: number })[]): Promise<number> {
+      const withId = messages.filter((m) => m.client_msg_id !== null);
+      if (withId.length === 0) return 0;
+      const values = withId.map((m) => `A|${m.message_id}|${m.seq}|${m.created_at}`);
+      return Number(await commands.imConfirm(withId.length, ...withId.map(dedupeKey), `P|${jobId}|`, ...values));
     },
 
-    /** The enqueue failed: forget the pending record so a retry is accepted. */
-    async release(senderId: string, clientMsgId: string): Promise<void> {
-      await redis.del(keys.dedupe(senderId, clientMsgId));
+    /** Forgets the job's pending records (the job is known not to be queued): a retry is accepted anew. */
+    async release(jobId: string, messages: readonly DedupeRef[]): Promise<number> {
+      const withId = messages.filter((m) => m.client_msg_id !== null);
+      if (withId.length === 0) return 0;
+      return Number(await commands.imRelease(withId.length, ...withId.map(dedupeKey), `P|${jobId}|`));
     },
   };
 }

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SendRequest, StoredMessage } from '@im/contracts';
-import { conversationOf, type MessagesRepository } from '@im/db';
+import { conversationOf } from '@im/db';
 import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import type { Admission, AdmissionLedger } from './admission';
 import type { GroupMembersCache } from '@im/redis';
+import { MicroBatcher } from '@im/worker-kit';
+import type { Admission, AdmissionLedger, DedupeRecord } from './admission';
 import type { KnownIds } from './known-ids';
 
 export interface SendResult {
@@ -21,97 +22,220 @@ export interface SendDeps {
   users: KnownIds;
   groups: KnownIds;
   members: Pick<GroupMembersCache, 'isMember'>;
-  messages: MessagesRepository;
+  /** Highest seq stored per conversation (history and conversation_state), for counters Redis cannot vouch for. */
+  seqFloors(conversations: readonly string[]): Promise<Map<string, number>>;
   /**
-   * Resolves once the message is durably queued for persistence (it rides in a batch job) and its
-   * dedupe record, if any, is confirmed.
+   * Adds the persist job `jobId` carrying `messages`. Adding the same id again adds nothing, so a
+   * retry after an unknown outcome (the reply was lost) is safe.
    */
-  enqueue(message: StoredMessage): Promise<void>;
+  enqueue(jobId: string, messages: StoredMessage[]): Promise<void>;
+  /** Whether the persist job exists (waiting, running, retrying or failed). */
+  isQueued(jobId: string): Promise<boolean>;
+  /** Whether a message is stored in history (or was, and was recalled). */
+  wasStored(messageId: string): Promise<boolean>;
   metrics: Metrics;
   log: Logger;
   /** Sends in flight beyond which ingest answers 503 rather than let memory grow. */
   maxPending: number;
   /** True while worker-persist is far behind (sampled): sends get 503 instead of a longer queue. */
   overloaded(): boolean;
+  /** Micro-batches: one admission call and one persist job per batch. */
+  batch: { maxItems: number; maxWaitMs: number };
 }
 
+/** A send that passed validation and the user checks, waiting for its micro-batch. */
+interface Pending {
+  req: SendRequest;
+  conversation: string;
+}
+
+type Outcome = { status: 'accepted'; result: SendResult } | { status: 'dup'; record: DedupeRecord } | { status: 'refused'; error: AppError };
+
+/** A pending record younger than this may belong to a send still in flight: a repeat waits for it. */
+const PENDING_GRACE_MS = 10_000;
 const PENDING_DUPLICATE_POLLS = 10;
+const ENQUEUE_ATTEMPTS = 4;
 
 /**
- * Accepting sends: known users, id, dedupe, rate limit, seq, durable enqueue. The HTTP routes
- * (single and batch) are thin adapters over `send`.
+ * Accepting sends: known users, then, per micro-batch of concurrent sends, one admission call
+ * (dedupe, rate limit, seq) and one persist job with a deterministic id. A send is answered 202
+ * once its job is in Redis. The HTTP routes (single and batch) and gRPC are thin adapters.
+ *
+ * Dedupe has no holes: a record names its job, so a repeat of a send whose outcome was unknown
+ * (the enqueue's reply lost, the confirmation lost, the process gone) finds out whether the job
+ * is queued or the message stored before the record is dropped and the send accepted anew.
  */
 export function sendService(deps: SendDeps) {
   let inFlight = 0;
-  // Concurrent sends that find a conversation's counter missing share one MySQL look-up; their
-  // continuations run in the order they asked, so seqs still follow request order.
+  // Conversations whose counter is being checked against MySQL share one look-up; the callers
+  // continue in the order they asked, so seqs still follow the order of admission.
   const seeding = new Map<string, Promise<number>>();
-  function seedOf(conversation: string): Promise<number> {
-    let p = seeding.get(conversation);
-    if (!p) {
-      p = deps.messages.maxSeq(conversation).finally(() => seeding.delete(conversation));
-      seeding.set(conversation, p);
+  function seedsOf(conversations: readonly string[]): Promise<Map<string, number>> {
+    const missing = conversations.filter((c) => !seeding.has(c));
+    if (missing.length > 0) {
+      const lookup = deps.seqFloors(missing);
+      for (const c of missing) {
+        const p = lookup.then((floors) => floors.get(c) ?? 0).finally(() => seeding.delete(c));
+        p.catch(() => {});
+        seeding.set(c, p);
+      }
     }
-    return p;
+    return Promise.all(conversations.map(async (c) => [c, await seeding.get(c)!] as const)).then((pairs) => new Map(pairs));
   }
 
-  async function admitWithSeed(req: SendRequest, conversation: string, id: string, ms: number, first: Promise<Admission>): Promise<Admission> {
-    const base = { conversation, sender_id: req.sender_id, client_msg_id: req.client_msg_id, message_id: id, created_at: ms };
-    let adm = await first;
-    for (let poll = 0; ; poll++) {
-      if (adm.status === 'seed') {
-        adm = await deps.ledger.admit({ ...base, seed: await seedOf(conversation) });
-        continue;
+  async function enqueueOnce(jobId: string, messages: StoredMessage[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.enqueue(jobId, messages);
+      } catch (err) {
+        // The add may have run with its reply lost: the same job id makes trying again safe.
+        if (attempt >= ENQUEUE_ATTEMPTS || toAppError(err).code !== 'UNAVAILABLE') throw err;
+        await sleep(100 * attempt);
       }
-      if (adm.status === 'dup' && !adm.accepted) {
-        // The first send with this client_msg_id is still being queued: wait for its outcome.
-        if (poll >= PENDING_DUPLICATE_POLLS) {
-          throw new AppError('UNAVAILABLE', `a send with client_msg_id "${req.client_msg_id}" is still being accepted; retry shortly`);
-        }
-        await sleep(50 * (poll + 1));
-        adm = await deps.ledger.admit(base);
-        continue;
-      }
-      return adm;
     }
   }
 
-  async function complete(req: SendRequest, conversation: string, id: string, ms: number, first: Promise<Admission>): Promise<SendResult> {
-    const adm = await admitWithSeed(req, conversation, id, ms, first);
-    if (adm.status === 'rate') {
-      throw new AppError('RESOURCE_EXHAUSTED', `sender ${req.sender_id} is over its rate limit; retry after 1 s`, { retryAfterS: 1 });
-    }
-    if (adm.status === 'dup') {
-      deps.metrics.messagesIngested.inc({ kind: req.kind, result: 'duplicate' });
-      return { message_id: adm.message_id, seq: adm.seq, timestamp: adm.timestamp };
-    }
-    if (adm.status !== 'ok') throw new Error(`unexpected admission ${adm.status}`);
-    const message: StoredMessage = {
-      message_id: id,
-      seq: adm.seq,
-      sender_id: req.sender_id,
-      receiver_id: req.kind === 'single' ? req.receiver_id : null,
-      group_id: req.kind === 'group' ? req.group_id : null,
-      content: req.content,
-      message_type: req.message_type,
-      created_at: ms,
-      client_msg_id: req.client_msg_id,
-    };
+  /** The records of a job that could not be queued: dropped if the job is known to be absent, else left for a repeat to settle. */
+  async function releaseIfAbsent(jobId: string, messages: readonly StoredMessage[]): Promise<void> {
+    if (!messages.some((m) => m.client_msg_id !== null)) return;
     try {
-      await deps.enqueue(message);
+      if (!(await deps.isQueued(jobId))) await deps.ledger.release(jobId, messages);
     } catch (err) {
-      if (req.client_msg_id !== null) {
-        await deps.ledger.release(req.sender_id, req.client_msg_id).catch((e) => deps.log.warn({ err: e }, 'could not release a dedupe record'));
-      }
-      throw toAppError(err);
+      deps.log.warn({ err, jobId }, 'could not settle the dedupe records of a send that was not queued; a repeat settles them');
     }
-    deps.metrics.messagesIngested.inc({ kind: req.kind, result: 'accepted' });
-    return { message_id: id, seq: adm.seq, timestamp: ms };
+  }
+
+  type Confirmable = Parameters<AdmissionLedger['confirm']>[1][number];
+  async function confirm(jobId: string, messages: readonly Confirmable[]): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await deps.ledger.confirm(jobId, messages);
+        return;
+      } catch (err) {
+        if (attempt === 3) deps.log.warn({ err, jobId }, 'could not confirm dedupe records; they stay pending and a repeat checks the job');
+        else await sleep(200 * attempt);
+      }
+    }
+  }
+
+  async function admitBatch(items: Pending[]): Promise<Outcome[]> {
+    const ids = items.map(() => deps.nextId());
+    const jobId = `b${ids[0]!.id}`;
+    const inputs = items.map((p, i) => ({
+      conversation: p.conversation,
+      sender_id: p.req.sender_id,
+      client_msg_id: p.req.client_msg_id,
+      message_id: ids[i]!.id,
+      created_at: ids[i]!.ms,
+    }));
+    const admitted: (Admission | undefined)[] = new Array(items.length);
+    let todo = items.map((_, i) => i);
+    let seeds = new Map<string, number>();
+    for (let round = 0; round < 3 && todo.length > 0; round++) {
+      const { restarted, results } = await deps.ledger.admit(
+        todo.map((i) => inputs[i]!),
+        jobId,
+        seeds,
+      );
+      if (restarted) deps.log.warn('the Redis server holding the seq counters changed (restart, restore or failover): counters are checked against MySQL before use');
+      const unseeded: number[] = [];
+      results.forEach((r, k) => {
+        const i = todo[k]!;
+        if (r.status === 'seed') unseeded.push(i);
+        // Our own record: this call ran twice (resent after a lost reply); its seq stands.
+        else if (r.status === 'dup' && r.record.state === 'P' && r.record.job_id === jobId && r.record.message_id === inputs[i]!.message_id) admitted[i] = { status: 'ok', seq: r.record.seq };
+        else admitted[i] = r;
+      });
+      todo = unseeded;
+      if (todo.length > 0) seeds = await seedsOf([...new Set(todo.map((i) => items[i]!.conversation))]);
+    }
+
+    const outcomes: Outcome[] = new Array(items.length);
+    const accepted: StoredMessage[] = [];
+    const acceptedAt: number[] = [];
+    items.forEach((p, i) => {
+      const a = admitted[i];
+      if (a === undefined) {
+        outcomes[i] = { status: 'refused', error: new AppError('UNAVAILABLE', 'the conversation seq could not be checked against MySQL; retry shortly') };
+      } else if (a.status === 'rate') {
+        outcomes[i] = { status: 'refused', error: new AppError('RESOURCE_EXHAUSTED', `sender ${p.req.sender_id} is over its rate limit; retry after 1 s`, { retryAfterS: 1 }) };
+      } else if (a.status === 'dup') {
+        outcomes[i] = { status: 'dup', record: a.record };
+      } else if (a.status === 'ok') {
+        const { req } = p;
+        accepted.push({
+          message_id: ids[i]!.id,
+          seq: a.seq,
+          sender_id: req.sender_id,
+          receiver_id: req.kind === 'single' ? req.receiver_id : null,
+          group_id: req.kind === 'group' ? req.group_id : null,
+          content: req.content,
+          message_type: req.message_type,
+          created_at: ids[i]!.ms,
+          client_msg_id: req.client_msg_id,
+        });
+        acceptedAt.push(i);
+      }
+    });
+    if (accepted.length === 0) return outcomes;
+    try {
+      await enqueueOnce(jobId, accepted);
+    } catch (err) {
+      void releaseIfAbsent(jobId, accepted);
+      const error = toAppError(err);
+      for (const i of acceptedAt) outcomes[i] = { status: 'refused', error };
+      return outcomes;
+    }
+    void confirm(jobId, accepted);
+    accepted.forEach((m, k) => {
+      outcomes[acceptedAt[k]!] = { status: 'accepted', result: { message_id: m.message_id, seq: m.seq, timestamp: m.created_at } };
+    });
+    return outcomes;
+  }
+
+  // Sends of concurrent requests share one admission call and one persist job. Two batches in
+  // flight at most: while they run, arrivals gather into the next, larger one.
+  const batcher = new MicroBatcher<Pending, Outcome>(admitBatch, { maxItems: deps.batch.maxItems, maxWaitMs: deps.batch.maxWaitMs, maxInFlight: 2 });
+
+  /**
+   * A repeat of (sender, client_msg_id) found a record. Accepted: the first answer. Pending: the
+   * first answer too if its job is queued or its message stored; if neither and the record is old
+   * enough that no send can still be queueing it, the record is dropped and this send admitted
+   * anew; otherwise wait for the first send to finish.
+   */
+  async function settle(p: Pending, record: DedupeRecord): Promise<{ result: SendResult; duplicate: boolean }> {
+    for (let poll = 0; ; poll++) {
+      const first = { result: { message_id: record.message_id, seq: record.seq, timestamp: record.timestamp }, duplicate: true };
+      if (record.state === 'A') return first;
+      if ((await deps.isQueued(record.job_id)) || (await deps.wasStored(record.message_id))) {
+        const ref = { sender_id: p.req.sender_id, client_msg_id: p.req.client_msg_id, message_id: record.message_id, seq: record.seq, created_at: record.timestamp };
+        void confirm(record.job_id, [ref]);
+        return first;
+      }
+      if (Date.now() - record.written >= PENDING_GRACE_MS) {
+        await deps.ledger.release(record.job_id, [p.req]);
+      } else if (poll >= PENDING_DUPLICATE_POLLS) {
+        throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`);
+      } else {
+        await sleep(50 * (poll + 1));
+      }
+      const next = await batcher.add(p);
+      if (next.status === 'accepted') return { result: next.result, duplicate: false };
+      if (next.status === 'refused') throw next.error;
+      record = next.record;
+    }
+  }
+
+  async function send(p: Pending): Promise<{ result: SendResult; duplicate: boolean }> {
+    const outcome = await batcher.add(p);
+    if (outcome.status === 'accepted') return { result: outcome.result, duplicate: false };
+    if (outcome.status === 'refused') throw outcome.error;
+    return settle(p, outcome.record);
   }
 
   /**
-   * Sends many messages; each gets its result or its own error, in request order. Admissions are
-   * issued in request order within one tick, so messages of one conversation get increasing seqs.
+   * Sends many messages; each gets its result or its own error, in request order. They join the
+   * batcher in request order, so messages of one conversation get increasing seqs.
    */
   async function sendMany(reqs: readonly SendRequest[]): Promise<(SendResult | AppError)[]> {
     if (deps.overloaded()) {
@@ -159,19 +283,21 @@ export function sendService(deps: SendDeps) {
             if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied(`sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
             conversation = conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id });
           }
-          const { id, ms } = deps.nextId();
-          const first = deps.ledger.admit({ conversation, sender_id: req.sender_id, client_msg_id: req.client_msg_id, message_id: id, created_at: ms });
-          return complete(req, conversation, id, ms, first);
+          return send({ req, conversation });
         } catch (err) {
           return Promise.reject(err);
         }
       });
       const settled = await Promise.allSettled(started);
       return settled.map((s, i) => {
-        if (s.status === 'fulfilled') return s.value;
+        const kind = reqs[i]!.kind;
+        if (s.status === 'fulfilled') {
+          deps.metrics.messagesIngested.inc({ kind, result: s.value.duplicate ? 'duplicate' : 'accepted' });
+          return s.value.result;
+        }
         const err = toAppError(s.reason);
         if (err.code === 'INTERNAL') deps.log.error({ err: s.reason }, 'send failed');
-        deps.metrics.messagesIngested.inc({ kind: reqs[i]!.kind, result: 'rejected' });
+        deps.metrics.messagesIngested.inc({ kind, result: 'rejected' });
         return err;
       });
     } finally {
@@ -186,6 +312,8 @@ export function sendService(deps: SendDeps) {
       if (result instanceof AppError) throw result;
       return result!;
     },
+    /** Flushes the sends waiting for their batch (shutdown). */
+    drain: () => batcher.drain(),
   };
 }
 

@@ -29,7 +29,10 @@ export interface ConversationsRepository {
   allOf(userId: string): Promise<string[]>;
   /** Moves the best delivered/read seq of conversations forward. */
   advanceBest(field: 'delivered' | 'read', moves: readonly { conversation: string; seq: number }[]): Promise<void>;
-  /** After a recall: points last_message_id at the newest remaining message, or removes the state. */
+  /**
+   * After a recall: points last_message_id at the newest remaining message, or at none (0) when
+   * none remains. The state row stays: its max_seq is what keeps a seq from repeating.
+   */
   refreshLast(conversation: string): Promise<void>;
 }
 
@@ -144,7 +147,7 @@ export function conversationsRepository(pool: Pool): ConversationsRepository {
           await pool.query('UPDATE user_conversation SET updated_at = ? WHERE user_id = ? AND conversation = ?', [newest.created_at, user, conversation]);
         }
       } else {
-        await pool.query('DELETE FROM conversation_state WHERE conversation = ?', [conversation]);
+        await pool.query('UPDATE conversation_state SET last_message_id = 0 WHERE conversation = ?', [conversation]);
         for (const user of parties) await pool.query('DELETE FROM user_conversation WHERE user_id = ? AND conversation = ?', [user, conversation]);
       }
     },

@@ -20,7 +20,11 @@ export type MessageRef = Pick<HistoryRow, 'message_id' | 'conversation' | 'seq' 
 export interface MessagesRepository {
   /** Inserts many messages in one statement; rows already there are left alone. Returns rows inserted. */
   insertMany(messages: readonly StoredMessage[]): Promise<number>;
-  maxSeq(conversation: string): Promise<number>;
+  /**
+   * The highest seq stored per conversation: the greater of history and conversation_state (which
+   * keeps it after retention dropped the rows or every message was recalled). 0 when none.
+   */
+  seqFloors(conversations: readonly string[]): Promise<Map<string, number>>;
   findRefs(messageIds: readonly string[]): Promise<MessageRef[]>;
   findMany(messageIds: readonly string[]): Promise<HistoryRow[]>;
   /** One page of a conversation, newest first, below beforeSeq (index (conversation, seq)). */
@@ -72,12 +76,19 @@ export function messagesRepository(pool: Pool): MessagesRepository {
       );
       return res.affectedRows;
     },
-    async maxSeq(conversation) {
-      const [rows] = await pool.query<RowDataPacket[]>(
-        'SELECT COALESCE(MAX(seq), 0) AS seq FROM message_history WHERE conversation = ?',
-        [conversation],
+    async seqFloors(conversations) {
+      const floors = new Map<string, number>(conversations.map((c) => [c, 0]));
+      if (conversations.length === 0) return floors;
+      const [history] = await pool.query<RowDataPacket[]>(
+        'SELECT conversation, MAX(seq) AS seq FROM message_history WHERE conversation IN (?) GROUP BY conversation',
+        [conversations],
       );
-      return Number(rows[0]?.seq ?? 0);
+      const [states] = await pool.query<RowDataPacket[]>('SELECT conversation, max_seq AS seq FROM conversation_state WHERE conversation IN (?)', [conversations]);
+      for (const r of [...history, ...states]) {
+        const c = String(r.conversation);
+        floors.set(c, Math.max(floors.get(c) ?? 0, Number(r.seq)));
+      }
+      return floors;
     },
     async findRefs(messageIds) {
       if (messageIds.length === 0) return [];
