@@ -270,6 +270,16 @@ describe('loadConfig from the environment', () => {
     }
   });
 
+  it('reads true/false switches in any case and rejects anything else', () => {
+    assert.equal(loadConfig({ env: {} }).dashboard.read_only, true);
+    assert.equal(loadConfig({ env: { IM_DASHBOARD_READ_ONLY: 'False' } }).dashboard.read_only, false);
+    assert.equal(loadConfig({ env: { IM_DASHBOARD_READ_ONLY: ' true ' } }).dashboard.read_only, true);
+    for (const value of ['yes', '1', '']) {
+      const err = configError(() => loadConfig({ env: { IM_DASHBOARD_READ_ONLY: value } }));
+      assert.match(err.problems[0]!, /IM_DASHBOARD_READ_ONLY: expected true or false/, `value ${JSON.stringify(value)}`);
+    }
+  });
+
   it('rejects a redis_url without the redis:// scheme and an unknown log level', () => {
     const err = configError(() => loadConfig({ env: { REDIS_URL: 'http://x', IM_LOG_LEVEL: 'verbose' } }));
     assert.equal(err.problems.length, 2);
