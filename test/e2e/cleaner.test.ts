@@ -84,6 +84,22 @@ describe('worker-cleaner and guaranteed delivery', () => {
     assert.ok(!(await offlineOf(carol)).some((m) => old.includes(m)));
   });
 
+  it('keeps the last sweeps with their final progress, which the queue dashboard shows', async () => {
+    const queue = new Queue('im.cleaner', { connection: { url: testServers().redisUrl } as never, prefix: fleet.prefix });
+    try {
+      const done = await waitFor('a finished sweep that deleted expired rows', async () => {
+        const jobs = await queue.getCompleted(0, 49);
+        return jobs.find((j) => (j.progress as { step?: string; expired?: number }).step === 'done' && (j.progress as { expired: number }).expired > 0);
+      });
+      const p = done.progress as Record<string, unknown>;
+      assert.deepEqual(Object.keys(p).sort(), ['expired', 'partitionsAdded', 'partitionsDropped', 'startedAt', 'step', 'trimmed', 'usersOverCap']);
+      assert.equal(typeof p.startedAt, 'number');
+      assert.ok((await queue.getCompletedCount()) <= 50, 'only the last 50 sweeps are kept');
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('trims a user over the cap to exactly the newest max_offline_messages', async () => {
     const ids = await offlineRows(hoarder, 12, 1);
     await waitFor('trimmed to the cap', async () => (await offlineOf(hoarder)).length === CAP);
