@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createPool, migrate, MIGRATIONS_DIR, partitionsRepository, readMigrations, type Pool } from '@im/db';
 import { firstIdAt } from '@im/redis';
-import { maintainPartitions, monthPartition, monthStart } from '../../apps/worker-cleaner/src/partitions';
+import { maintainPartitions, monthPartition, monthStart } from '@im/db';
 import { testServers, uniqueName } from '../support/env';
 
 /** An empty database of its own (not migrated), dropped after the test. */

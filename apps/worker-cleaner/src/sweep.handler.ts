@@ -1,7 +1,7 @@
 import type { OfflineRepository, PartitionsRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Handler } from '@im/worker-kit';
-import { maintainPartitions } from './partitions';
+import { maintainPartitions } from '@im/db';
 
 export interface SweepDeps {
   offline: OfflineRepository;

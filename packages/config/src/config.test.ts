@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configFileFromArgv, loadConfig, parseIni, schema } from './index';
+import { ConfigError, configFileFromArgv, loadConfig, parseIni, schema, sourceOf } from './index';
 
 let dir: string;
 let counter = 0;
@@ -362,5 +362,16 @@ describe('configFileFromArgv', () => {
     for (const argv of [['-c'], ['--config'], ['--config='], ['-c', '--json']]) {
       assert.throws(() => configFileFromArgv(argv), (err: Error) => err instanceof ConfigError && /needs the path of a config file/.test(err.message), argv.join(' '));
     }
+  });
+});
+
+describe('sourceOf', () => {
+  it('names the environment variable, the file and key, or the default a value came from', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'im-src-')), 'c.ini');
+    writeFileSync(file, '[mysql]\nurl = mysql://a@127.0.0.1:3390/im\n');
+    const config = loadConfig({ file, env: { REDIS_URL: 'redis://127.0.0.1:6390' } });
+    assert.equal(sourceOf(config, 'queue.redis_url'), 'environment REDIS_URL');
+    assert.equal(sourceOf(config, 'mysql.url'), `${file} [mysql] url`);
+    assert.equal(sourceOf(config, 'queue.prefix'), 'the built-in default');
   });
 });
