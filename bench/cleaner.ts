@@ -87,7 +87,6 @@ try {
         },
         log: createLogger('bench', 'warn'),
         attempt: 1,
-        maxAttempts: 1,
         job: { updateProgress: async () => {} } as unknown as Job,
       },
     );

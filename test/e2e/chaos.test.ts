@@ -1,50 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, testServers } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
+import { localStack, stackUp, stopMysql } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const STACK = join(ROOT, '.stack/test');
-
-/** The pid of a server of the local test stack, or undefined when the tests use servers of their own. */
-function stackPid(file: string): number | undefined {
-  const path = join(STACK, file);
-  if (!existsSync(path)) return undefined;
-  const pid = Number(readFileSync(path, 'utf8').trim());
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
-
-async function stopPid(pid: number): Promise<void> {
-  process.kill(pid, 'SIGTERM');
-  await waitFor(`pid ${pid} to exit`, () => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, 60_000);
-}
-
-function stackUp(): void {
-  const r = spawnSync('bash', [join(ROOT, 'infra/stack/up.sh'), 'test'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, REDIS_URL: '', MYSQL_URL: '' } });
-  assert.equal(r.status, 0, r.stderr);
-}
-
-const local = stackPid('redis.pid') !== undefined && stackPid('mysql.pid') !== undefined;
+const local = localStack();
 
 describe('chaos: MariaDB and Redis restarted under load lose no accepted message', { skip: local ? false : 'needs the local test stack (servers from REDIS_URL/MYSQL_URL are not restarted)' }, () => {
   let db: TestDatabase;
@@ -135,7 +100,7 @@ describe('chaos: MariaDB and Redis restarted under load lose no accepted message
   it('restarts MariaDB mid-run: every accepted message is persisted once and routed', async () => {
     const l = load();
     await waitFor('load under way', () => l.accepted.size > 200);
-    await stopPid(stackPid('mysql.pid')!);
+    await stopMysql();
     await new Promise((r) => setTimeout(r, 1500));
     stackUp();
     await waitFor('more load after the restart', () => l.accepted.size > 600, 60_000);

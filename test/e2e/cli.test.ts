@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { freePort, Fleet } from '../support/fleet';
@@ -44,8 +46,7 @@ describe('the im-message command line against the real fleet', () => {
 
   before(async () => {
     db = await createTestDatabase();
-    // Three attempts per job (set by the producer, ingest), so a job fails quickly while MySQL is away.
-    fleet = await new Fleet(db.url, { IM_QUEUE_ATTEMPTS: '3' }).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
     for (const [u, name] of [[ann, 'ann'], [bob, 'bob'], [cid, 'cid']] as const) await fleet.api.put(`/v1/users/${u}`, { name });
     await fleet.api.put(`/v1/groups/${group}`, { name: 'cli group' });
     await fleet.api.post(`/v1/groups/${group}/members`, { add: [ann, bob, cid] });
@@ -59,7 +60,7 @@ describe('the im-message command line against the real fleet', () => {
   it('explains itself: --help on every command, usage errors exit 2', () => {
     const help = cli('--help');
     assert.equal(help.code, 0);
-    for (const c of ['send', 'send-group', 'pull', 'tail', 'queues', 'failed', 'retry', 'migrate', 'status', 'partitions']) {
+    for (const c of ['send', 'send-group', 'pull', 'tail', 'queues', 'failed', 'retrying', 'retry', 'migrate', 'status', 'partitions']) {
       assert.match(help.stdout, new RegExp(`\\b${c}\\b`));
       const h = cli(c, '--help');
       assert.equal(h.code, 0, c);
@@ -131,29 +132,53 @@ describe('the im-message command line against the real fleet', () => {
     assert.equal(typeof persist.done_per_s, 'number');
   });
 
-  it('lists jobs that failed while MySQL was down, and retries them once it is back', async () => {
+  it('lists jobs retrying while MySQL is down, and they land by themselves once it is back', async () => {
     await fleet.kill('worker-persist', 'SIGTERM');
-    // A persist worker whose MySQL is unreachable: the job's three attempts fail, then it waits in the failed set.
+    // A persist worker whose MySQL is unreachable: the job retries (capped backoff) instead of failing.
     const broken = new Fleet(`mysql://im:im@127.0.0.1:${await freePort()}/gone`, { IM_QUEUE_PREFIX: fleet.prefix });
     await broken.start('worker-persist', { until: 'health' });
     const sent = json('send', '--from', bob, '--to', ann, '--text', 'written while MySQL was away');
-    const failed = await waitFor('a failed persist job', async () => {
-      const list = json('failed', 'persist');
+    const retrying = await waitFor('a persist job waiting to retry', async () => {
+      const list = json('retrying', 'persist');
       return list.length > 0 ? list : undefined;
     });
-    assert.match(failed[0].reason, /ECONNREFUSED|connect/i);
-    assert.equal(failed[0].attempts, 3);
-    assert.match(cli('failed', 'persist').stdout, /3 attempt\(s\) .*ECONNREFUSED/);
+    assert.match(retrying[0].reason, /ECONNREFUSED|connect/i);
+    assert.match(cli('retrying', 'persist').stdout, /\d+ attempt\(s\) {2}next \d{4}-.*(ECONNREFUSED|connect)/);
+    await waitFor('a few more attempts', async () => json('retrying', 'persist')[0]?.attempts >= 4);
+    assert.deepEqual(json('failed', 'persist'), [], 'an outage does not fail a job, however many attempts it takes');
     await broken.stop();
 
     await fleet.start('worker-persist');
-    const retried = json('retry', 'persist');
-    assert.equal(retried.retried, failed.length);
-    await waitFor('the message in history', async () => {
+    await waitFor('the message in history, without any operator step', async () => {
       const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id = ?', [sent.message_id]);
       return Number(rows[0]!.n) === 1;
     });
-    assert.deepEqual(json('failed', 'persist'), []);
+    assert.deepEqual(json('retrying', 'persist'), []);
+  });
+
+  it('lists jobs that can never succeed as failed; retry puts each back once and ends though they fail again at once', async () => {
+    const redis = new Redis(testServers().redisUrl);
+    const queue = new Queue('im.persist', { connection: redis, prefix: fleet.prefix });
+    try {
+      // Invalid payloads (no messages): refused without retry, and again each time they are retried.
+      const count = 300;
+      await queue.addBulk(Array.from({ length: count }, () => ({ name: 'persist', data: { messages: [] } })));
+      const failed = await waitFor('the invalid jobs in the failed set', async () => {
+        const list = json('failed', 'persist', '--limit', '1000');
+        return list.length === count ? list : undefined;
+      });
+      assert.match(failed[0].reason, /invalid im\.persist job/);
+      assert.match(cli('failed', 'persist', '--limit', '1').stdout, /^\d+ {2}1 attempt\(s\) {2}\d{4}-.*invalid im\.persist job/);
+      // While retry walks the set, the worker fails them again: each is retried once, and retry ends.
+      const r = cli('retry', 'persist');
+      assert.equal(r.code, 0, `retry did not end: ${r.stderr.slice(-300)}`);
+      assert.match(r.stdout, new RegExp(`^${count} failed job\\(s\\) of im\\.persist back to waiting`));
+      await waitFor('all failed a second time', async () => (await queue.getFailed(0, count)).filter((j) => j.attemptsMade >= 2).length === count);
+    } finally {
+      await queue.clean(0, 1000, 'failed');
+      await queue.close();
+      redis.disconnect();
+    }
   });
 
   it('migrates (nothing left to apply on a migrated database)', () => {

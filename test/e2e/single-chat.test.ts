@@ -135,6 +135,40 @@ describe('single chat end to end (real processes, Redis, MariaDB)', () => {
     assert.equal(gateway.for(dave).length, 0);
   });
 
+  it('keeps a newer connection when an older gateway reports its disconnect late', async () => {
+    const eve = id(5);
+    assert.equal((await fleet.api.put(`/v1/users/${eve}`, { name: 'eve' })).status, 204);
+    const gwA = new GatewaySimulator(testServers().redisUrl, fleet.api, 'gw-a');
+    const gwB = new GatewaySimulator(testServers().redisUrl, fleet.api, 'gw-b');
+    try {
+      await gwA.connect([eve]);
+      // eve moves to gateway B; gateway A drops its socket and its DELETE arrives after B's PUT.
+      await gwB.connect([eve]);
+      await gwA.close();
+      const late = await fleet.api.del(`/v1/presence/${eve}?gateway_id=gw-a`);
+      assert.equal(late.status, 204);
+      const sent = await fleet.api.post('/v1/messages', { sender_id: alice, receiver_id: eve, content: 'still connected' });
+      assert.equal(sent.status, 202);
+      const [got] = await gwB.waitForCount(eve, 1);
+      assert.equal(got.message_id, sent.body.message_id);
+      assert.equal(await offlineCount(eve), 0, 'not stored offline: eve is online on gateway B');
+      // B's own disconnect removes it; without gateway_id a DELETE removes whatever is there.
+      assert.equal((await fleet.api.del(`/v1/presence/${eve}?gateway_id=gw-b`)).status, 204);
+      const redis = new Redis(testServers().redisUrl);
+      assert.equal(await redis.exists(`im:presence:${eve}`), 0);
+      await redis.set(`im:presence:${eve}`, 'gw-c', 'EX', 60);
+      assert.equal((await fleet.api.del(`/v1/presence/${eve}`)).status, 204);
+      assert.equal(await redis.exists(`im:presence:${eve}`), 0);
+      redis.disconnect();
+      const bad = await fleet.api.del(`/v1/presence/${eve}?gateway_id=gw%20a`);
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /gateway_id/);
+    } finally {
+      await gwA.close();
+      await gwB.close();
+    }
+  });
+
   it('answers a repeated client_msg_id with the first result and stores one row', async () => {
     const body = { sender_id: alice, receiver_id: carol, content: 'only once', client_msg_id: 'dup-42' };
     const first = await fleet.api.post('/v1/messages', body);

@@ -568,7 +568,19 @@ describe('bad input on every /v1 route: contract errors, and nothing written', (
     ]);
     routes.push([
       'DELETE /v1/presence/{id}',
-      [...authCases('DELETE', `/v1/presence/${alice}`, '/v1/presence/abc'), ...pathIdCases('DELETE', (v) => `/v1/presence/${v}`, 'user_id')],
+      [
+        ...authCases('DELETE', `/v1/presence/${alice}`, '/v1/presence/abc'),
+        ...pathIdCases('DELETE', (v) => `/v1/presence/${v}`, 'user_id'),
+        ...[
+          ['empty', ''],
+          ['with a space', 'gw%201'],
+          ['with a slash', 'gw%2F1'],
+          ['of 129 characters', 'g'.repeat(129)],
+          ['non-ASCII', 'gw-%C3%BC'],
+        ].map(([what, v]) => ({ name: `gateway_id ${what}`, method: 'DELETE' as const, url: `/v1/presence/${alice}?gateway_id=${v}`, status: 400, code: 'INVALID_ARGUMENT', mentions: /gateway_id/ })),
+        { name: 'gateway_id twice', method: 'DELETE' as const, url: `/v1/presence/${alice}?gateway_id=a&gateway_id=b`, status: 400, code: 'INVALID_ARGUMENT', mentions: /gateway_id/ },
+        { name: 'an unknown query parameter', method: 'DELETE' as const, url: `/v1/presence/${alice}?gateway=a`, status: 400, code: 'INVALID_ARGUMENT', mentions: /gateway/ },
+      ],
     ]);
   }
 

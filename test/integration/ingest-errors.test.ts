@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -9,7 +8,7 @@ import { createMetrics } from '@im/metrics';
 import { createIngest } from '../../apps/ingest-api/src/ingest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, TEST_TOKEN, testServers, uniqueName } from '../support/env';
-import { freePort } from '../support/fleet';
+import { PrivateRedis } from '../support/private-redis';
 import { waitFor } from '../support/wait';
 
 type Ingest = Awaited<ReturnType<typeof createIngest>>;
@@ -241,27 +240,14 @@ describe('ingest API: rate limit and outages', () => {
   });
 
   it('answers 503 UNAVAILABLE, and /ready says redis, while Redis is unreachable', async () => {
-    const port = await freePort();
-    const redis: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const redis = await new PrivateRedis().start();
     try {
-      await waitFor('private redis', async () => {
-        const { Redis } = await import('ioredis');
-        const c = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        c.on('error', () => {});
-        try {
-          await c.connect();
-          return (await c.ping()) === 'PONG';
-        } finally {
-          c.disconnect();
-        }
-      });
-      const ingest = await ingestWith(db, `{${uniqueName('imt')}}`, { REDIS_URL: `redis://127.0.0.1:${port}` });
+      const ingest = await ingestWith(db, `{${uniqueName('imt')}}`, { REDIS_URL: redis.url });
       try {
         await inject(ingest, `/v1/users/${alice}`, { name: 'a' }, 'PUT');
         await inject(ingest, `/v1/users/${bob}`, { name: 'b' }, 'PUT');
         assert.equal((await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'before' })).statusCode, 202);
-        redis.kill('SIGKILL');
-        await new Promise((r) => redis.once('exit', r));
+        await redis.kill();
         const r = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'during', client_msg_id: 'out-1' });
         assert.equal(r.statusCode, 503, r.body);
         assert.equal(r.json().error.code, 'UNAVAILABLE');
@@ -272,7 +258,38 @@ describe('ingest API: rate limit and outages', () => {
         for (const [, run] of ingest.shutdownSteps) await run().catch(() => {});
       }
     } finally {
-      redis.kill('SIGKILL');
+      await redis.stop();
+    }
+  });
+
+  it('answers 503 UNAVAILABLE, not 500, while Redis is out of memory, and queues nothing', async () => {
+    const redis = await new PrivateRedis().start();
+    const admin = redis.client();
+    const prefix = `{${uniqueName('imt')}}`;
+    try {
+      const ingest = await ingestWith(db, prefix, { REDIS_URL: redis.url });
+      try {
+        await inject(ingest, `/v1/users/${alice}`, { name: 'a' }, 'PUT');
+        await inject(ingest, `/v1/users/${bob}`, { name: 'b' }, 'PUT');
+        assert.equal((await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'before' })).statusCode, 202);
+        // noeviction with a limit below what is used: every write is refused with -OOM.
+        await admin.config('SET', 'maxmemory', '1');
+        const r = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'during', client_msg_id: 'oom-1' });
+        assert.equal(r.statusCode, 503, r.body);
+        assert.equal(r.json().error.code, 'UNAVAILABLE');
+        await admin.config('SET', 'maxmemory', '0');
+        const queue = new Queue('im.persist', { connection: admin, prefix });
+        assert.equal(await queue.count(), 1, 'only the send before the limit was queued');
+        // The refused send left nothing behind: a retry with the same client_msg_id is a new, accepted send.
+        const retried = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'during', client_msg_id: 'oom-1' });
+        assert.equal(retried.statusCode, 202, retried.body);
+        assert.equal(await queue.count(), 2);
+      } finally {
+        for (const [, run] of ingest.shutdownSteps) await run().catch(() => {});
+      }
+    } finally {
+      admin.disconnect();
+      await redis.stop();
     }
   });
 });

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Config } from '@im/config';
 import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
 import { createPool, maintainPartitions, migrate, monthPartition, monthStart, partitionsRepository } from '@im/db';
-import { closeRedis } from '@im/redis';
+import { closeRedis, type Redis } from '@im/redis';
 import { jobCounts } from '@im/worker-kit';
 import { apiCall } from './api';
 import { checkMysql, connectRedis } from './connect';
@@ -38,11 +38,11 @@ function queueArg(ctx: RunContext): QueueName {
   return name as QueueName;
 }
 
-async function withQueues<T>(config: Config, names: readonly QueueName[], fn: (queues: Queue[]) => Promise<T>): Promise<T> {
+async function withQueues<T>(config: Config, names: readonly QueueName[], fn: (queues: Queue[], redis: Redis) => Promise<T>): Promise<T> {
   const redis = await connectRedis(config, 'im-cli');
   const queues = names.map((n) => new Queue(n, { connection: redis, prefix: config.queue.prefix }));
   try {
-    return await fn(queues);
+    return await fn(queues, redis);
   } finally {
     await Promise.all(queues.map((q) => q.close()));
     await closeRedis(redis);
@@ -194,7 +194,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   failed: {
-    summary: 'list failed jobs of a queue with their reasons',
+    summary: 'list the failed jobs of a queue (those that can never succeed as they are) with their reasons',
     usage: 'usage: im-message failed QUEUE [--limit N]   (QUEUE: persist, fanout, deliver, cleaner)',
     options: { limit: { type: 'string', default: '20' } },
     async run(ctx) {
@@ -207,30 +207,43 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
+  retrying: {
+    summary: 'list the jobs of a queue waiting to retry (for example while MySQL is down), with their last error',
+    usage: 'usage: im-message retrying QUEUE [--limit N]   (QUEUE: persist, fanout, deliver, cleaner)',
+    options: { limit: { type: 'string', default: '20' } },
+    async run(ctx) {
+      const name = queueArg(ctx);
+      const limit = Math.max(1, Number(ctx.values.limit) || 20);
+      const jobs = await withQueues(ctx.config, [name], ([q]) => q!.getDelayed(0, limit - 1));
+      const data = jobs.map((j) => ({ id: j.id, name: j.name, attempts: j.attemptsMade, next_attempt_at: j.timestamp + j.delay, reason: j.failedReason ?? null }));
+      const human =
+        data.length === 0
+          ? `no jobs of ${name} are waiting to retry`
+          : data.map((d) => `${d.id}  ${d.attempts} attempt(s)  next ${new Date(d.next_attempt_at).toISOString()}  ${d.reason ?? ''}`).join('\n');
+      out(ctx, human, data);
+    },
+  },
+
   retry: {
-    summary: 'put the failed jobs of a queue back to waiting',
-    usage: 'usage: im-message retry QUEUE   (QUEUE: persist, fanout, deliver, cleaner)\n  progress on stderr; jobs that fail again while it runs are left for the next retry',
+    summary: 'put the failed jobs of a queue back to waiting (each once: a job that fails again stays failed)',
+    usage: 'usage: im-message retry QUEUE   (QUEUE: persist, fanout, deliver, cleaner)',
     options: {},
     async run(ctx) {
       const name = queueArg(ctx);
-      const retried = await withQueues(ctx.config, [name], async ([q]) => {
-        const total = await q!.getFailedCount();
-        // Only jobs that failed before now: one that fails again during the retry is not retried in a loop.
-        const before = Date.now();
+      const retried = await withQueues(ctx.config, [name], async ([q], client) => {
+        // Only jobs that failed before now: one that fails again at once is not picked up a second time.
+        const until = Date.now();
+        const total = await client.zcount(q!.toKey('failed'), '-inf', until);
         if (total === 0) return 0;
-        let shown = -1;
-        const progress = setInterval(() => {
-          void q!.getFailedCount().then((left) => {
-            const done = Math.max(0, total - left);
-            if (!ctx.json && done !== shown) process.stderr.write(`retrying ${name}: ${done} of ${total} back to waiting\n`);
-            shown = done;
-          }, () => {});
-        }, 500);
-        try {
-          await q!.retryJobs({ state: 'failed', count: 1000, timestamp: before });
-        } finally {
-          clearInterval(progress);
+        const job = q!.retryJobs({ state: 'failed', count: 1000, timestamp: until });
+        let done = false;
+        void job.finally(() => (done = true)).catch(() => {});
+        while (!done && !ctx.json) {
+          await sleep(500);
+          const left = await client.zcount(q!.toKey('failed'), '-inf', until);
+          if (!done) process.stderr.write(`retrying ${name}: ${total - left} of ${total}\n`);
         }
+        await job;
         return total;
       });
       out(ctx, `${retried} failed job(s) of ${name} back to waiting`, { queue: name, retried });

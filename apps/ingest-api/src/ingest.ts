@@ -43,15 +43,17 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: 2 },
   );
 
+  // Persist work not yet done (waiting, retrying, active), sampled once a second: past the bound,
+  // sends get 503 instead of a longer queue, so Redis memory stays bounded through a MySQL outage.
   let overloaded = false;
   const stopBacklogCheck = every(
     1000,
     async () => {
       const bound = config.queue.max_persist_backlog;
-      const waiting = bound > 0 ? (await jobCounts(persistQueue)).waiting : 0;
+      const backlog = bound > 0 ? (await jobCounts(persistQueue)).backlog : 0;
       const was = overloaded;
-      overloaded = bound > 0 && waiting > bound;
-      if (was !== overloaded) log.warn({ waiting, bound, overloaded }, 'persist backlog changed; sends are refused with 503 while it is over the bound');
+      overloaded = bound > 0 && backlog >= bound;
+      if (was !== overloaded) log.warn({ backlog, bound, overloaded }, 'persist backlog changed; sends are refused with 503 while it is at the bound');
     },
     (err) => log.debug({ err }, 'backlog check failed'),
   );

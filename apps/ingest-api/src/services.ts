@@ -95,13 +95,14 @@ export function createServices(d: ServiceDeps) {
       await d.presence.set(userId, gatewayId, ttlS);
     },
 
-    async clearPresence(userId: string): Promise<void> {
-      await d.presence.clear(userId);
+    /** A disconnect; with gatewayId, only that gateway's presence goes (a newer connection elsewhere stays). */
+    async clearPresence(userId: string, gatewayId?: string): Promise<void> {
+      await d.presence.clear(userId, gatewayId);
     },
 
     async pullOffline(userId: string, lastMessageId: string | null, limit: number) {
       await assertUser(userId);
-      const page = await d.offline.pull(userId, lastMessageId, limit);
+      const page = await d.offline.pull(userId, lastMessageId, limit, Date.now());
       d.metrics.offlinePulls.inc();
       return { messages: page.messages, has_more: page.hasMore };
     },

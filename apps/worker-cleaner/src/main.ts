@@ -29,11 +29,12 @@ await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not re
 // One sweep at a time in the whole fleet, however many cleaners run: the scheduler makes one job
 // per interval and the queue's global concurrency lets one of them be active.
 await queue.setGlobalConcurrency(1);
-// The last sweeps stay in the completed set with their final progress, for the queue dashboard.
+// A sweep that fails three times waits for the next interval; the cleaner queue keeps its last 100
+// failures, and its last 50 finished sweeps with their final progress, for the queue dashboard.
 await queue.upsertJobScheduler(
   'sweep',
   { every: config.cleaner.interval_s * 1000 },
-  { name: 'sweep', data: { task: 'sweep' }, opts: { attempts: 3, removeOnComplete: { count: 50 } } },
+  { name: 'sweep', data: { task: 'sweep' }, opts: { attempts: 3, removeOnFail: { count: 100 }, removeOnComplete: { count: 50 } } },
 );
 
 const worker = startWorker({

@@ -94,15 +94,25 @@ export const schema = {
     /** BullMQ key prefix; one hash tag so every queue key lands in one Redis Cluster slot. */
     prefix: str('{im}', /^[\w{}.-]+$/, 'letters, digits, _ . - { } (no ":")'),
     queue_size: int(10_000, 1),
-    /** Persist jobs waiting beyond which ingest answers 503 instead of queueing more (0: no bound). */
+    /**
+     * Persist jobs not yet done (waiting, retrying, active) beyond which ingest answers 503 instead
+     * of queueing more (0: no bound). Bounds Redis memory during a MySQL outage.
+     */
     max_persist_backlog: int(20_000, 0),
     batch_size: int(100, 1, 1000),
     /** How long a micro-batch waits for more items before it is flushed. */
     batch_wait_ms: int(2, 0, 1000),
     /** Jobs one worker process handles at once. */
     concurrency: int(16, 1, 1000),
+    /**
+     * Failures for a reason other than an outage after which a job goes to the failed set. Failures
+     * because Redis or MySQL is unavailable do not count: those jobs retry until it is back.
+     */
     attempts: int(10, 1, 100),
+    /** First retry delay; it doubles per attempt up to max_backoff_ms. */
     backoff_ms: int(200, 10, 600_000),
+    /** Longest delay between two attempts: after an outage, work resumes within this time. */
+    max_backoff_ms: int(5000, 100, 600_000),
   },
   mysql: {
     url: str('mysql://127.0.0.1:3306/im', /^mysql:\/\//, 'a mysql:// URL (credentials in the config file or MYSQL_URL, never in code)'),

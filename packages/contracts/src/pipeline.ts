@@ -61,12 +61,28 @@ export const jobSchemas: { [Q in QueueName]: z.ZodType<JobPayloads[Q]> } = {
   'im.cleaner': z.object({ task: z.literal('sweep') }),
 };
 
-/** Retry policy per queue: exponential backoff; failed jobs are kept (bounded) for inspection and retry. */
-export function defaultJobOptions(attempts: number, backoffMs: number) {
+/**
+ * Attempts of a pipeline job: without end in practice. A job that fails because Redis or MySQL is
+ * away retries for as long as the outage lasts; one that keeps failing for another reason ends in
+ * the failed set after queue.attempts such failures (worker-kit counts them), and one whose
+ * payload is invalid ends there at once.
+ */
+export const UNLIMITED_ATTEMPTS = 2_147_483_647;
+
+/** The custom backoff of pipeline jobs: exponential from queue.backoff_ms, capped at queue.max_backoff_ms (worker-kit). */
+export const CAPPED_BACKOFF = 'capped';
+
+/**
+ * Job options of the pipeline's queues: retried with a capped backoff, completed jobs removed,
+ * failed jobs kept without bound (they hold accepted messages), error stacks of the last few
+ * attempts only (a job retried through a long outage must not grow in Redis).
+ */
+export function defaultJobOptions(backoffMs: number) {
   return {
-    attempts,
-    backoff: { type: 'exponential' as const, delay: backoffMs },
+    attempts: UNLIMITED_ATTEMPTS,
+    backoff: { type: CAPPED_BACKOFF, delay: backoffMs },
     removeOnComplete: true,
-    removeOnFail: { count: 100_000 },
+    removeOnFail: false,
+    stackTraceLimit: 3,
   };
 }

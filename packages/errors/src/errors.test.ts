@@ -108,6 +108,21 @@ describe('isUnavailableError', () => {
     assert.equal(isUnavailableError(e), true);
   });
 
+  it('is true for Redis replies that mean "not now": out of memory, loading, read-only, cluster down', () => {
+    for (const m of [
+      "OOM command not allowed when used memory > 'maxmemory'.",
+      'LOADING Redis is loading the dataset in memory',
+      "READONLY You can't write against a read only replica.",
+      'CLUSTERDOWN The cluster is down',
+      'TRYAGAIN Multiple keys request during rehashing of slot',
+      'MASTERDOWN Link with MASTER is down',
+    ]) {
+      assert.equal(isUnavailableError(new Error(m)), true, m);
+    }
+    assert.equal(isUnavailableError(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')), false);
+    assert.equal(isUnavailableError(new Error('an OOM somewhere in the text')), false);
+  });
+
   it('is false for a plain Error and for an Error with another code', () => {
     assert.equal(isUnavailableError(new Error('something broke')), false);
     assert.equal(isUnavailableError(withCode('dup', 'ER_DUP_ENTRY')), false);

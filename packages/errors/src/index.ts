@@ -69,13 +69,24 @@ const CONNECTION_MESSAGES = [
   'MaxRetriesPerRequestError',
 ];
 
-/** True when an error means Redis or MySQL could not be reached (or is shutting down): safe to retry later. */
+/**
+ * Redis replies that mean "not now" rather than "never": out of memory (noeviction), loading its
+ * data after a restart, a replica or a primary without its replicas refusing writes, a cluster
+ * that is resharding or lost a primary, a script that runs too long.
+ */
+const TRANSIENT_REDIS_REPLY = /^(OOM|LOADING|READONLY|MASTERDOWN|NOREPLICAS|CLUSTERDOWN|TRYAGAIN|BUSY) /;
+
+/**
+ * True when an error means Redis or MySQL could not be reached, is shutting down or cannot take
+ * writes for now: safe to retry later (503 at ingest, retried without end in workers).
+ */
 export function isUnavailableError(err: unknown): boolean {
   if (err instanceof AppError) return err.code === 'UNAVAILABLE';
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
   if (err.name === 'MaxRetriesPerRequestError') return true;
+  if (TRANSIENT_REDIS_REPLY.test(err.message)) return true;
   return CONNECTION_MESSAGES.some((m) => err.message.includes(m));
 }
 

@@ -1,17 +1,22 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { serializeError } from './serialize-error';
 
 export type { Logger };
+export { safeErrorCopy, safeMessage, serializeError, type SafeError } from './serialize-error';
 
 /**
- * JSON logs on stdout, one base field `role` so logs of a fleet can be told apart.
- * Message bodies never go into info-level logs; ids do.
+ * JSON logs on stdout (or `destination`), one base field `role` so logs of a fleet can be told
+ * apart. Message bodies never go into logs at any level; ids do: `content` fields are redacted
+ * and errors (under `err` or `error`) keep only safe fields (serialize-error.ts).
  */
-export function createLogger(role: string, level: LevelWithSilent = 'info'): Logger {
-  return pino({
+export function createLogger(role: string, level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { role, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: { level: (label: string) => ({ level: label }) },
+    serializers: { err: serializeError, error: serializeError },
     redact: { paths: ['content', '*.content', 'req.headers.authorization'], censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

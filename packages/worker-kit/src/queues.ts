@@ -10,19 +10,25 @@ export function createQueue<Q extends QueueName>(name: Q, connection: Redis, con
   return new Queue<JobPayloads[Q], void, string>(name, {
     connection,
     prefix: config.queue.prefix,
-    defaultJobOptions: defaultJobOptions(config.queue.attempts, config.queue.backoff_ms),
+    defaultJobOptions: defaultJobOptions(config.queue.backoff_ms),
     streams: { events: { maxLen: 1000 } },
   });
 }
 
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
-export async function jobCounts(queue: Queue): Promise<Record<(typeof JOB_STATES)[number], number>> {
+export type JobCounts = Record<(typeof JOB_STATES)[number], number> & {
+  /** Work not yet done: waiting, active and delayed (a pipeline job is delayed only while it waits to retry). */
+  backlog: number;
+};
+
+export async function jobCounts(queue: Queue): Promise<JobCounts> {
   const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children');
-  return {
+  const counts = {
     waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
     active: c.active ?? 0,
     delayed: c.delayed ?? 0,
     failed: c.failed ?? 0,
   };
+  return { ...counts, backlog: counts.waiting + counts.active + counts.delayed };
 }

@@ -1,9 +1,9 @@
 import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, isUnavailableError } from '@im/errors';
-import { describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
+import { CAPPED_BACKOFF, describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
-import type { Logger } from '@im/logger';
+import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 
 export interface JobContext<D> {
@@ -11,7 +11,6 @@ export interface JobContext<D> {
   log: Logger;
   /** 1 on the first try. */
   attempt: number;
-  maxAttempts: number;
   job: Job;
 }
 
@@ -29,14 +28,31 @@ export interface StartWorkerOptions<Q extends QueueName, D> {
   concurrency?: number;
 }
 
+/** Hash field of a job (in BullMQ's own job hash, removed with it) counting its failures that were not an outage. */
+const FAILURES_FIELD = 'imFailures';
+
+/** Exponential from `base`, capped at `cap`, with up to 20 % jitter so retries of many jobs spread out. */
+export function cappedBackoff(attemptsMade: number, base: number, cap: number, random = Math.random): number {
+  const exp = base * 2 ** Math.min(Math.max(attemptsMade - 1, 0), 30);
+  const delay = Math.min(exp, cap);
+  return Math.round(delay * (0.8 + 0.2 * random()));
+}
+
 /**
  * The one wrapper around every handler: validates the payload (an invalid job is refused without
- * retry), logs and times each job, counts errors, and maps our errors to retry or no-retry.
+ * retry), logs and times each job, counts errors, and decides what a failure means:
+ * - Redis or MySQL unavailable (or out of memory, read-only, ...): retried with a backoff capped at
+ *   queue.max_backoff_ms, without end, so an outage of any length heals by itself;
+ * - an AppError that is not retryable, or an invalid payload: the failed set at once;
+ * - anything else: retried, and after queue.attempts such failures, the failed set.
+ * Errors reach BullMQ (which keeps the reason in Redis) reduced to safe fields, like the logs.
  * A crashed worker's jobs come back after the stall check (lock 10 s, checked every 5 s).
  */
 export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>): Worker {
   const schema = jobSchemas[o.queue];
   const timer = o.metrics.jobDuration.labels({ queue: o.queue });
+  const { backoff_ms: base, max_backoff_ms: cap, attempts } = o.config.queue;
+  const jobKey = (id: string) => `${o.config.queue.prefix}:${o.queue}:${id}`;
   const worker = new Worker(
     o.queue,
     async (job: Job) => {
@@ -48,19 +64,20 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
       const log = o.log.child({ queue: o.queue, jobId: job.id, attempt: job.attemptsMade + 1 });
       const end = timer.startTimer();
       try {
-        await o.handler(parsed.data as JobPayloads[Q], {
-          deps: o.deps,
-          log,
-          attempt: job.attemptsMade + 1,
-          maxAttempts: job.opts.attempts ?? 1,
-          job,
-        });
+        await o.handler(parsed.data as JobPayloads[Q], { deps: o.deps, log, attempt: job.attemptsMade + 1, job });
       } catch (err) {
-        const kind = err instanceof AppError ? err.code : isUnavailableError(err) ? 'UNAVAILABLE' : 'INTERNAL';
+        const outage = isUnavailableError(err);
+        const kind = err instanceof AppError ? err.code : outage ? 'UNAVAILABLE' : 'INTERNAL';
         o.metrics.errors.inc({ component: o.queue, kind });
-        log.warn({ err, kind }, 'job attempt failed');
-        if (err instanceof AppError && !err.retryable) throw new UnrecoverableError(err.message);
-        throw err;
+        log.warn({ err, kind }, outage ? 'job attempt failed: a backing service is unavailable; retrying until it is back' : 'job attempt failed');
+        if (err instanceof AppError && !err.retryable) throw new UnrecoverableError(safeMessage(err.message));
+        if (!outage) {
+          const failures = await o.connection.hincrby(jobKey(job.id!), FAILURES_FIELD, 1);
+          if (failures >= attempts) {
+            throw new UnrecoverableError(`failed ${failures} times (queue.attempts), last: ${safeErrorCopy(err).message}`);
+          }
+        }
+        throw safeErrorCopy(err);
       } finally {
         end();
       }
@@ -71,7 +88,11 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
       concurrency: o.concurrency ?? o.config.queue.concurrency,
       lockDuration: 10_000,
       stalledInterval: 5_000,
-      maxStalledCount: 5,
+      // Each Redis outage or crash of a worker may stall a job once: many may pass in a job's life.
+      maxStalledCount: 20,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoff(attemptsMade, base, cap) : base),
+      },
       // Completed and failed counts per minute in Redis (a week of them): `im-message status` rates.
       metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       autorun: true,
@@ -79,10 +100,9 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
   );
   worker.on('failed', (job, err) => {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-    if (final) {
+    if (err instanceof UnrecoverableError || err.name === 'UnrecoverableError') {
       o.metrics.errors.inc({ component: o.queue, kind: 'job_failed' });
-      o.log.error({ queue: o.queue, jobId: job.id, attempts: job.attemptsMade, err }, 'job failed for good; kept in the failed set for retry');
+      o.log.error({ queue: o.queue, jobId: job.id, attempts: job.attemptsMade, err }, 'job failed for good; kept in the failed set (im-message failed / retry)');
     }
   });
   worker.on('error', (err) => {

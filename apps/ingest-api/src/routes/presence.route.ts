@@ -4,13 +4,15 @@ import { describeValue } from '@im/contracts';
 import { parse, type Services } from '../services';
 import { userParams } from './params';
 
+const gatewayId = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'string' && /^[\w.:-]{1,128}$/.test(v)) return v;
+  ctx.addIssue({ code: 'custom', message: `gateway_id must be 1 to 128 characters of A-Z a-z 0-9 _ . : - (got ${describeValue(v)})` });
+  return z.NEVER;
+});
+
 const body = z
   .object({
-    gateway_id: z.unknown().transform((v, ctx) => {
-      if (typeof v === 'string' && /^[\w.:-]{1,128}$/.test(v)) return v;
-      ctx.addIssue({ code: 'custom', message: `gateway_id must be 1 to 128 characters of A-Z a-z 0-9 _ . : - (got ${describeValue(v)})` });
-      return z.NEVER;
-    }),
+    gateway_id: gatewayId,
     ttl_s: z
       .unknown()
       .optional()
@@ -23,7 +25,9 @@ const body = z
   })
   .strict();
 
-/** PUT and DELETE /v1/presence/{user_id}: gateway heartbeats. */
+const clearQuery = z.object({ gateway_id: gatewayId.optional() }).strict();
+
+/** PUT and DELETE /v1/presence/{user_id}: gateway heartbeats and disconnects. */
 export function presenceRoutes(s: Services): FastifyPluginAsync {
   return async (app) => {
     app.put('/v1/presence/:user_id', async (req, reply) => {
@@ -34,7 +38,8 @@ export function presenceRoutes(s: Services): FastifyPluginAsync {
     });
     app.delete('/v1/presence/:user_id', async (req, reply) => {
       const { user_id } = parse(userParams, req.params);
-      await s.clearPresence(user_id);
+      const q = parse(clearQuery, req.query);
+      await s.clearPresence(user_id, q.gateway_id);
       return reply.status(204).send();
     });
   };

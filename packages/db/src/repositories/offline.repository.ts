@@ -25,10 +25,12 @@ export interface OfflineRepository {
   /** Stores many offline rows in one statement; a row already stored is left alone. Returns rows inserted. */
   insertMany(rows: readonly OfflineRow[], now: number): Promise<number>;
   /**
-   * Acknowledge-by-cursor pull: deletes the user's rows up to lastMessageId (when given),
-   * then returns the next `limit` rows in ascending message_id and whether more remain.
+   * Acknowledge-by-cursor pull: deletes the user's rows up to lastMessageId (when given) that an
+   * earlier pull handed out, then returns the first `limit` rows in ascending message_id, marks
+   * them handed out, and says whether more remain. A row no pull returned yet is never deleted by
+   * a cursor, whatever its id and whenever it arrived.
    */
-  pull(userId: string, lastMessageId: string | null, limit: number): Promise<{ messages: OfflineMessage[]; hasMore: boolean }>;
+  pull(userId: string, lastMessageId: string | null, limit: number, now: number): Promise<{ messages: OfflineMessage[]; hasMore: boolean }>;
   /** Deletes up to `limit` rows stored before `before` (ms); returns how many. */
   deleteExpired(before: number, limit: number): Promise<number>;
   /** Users holding more than `cap` rows (an index scan of offline_message; run by the cleaner only). */
@@ -51,9 +53,9 @@ export function offlineRepository(pool: Pool): OfflineRepository {
       );
       return res.affectedRows;
     },
-    async pull(userId, lastMessageId, limit) {
+    async pull(userId, lastMessageId, limit, now) {
       if (lastMessageId !== null) {
-        await pool.query('DELETE FROM offline_message WHERE user_id = ? AND message_id <= ?', [userId, lastMessageId]);
+        await pool.query('DELETE FROM offline_message WHERE user_id = ? AND message_id <= ? AND pulled_at IS NOT NULL', [userId, lastMessageId]);
       }
       const [rows] = await pool.query<RowDataPacket[]>(
         `SELECT o.message_id, h.seq, h.sender_id, u.name AS sender_name, h.group_id, g.name AS group_name,
@@ -68,7 +70,12 @@ export function offlineRepository(pool: Pool): OfflineRepository {
         [userId, limit + 1],
       );
       const hasMore = rows.length > limit;
-      const messages = rows.slice(0, limit).map((r) => ({
+      const page = rows.slice(0, limit);
+      // Marked before the answer leaves: from now on the client's cursor may delete these rows.
+      if (page.length > 0) {
+        await pool.query('UPDATE offline_message SET pulled_at = ? WHERE user_id = ? AND message_id IN (?) AND pulled_at IS NULL', [now, userId, page.map((r) => r.message_id)]);
+      }
+      const messages = page.map((r) => ({
         id: String(r.message_id),
         message_id: String(r.message_id),
         seq: Number(r.seq),
