@@ -16,6 +16,7 @@ import { createTestDatabase } from '../test/support/db';
 import { randomUserBase, TEST_TOKEN, testServers } from '../test/support/env';
 import { freePort, Fleet, type FleetRole } from '../test/support/fleet';
 import { waitFor } from '../test/support/wait';
+import pLimit from 'p-limit';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -114,26 +115,24 @@ async function drive(name: string, url: string, total: number, perRequest: numbe
   const before = { offline: await offlineCount(), heard: heard.size };
   const pids = fleetMessages ? ROLES.map((r) => fleet.procs.get(r)!.child.pid!) : [];
   const cpu0 = pids.map((p) => procStats(p).cpuS);
-  let sent = 0;
   let done = 0;
   const started = performance.now();
   const progress = setInterval(() => log(`${name}: ${done}/${total} accepted`), 2000);
-  const worker = async () => {
-    while (sent < total) {
-      const n = Math.min(perRequest, total - sent);
-      sent += n;
-      const items = Array.from({ length: n }, () => message(fleetMessages));
-      const r = perRequest === 1 ? await post(url + '/v1/messages', items[0]) : await post(url + '/v1/messages/batch', { messages: items });
-      if (r.status !== 202 && r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-      const results = perRequest === 1 ? [r.body] : r.body.results;
-      results.forEach((res: any, i: number) => {
-        if (!res.message_id) throw new Error(`${name}: refused ${JSON.stringify(res)}`);
-        if (fleetMessages) accepted.set(res.message_id, items[i]!.receiver_id);
-      });
-      done += n;
-    }
+  // `concurrency` requests in flight, each of `perRequest` messages, until `total` are sent.
+  const limit = pLimit(concurrency);
+  const sizes = Array.from({ length: Math.ceil(total / perRequest) }, (_, i) => Math.min(perRequest, total - i * perRequest));
+  const request = async (n: number) => {
+    const items = Array.from({ length: n }, () => message(fleetMessages));
+    const r = perRequest === 1 ? await post(url + '/v1/messages', items[0]) : await post(url + '/v1/messages/batch', { messages: items });
+    if (r.status !== 202 && r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    const results = perRequest === 1 ? [r.body] : r.body.results;
+    results.forEach((res: any, i: number) => {
+      if (!res.message_id) throw new Error(`${name}: refused ${JSON.stringify(res)}`);
+      if (fleetMessages) accepted.set(res.message_id, items[i]!.receiver_id);
+    });
+    done += n;
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(sizes.map((n) => limit(() => request(n))));
   const acceptS = (performance.now() - started) / 1000;
   await waitFor(`${name}: all routed`, async () => (await offlineCount()) - before.offline + heard.size - before.heard >= total, 600_000);
   clearInterval(progress);

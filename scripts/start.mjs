@@ -23,6 +23,30 @@ function apiToken() {
 }
 const token = apiToken();
 const env = { ...process.env, ...stack.env, IM_API_TOKENS: process.env.IM_API_TOKENS ?? token };
+const port = process.env.IM_MESSAGE_SERVICE_PORT ?? '6000';
+const dashboardPort = process.env.IM_DASHBOARD_PORT ?? '6002';
+
+// Where the CLI looks when it is given no -c: this fleet's config with the stack's addresses and
+// token, so `npm run cli -- queues` works beside npm start without exporting anything.
+const cliConfig = join(ROOT, '.stack', 'dev', 'im-message.ini');
+mkdirSync(join(ROOT, '.stack', 'dev'), { recursive: true });
+writeFileSync(
+  cliConfig,
+  `${readFileSync(CONFIG, 'utf8')}
+# Written by npm start for the command line (im-message): the local fleet's addresses and token.
+[queue]
+redis_url = ${env.REDIS_URL}
+[mysql]
+url = ${env.MYSQL_URL}
+[auth]
+api_tokens = ${env.IM_API_TOKENS}
+[message_service]
+port = ${port}
+[dashboard]
+port = ${dashboardPort}
+`,
+  { mode: 0o600 },
+);
 
 say('applying migrations');
 if (runTs([join(ROOT, 'packages/db/src/migrate.cli.ts'), '-c', CONFIG], env) !== 0) {
@@ -57,10 +81,11 @@ function launch(role, restarts = 0) {
 
 for (const role of availableRoles()) launch(role);
 
-const port = process.env.IM_MESSAGE_SERVICE_PORT ?? '6000';
 setTimeout(() => {
   say(`fleet running: ${availableRoles().join(', ')}`);
   say(`API:   http://127.0.0.1:${port}   (metrics of workers on 9101-9104)`);
+  say(`docs:  http://127.0.0.1:${dashboardPort}/docs     queues: http://127.0.0.1:${dashboardPort}/queues   (open these in a browser)`);
+  say(`CLI:   npm run cli -- queues   (reads ${cliConfig.slice(ROOT.length + 1)}; no exports needed)`);
   say(`token: ${token}`);
   say(`try:   curl -s -X PUT http://127.0.0.1:${port}/v1/users/1 -H 'authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"name":"alice"}'`);
   say('Ctrl-C stops everything');

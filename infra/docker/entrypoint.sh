@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Container entry point: runs one im-message role in the foreground.
-#   entrypoint.sh <role> [extra args]
+# Container entry point: runs one im-message role in the foreground, from the bundles the image
+# built (apps/<role>/dist/main.js), with production dependencies only.
+#   entrypoint.sh <role> [extra args]      roles below; "cli" runs the operator's command line
 set -e
 
-ROLES="ingest-api worker-persist worker-fanout worker-delivery worker-cleaner migrate"
+ROLES="ingest-api worker-persist worker-fanout worker-delivery worker-cleaner migrate cli"
 CONFIG=conf/im-message.ini
 
 usage() {
@@ -22,13 +23,21 @@ case " $ROLES " in
   *) echo "entrypoint: unknown role \"$role\"" >&2; usage ;;
 esac
 
-if [ "$role" = migrate ]; then
-  exec node --import tsx packages/db/src/migrate.cli.ts -c "$CONFIG" "$@"
-fi
+# Where the image's HEALTHCHECK (infra/docker/healthcheck.mjs) finds this role's /health.
+health_port() {
+  case "$1" in
+    ingest-api) echo "${IM_MESSAGE_SERVICE_PORT:-6000}" ;;
+    worker-persist) echo "${IM_METRICS_PORT:-9101}" ;;
+    worker-fanout) echo "${IM_METRICS_PORT:-9102}" ;;
+    worker-delivery) echo "${IM_METRICS_PORT:-9103}" ;;
+    worker-cleaner) echo "${IM_METRICS_PORT:-9104}" ;;
+  esac
+}
+port=$(health_port "$role")
+if [ -n "$port" ] && [ "$port" != 0 ]; then echo "$port" > /tmp/im-health-port; else rm -f /tmp/im-health-port; fi
 
-entry="apps/$role/src/main.ts"
-if [ ! -f "$entry" ]; then
-  echo "entrypoint: role \"$role\" is not in this image ($entry is missing)" >&2
-  exit 2
-fi
-exec node --import tsx "$entry" -c "$CONFIG" "$@"
+case "$role" in
+  migrate) exec node packages/db/dist/migrate.js -c "$CONFIG" "$@" ;;
+  cli) exec node apps/cli/dist/main.js "$@" ;;
+  *) exec node "apps/$role/dist/main.js" -c "$CONFIG" "$@" ;;
+esac

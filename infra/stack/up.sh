@@ -105,7 +105,23 @@ CREATE DATABASE IF NOT EXISTS im CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_c
 SQL
 }
 
+# The browser test (test/e2e/browser.test.ts) drives Debian's Chromium. Best effort: without it
+# that test skips and says why; nothing else needs it.
+install_browser() {
+  [ "$name" = test ] || return 0
+  command -v chromium >/dev/null && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "no chromium: the browser test will skip (Debian: apt-get install chromium)"
+    return 0
+  fi
+  log "installing chromium with apt-get for the browser test (first run only)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2; } \
+    || log "could not install chromium: the browser test will skip"
+}
+
 install_missing
+install_browser
 [ $need_redis = 1 ] && start_redis
 [ $need_mysql = 1 ] && start_mysql
 

@@ -3,9 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
-import { partitionsRepository } from '@im/db';
+import { monthPartition, monthStart, partitionsRepository } from '@im/db';
 import { firstIdAt } from '@im/redis';
-import { monthPartition, monthStart } from '../../apps/worker-cleaner/src/partitions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, testServers } from '../support/env';
 import { Fleet } from '../support/fleet';
@@ -47,8 +46,8 @@ describe('worker-cleaner and guaranteed delivery', () => {
 
   before(async () => {
     db = await createTestDatabase();
-    // The whole suite runs on a partitioned message_history, as an operator would enable it.
-    await partitionsRepository(db.pool).enable(monthPartition(monthStart(Date.now())));
+    // The whole suite runs on a partitioned message_history: a new installation has one from the start.
+    assert.equal((await partitionsRepository(db.pool).list()).at(-1)?.name, 'p_future');
     fleet = await new Fleet(db.url, {
       IM_CLEANER_INTERVAL_S: '1',
       IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '2',
@@ -82,6 +81,22 @@ describe('worker-cleaner and guaranteed delivery', () => {
     await waitFor('expired rows gone', async () => (await offlineOf(carol)).length === 2);
     assert.deepEqual(await offlineOf(carol), fresh);
     assert.ok(!(await offlineOf(carol)).some((m) => old.includes(m)));
+  });
+
+  it('keeps the last sweeps with their final progress, which the queue dashboard shows', async () => {
+    const queue = new Queue('im.cleaner', { connection: { url: testServers().redisUrl } as never, prefix: fleet.prefix });
+    try {
+      const done = await waitFor('a finished sweep that deleted expired rows', async () => {
+        const jobs = await queue.getCompleted(0, 49);
+        return jobs.find((j) => (j.progress as { step?: string; expired?: number }).step === 'done' && (j.progress as { expired: number }).expired > 0);
+      });
+      const p = done.progress as Record<string, unknown>;
+      assert.deepEqual(Object.keys(p).sort(), ['expired', 'partitionsAdded', 'partitionsDropped', 'startedAt', 'step', 'trimmed', 'usersOverCap']);
+      assert.equal(typeof p.startedAt, 'number');
+      assert.ok((await queue.getCompletedCount()) <= 50, 'only the last 50 sweeps are kept');
+    } finally {
+      await queue.close();
+    }
   });
 
   it('trims a user over the cap to exactly the newest max_offline_messages', async () => {

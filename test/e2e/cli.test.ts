@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
@@ -57,7 +60,7 @@ describe('the im-message command line against the real fleet', () => {
   it('explains itself: --help on every command, usage errors exit 2', () => {
     const help = cli('--help');
     assert.equal(help.code, 0);
-    for (const c of ['send', 'send-group', 'pull', 'tail', 'queues', 'failed', 'retrying', 'retry', 'migrate', 'status']) {
+    for (const c of ['send', 'send-group', 'pull', 'tail', 'queues', 'failed', 'retrying', 'retry', 'migrate', 'status', 'partitions']) {
       assert.match(help.stdout, new RegExp(`\\b${c}\\b`));
       const h = cli(c, '--help');
       assert.equal(h.code, 0, c);
@@ -182,5 +185,74 @@ describe('the im-message command line against the real fleet', () => {
     const r = cli('migrate');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /schema at version \d+ \(0 applied now\)/);
+  });
+
+  it('lists the partitions of a new installation, and enable knows it is done', () => {
+    const list = cli('partitions');
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^p\d{6} +< \d+ +~\d+ rows$/m);
+    assert.match(list.stdout, /^p_future +< MAXVALUE/m);
+    const parts = json('partitions', 'list');
+    assert.equal(parts.at(-1).name, 'p_future');
+    const enable = cli('partitions', 'enable');
+    assert.equal(enable.code, 0, enable.stderr);
+    assert.match(enable.stdout, /already partitioned/);
+    const bad = cli('partitions', 'shred');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unknown action "shred": give list or enable/);
+  });
+
+  it('says in one line which Redis or MySQL it could not reach, where the address came from, and how to change it', async () => {
+    const port = await freePort();
+    const redisDown = spawnSync(process.execPath, [join(ROOT, 'apps/cli/bin/im-message.mjs'), 'queues'], {
+      cwd: ROOT,
+      env: { ...env(), REDIS_URL: `redis://127.0.0.1:${port}` },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(redisDown.status, 1);
+    const lines = redisDown.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, redisDown.stderr);
+    assert.match(lines[0]!, new RegExp(`^im-message: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\); that address came from environment REDIS_URL\\. Start the local stack with npm start, or point the CLI elsewhere: REDIS_URL=\\.\\.\\., IM_QUEUE_REDIS_URL=\\.\\.\\. or -c FILE$`));
+
+    for (const args of [['migrate'], ['partitions']]) {
+      const mysqlDown = spawnSync(process.execPath, [join(ROOT, 'apps/cli/bin/im-message.mjs'), ...args], {
+        cwd: ROOT,
+        env: { ...env(), MYSQL_URL: `mysql://im:secret@127.0.0.1:${port}/im` },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(mysqlDown.status, 1, args.join(' '));
+      assert.equal(mysqlDown.stderr.trim().split('\n').length, 1, mysqlDown.stderr);
+      assert.match(mysqlDown.stderr, new RegExp(`cannot reach MySQL at mysql://im:\\*\\*\\*@127\\.0\\.0\\.1:${port}/im .*environment MYSQL_URL.*MYSQL_URL=\\.\\.\\.`));
+      assert.ok(!mysqlDown.stderr.includes('secret'), 'the password is not printed');
+    }
+  });
+
+  it('finds the local stack without exports, from the file npm start leaves', () => {
+    // What scripts/start.mjs writes to .stack/dev/im-message.ini, here in a directory of its own.
+    const dir = mkdtempSync(join(tmpdir(), 'im-cli-'));
+    try {
+      mkdirSync(join(dir, '.stack', 'dev'), { recursive: true });
+      const port = fleet.procs.get('ingest-api')!.port;
+      writeFileSync(
+        join(dir, '.stack', 'dev', 'im-message.ini'),
+        `[queue]\nredis_url = ${testServers().redisUrl}\nprefix = ${fleet.prefix}\n[mysql]\nurl = ${db.url}\n[auth]\napi_tokens = ${TEST_TOKEN}\n[message_service]\nport = ${port}\n`,
+      );
+      const bare: NodeJS.ProcessEnv = {};
+      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('IM_') && k !== 'REDIS_URL' && k !== 'MYSQL_URL') bare[k] = v;
+      const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'apps/cli/bin/im-message.mjs'), ...args], { cwd: dir, env: bare, encoding: 'utf8', timeout: 30_000 });
+      const queues = run('queues', '--json');
+      assert.equal(queues.status, 0, queues.stderr);
+      assert.deepEqual(JSON.parse(queues.stdout).map((r: any) => r.queue).sort(), ['im.cleaner', 'im.deliver', 'im.fanout', 'im.persist']);
+      const sent = run('send', '--from', ann, '--to', bob, '--text', 'no exports needed', '--json');
+      assert.equal(sent.status, 0, sent.stderr);
+      assert.match(JSON.parse(sent.stdout).message_id, /^\d+$/);
+      const parts = run('partitions', '--json');
+      assert.equal(parts.status, 0, parts.stderr);
+      assert.equal(JSON.parse(parts.stdout).at(-1).name, 'p_future');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

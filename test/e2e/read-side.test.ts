@@ -89,6 +89,12 @@ describe('history, search, receipts, conversations and recall', () => {
     ];
     const results = (await fleet.api.post('/v1/messages/batch', { messages: sends })).body.results;
     await persisted(355);
+    // worker-persist records a conversation for its users right after the history rows: search
+    // looks only in recorded conversations, so wait for those too.
+    await waitFor('ben and dan\'s conversation recorded', async () => {
+      const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM user_conversation WHERE user_id IN (?, ?) AND peer_id IN (?, ?)', [ben, dan, ben, dan]);
+      return Number(rows[0]!.n) === 2;
+    });
     const search = async (user: string, keyword: string, extra = '') => {
       const r = await fleet.api.get(`/v1/users/${user}/search?keyword=${encodeURIComponent(keyword)}${extra}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -1,4 +1,5 @@
 import { TEST_TOKEN } from './env';
+import { sharedValidator } from './openapi';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -6,8 +7,13 @@ export interface ApiResponse<T = any> {
   headers: Headers;
 }
 
-/** A tiny HTTP client for the ingest API with the test token. */
+/**
+ * A tiny HTTP client for the ingest API with the test token. Every answer is checked against
+ * docs/openapi.yaml (route, status, media type, body schema): an answer the document does not
+ * describe fails the test that received it.
+ */
 export function apiClient(baseUrl: string, token = TEST_TOKEN) {
+  const validator = sharedValidator();
   async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
     const res = await fetch(baseUrl + path, {
       method,
@@ -19,7 +25,12 @@ export function apiClient(baseUrl: string, token = TEST_TOKEN) {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    const contentType = res.headers.get('content-type');
+    const json = contentType?.startsWith('application/json') ?? false;
+    const parsed = text && json ? JSON.parse(text) : text || undefined;
+    const problems = validator.check({ method, path, status: res.status, contentType, body: parsed, requestBody: typeof body === 'string' ? undefined : body });
+    if (problems.length > 0) throw new Error(`the answer does not match docs/openapi.yaml:\n  - ${problems.join('\n  - ')}`);
+    return { status: res.status, body: parsed as T, headers: res.headers };
   }
   return {
     call,

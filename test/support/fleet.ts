@@ -57,7 +57,9 @@ export class Fleet {
       IM_LOG_LEVEL: 'warn',
       IM_QUEUE_BACKOFF_MS: '100',
       IM_RATE_LIMIT_PER_SENDER_PER_S: '0',
-      ...(role === 'ingest-api' ? { IM_MESSAGE_SERVICE_PORT: String(port), IM_MESSAGE_SERVICE_GRPC_PORT: String(this.grpcPort) } : { IM_METRICS_PORT: String(port) }),
+      ...(role === 'ingest-api'
+        ? { IM_MESSAGE_SERVICE_PORT: String(port), IM_MESSAGE_SERVICE_GRPC_PORT: String(this.grpcPort), IM_DASHBOARD_PORT: String(this.dashboardPort) }
+        : { IM_METRICS_PORT: String(port) }),
       ...this.extraEnv,
     };
   }
@@ -65,10 +67,13 @@ export class Fleet {
   /** Starts a role and waits until it is ready (or, with `until: 'health'`, merely up: for a role whose MySQL is down on purpose). */
   /** Port of ingest-api's gRPC server (chosen when ingest-api first starts). */
   grpcPort = 0;
+  /** Port of ingest-api's dashboard listener (/queues, /docs; chosen when ingest-api first starts). */
+  dashboardPort = 0;
 
   async start(role: FleetRole, options: { until?: 'ready' | 'health' } = {}): Promise<void> {
     const port = this.procs.get(role)?.port ?? (await freePort());
     if (role === 'ingest-api' && this.grpcPort === 0) this.grpcPort = await freePort();
+    if (role === 'ingest-api' && this.dashboardPort === 0) this.dashboardPort = await freePort();
     const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', `apps/${role}/src/main.ts`], {
       cwd: ROOT,
       env: this.env(role, port),

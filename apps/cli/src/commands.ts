@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Config } from '@im/config';
 import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
-import { migrate } from '@im/db';
-import { closeRedis, createRedis, type Redis } from '@im/redis';
+import { createPool, maintainPartitions, migrate, monthPartition, monthStart, partitionsRepository } from '@im/db';
+import { closeRedis, type Redis } from '@im/redis';
 import { jobCounts } from '@im/worker-kit';
 import { apiCall } from './api';
+import { checkMysql, connectRedis } from './connect';
 
 export interface RunContext {
   config: Config;
@@ -38,7 +39,7 @@ function queueArg(ctx: RunContext): QueueName {
 }
 
 async function withQueues<T>(config: Config, names: readonly QueueName[], fn: (queues: Queue[], redis: Redis) => Promise<T>): Promise<T> {
-  const redis = createRedis(config.queue.redis_url, 'worker', 'im-cli');
+  const redis = await connectRedis(config, 'im-cli');
   const queues = names.map((n) => new Queue(n, { connection: redis, prefix: config.queue.prefix }));
   try {
     return await fn(queues, redis);
@@ -115,7 +116,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(ctx) {
       const user = requireId(ctx.positionals[0], 'USER');
       const chans = [channels.user(user), ...(ctx.values.group ? [channels.group(requireId(ctx.values.group, '--group'))] : [])];
-      const sub = createRedis(ctx.config.queue.redis_url, 'subscriber', 'im-cli-tail');
+      const sub = await connectRedis(ctx.config, 'im-cli-tail');
       sub.on('message', (channel: string, raw: string) => {
         if (ctx.json) return void process.stdout.write(raw + '\n');
         const e = JSON.parse(raw);
@@ -249,11 +250,49 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
+  partitions: {
+    summary: 'list or enable the monthly partitions of message_history',
+    usage: `usage: im-message partitions [list | enable]
+  list     partitions with their upper bound (a message id) and estimated rows (the default)
+  enable   partition a table that is not yet (installations before migration 010): everything so far
+           goes to this month's partition, then p_future; rebuilds the table, so run it on a small table
+           or in a maintenance window (docs/operations.md). New installations are partitioned already.`,
+    options: {},
+    async run(ctx) {
+      const action = ctx.positionals[0] ?? 'list';
+      if (action !== 'list' && action !== 'enable') throw new Error(`unknown action "${action}": give list or enable`);
+      await checkMysql(ctx.config);
+      const pool = createPool({ url: ctx.config.mysql.url, size: 1 });
+      const repo = partitionsRepository(pool);
+      try {
+        const notes: string[] = [];
+        if (action === 'enable') {
+          if ((await repo.list()).length > 0) {
+            notes.push('message_history is already partitioned');
+          } else {
+            const first = monthPartition(monthStart(Date.now()));
+            if (!ctx.json) process.stderr.write(`partitioning message_history: everything so far in ${first.name}, then p_future (this rebuilds the table)\n`);
+            await repo.enable(first);
+            const r = await maintainPartitions(repo, Date.now(), 3, 0);
+            notes.push(`partitioned; added ${r.added.join(', ') || 'nothing'} ahead`);
+          }
+        }
+        const parts = await repo.list();
+        const lines = parts.map((p) => `${p.name.padEnd(10)} < ${p.lessThan.padEnd(20)} ~${p.rows} rows`);
+        if (parts.length === 0) lines.push('message_history is not partitioned (im-message partitions enable)');
+        out(ctx, [...notes, ...lines].join('\n'), parts);
+      } finally {
+        await pool.end();
+      }
+    },
+  },
+
   migrate: {
     summary: 'apply pending SQL migrations',
     usage: 'usage: im-message migrate',
     options: {},
     async run(ctx) {
+      await checkMysql(ctx.config);
       const r = await migrate(ctx.config.mysql.url, { log: (m) => !ctx.json && process.stdout.write(`${m}\n`) });
       out(ctx, `schema at version ${r.current} (${r.applied.length} applied now)`, r);
     },

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, configFileFromArgv, loadConfig, type Config } from '@im/config';
 import { COMMANDS, type Command } from './commands';
+import { defaultConfigFile, LOCAL_STACK_CONFIG } from './connect';
 
 const USAGE = `usage: im-message <command> [options]   (im-message <command> --help for its options)
 
@@ -10,7 +11,8 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 common options:
-  -c, --config FILE   configuration file (default: environment and built-in defaults)
+  -c, --config FILE   configuration file (default: ${LOCAL_STACK_CONFIG}, which npm start writes for the
+                      local stack, when it exists); IM_*, REDIS_URL, MYSQL_URL win over the file
   --json              machine-readable output
   -h, --help          help`;
 
@@ -49,7 +51,7 @@ if (parsed.values.help) {
 
 let config: Config;
 try {
-  config = loadConfig({ file: configFileFromArgv(rest) });
+  config = loadConfig({ file: configFileFromArgv(rest) ?? defaultConfigFile() });
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : (err as Error).message);
 }

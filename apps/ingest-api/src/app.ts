@@ -13,6 +13,7 @@ import { presenceRoutes } from './routes/presence.route';
 import { notificationRoutes } from './routes/notifications.route';
 import { groupRoutes } from './routes/groups.route';
 import { readRoutes } from './routes/read.route';
+import { docsRoutes, isDocsRoute, openApiDocument } from './openapi';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -25,6 +26,12 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+
+/** Every route registered on an app built by buildApp (the OpenAPI test holds them against the document). */
+export function registeredRoutes(app: FastifyInstance): readonly { method: string; url: string }[] {
+  return ROUTES.get(app) ?? [];
+}
 const PUBLIC_ROUTES = new Set(['/health', '/ready', '/metrics']);
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -65,6 +72,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
     },
   });
 
+  const routes: { method: string; url: string }[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method: String(method), url: r.url });
+  });
+
   // JSON bodies must be valid UTF-8: invalid bytes are refused, never replaced.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
@@ -83,8 +96,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
     }
   });
 
-  // Everything needs the token but the three ops routes, matched by route (not by the raw URL,
-  // which may spell /v1 with percent-encoding); an unknown path answers 401 before 404.
+  // Everything needs the token but the three ops routes and the API docs, matched by route (not by
+  // the raw URL, which may spell /v1 with percent-encoding); an unknown path answers 401 before 404.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -95,7 +108,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
       reply.header('connection', 'close');
       throw new AppError('UNAVAILABLE', 'this ingest-api process is shutting down; retry (another instance answers)');
     }
-    if (!PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) authenticate(req.headers.authorization);
+    const route = req.routeOptions.url ?? '';
+    if (!PUBLIC_ROUTES.has(route) && !isDocsRoute(route)) authenticate(req.headers.authorization);
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -127,6 +141,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
     return reply.type(o.metrics.registry.contentType).send(text);
   });
 
+  void app.register(docsRoutes(openApiDocument()));
   void app.register(messageRoutes(o.services));
   void app.register(offlineRoutes(o.services));
   void app.register(ackRoutes(o.services));

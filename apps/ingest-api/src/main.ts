@@ -1,6 +1,9 @@
-import { boot, installShutdown } from '@im/worker-kit';
+import { closeRedis, createRedis } from '@im/redis';
+import { boot, createQueue, installShutdown, sampleQueues } from '@im/worker-kit';
 import { createIngest } from './ingest';
 import { startGrpcServer } from './grpc/server';
+import { pipelineQueueNames, startDashboard } from './dashboard';
+import { openApiDocument } from './openapi';
 
 const { config, log, metrics } = boot('ingest-api');
 
@@ -29,4 +32,30 @@ const grpc =
       });
 if (grpc) log.info({ port: grpc.port }, 'gRPC MessageService listening');
 
-installShutdown(log, () => [...(grpc ? [['stop gRPC', () => grpc.close()] as const] : []), ...shutdownSteps]);
+// Every pipeline queue, on a connection of its own: the queue gauges (sampled here as well as in
+// worker-cleaner) and the dashboard read them.
+const opsRedis = createRedis(config.queue.redis_url, 'producer', 'im-ingest-ops', (err) => log.debug({ err: err.message }, 'ops redis connection error'));
+const pipeline = pipelineQueueNames().map((name) => createQueue(name, opsRedis, config));
+const stopQueueSampling = sampleQueues(pipeline, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
+
+// A dashboard that cannot listen (port taken) is logged, not fatal: the API matters more.
+const dashboard =
+  config.dashboard.port === 0
+    ? undefined
+    : await startDashboard({ host: config.dashboard.host, port: config.dashboard.port, readOnly: config.dashboard.read_only, queues: pipeline, document: openApiDocument(), log }).then(
+        (d) => {
+          log.info({ url: `http://${config.dashboard.host}:${config.dashboard.port}/queues`, readOnly: config.dashboard.read_only }, 'queue dashboard and API docs listening');
+          return d;
+        },
+        (err: Error) => {
+          log.error({ err: err.message, port: config.dashboard.port }, 'the queue dashboard could not listen; set dashboard.port (0: off)');
+          return undefined;
+        },
+      );
+
+installShutdown(log, () => [
+  ...(grpc ? [['stop gRPC', () => grpc.close()] as const] : []),
+  ...(dashboard ? [['close dashboard', () => dashboard.close()] as const] : []),
+  ...shutdownSteps,
+  ['close pipeline queues', async () => (stopQueueSampling(), await Promise.all(pipeline.map((q) => q.close())), await closeRedis(opsRedis))],
+]);

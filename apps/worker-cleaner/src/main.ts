@@ -1,6 +1,6 @@
 import { createPool, offlineRepository, partitionsRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, startOpsServer, startWorker, JOB_STATES, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, sampleQueues, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handleSweep } from './sweep.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-cleaner');
@@ -29,8 +29,13 @@ await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not re
 // One sweep at a time in the whole fleet, however many cleaners run: the scheduler makes one job
 // per interval and the queue's global concurrency lets one of them be active.
 await queue.setGlobalConcurrency(1);
-// A sweep that fails three times waits for the next interval; the cleaner queue keeps its last 100 failures.
-await queue.upsertJobScheduler('sweep', { every: config.cleaner.interval_s * 1000 }, { name: 'sweep', data: { task: 'sweep' }, opts: { attempts: 3, removeOnFail: { count: 100 } } });
+// A sweep that fails three times waits for the next interval; the cleaner queue keeps its last 100
+// failures, and its last 50 finished sweeps with their final progress, for the queue dashboard.
+await queue.upsertJobScheduler(
+  'sweep',
+  { every: config.cleaner.interval_s * 1000 },
+  { name: 'sweep', data: { task: 'sweep' }, opts: { attempts: 3, removeOnFail: { count: 100 }, removeOnComplete: { count: 50 } } },
+);
 
 const worker = startWorker({
   queue: 'im.cleaner',
@@ -67,17 +72,8 @@ const stopSampling = every(
   (err) => log.debug({ err }, 'sampling failed'),
 );
 
-// The fleet's one queue sampler: counts per queue and state every 5 s, whatever the scrape rate.
-const stopQueueSampling = every(
-  5000,
-  async () => {
-    for (const q of sampled) {
-      const counts = await jobCounts(q);
-      for (const state of JOB_STATES) metrics.queueJobs.set({ queue: q.name, state }, counts[state]);
-    }
-  },
-  (err) => log.debug({ err }, 'queue sampling failed'),
-);
+// Queue gauges every 5 s, whatever the scrape rate (ingest-api samples them too).
+const stopQueueSampling = sampleQueues(sampled, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
 
 log.info({ opsPort, intervalS: config.cleaner.interval_s, retention }, 'worker-cleaner started');
 

@@ -1,7 +1,7 @@
 import type { OfflineRepository, PartitionsRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Handler } from '@im/worker-kit';
-import { maintainPartitions } from './partitions';
+import { maintainPartitions } from '@im/db';
 
 export interface SweepDeps {
   offline: OfflineRepository;
@@ -18,49 +18,66 @@ export interface SweepDeps {
 
 const DAY_MS = 86_400_000;
 
+/** What a sweep has done so far: the job's progress, shown by the queue dashboard (/queues). */
+export interface SweepProgress {
+  step: 'ttl' | 'cap' | 'partitions' | 'done';
+  expired: number;
+  trimmed: number;
+  usersOverCap: number;
+  partitionsAdded: string[];
+  partitionsDropped: string[];
+  startedAt: number;
+}
+
 /**
  * One clean-up pass: offline rows past their TTL, offline rows beyond a user's cap (oldest first),
  * then history partitions. Deletes go in bounded batches, each its own short statement, with
- * progress in the log and the job.
+ * progress in the log and in the job (at each step and every 20 batches), ending with the totals.
  */
 export const handleSweep: Handler<'im.cleaner', SweepDeps> = async (_payload, { deps, log, job }) => {
   const started = deps.now();
+  const progress: SweepProgress = { step: 'ttl', expired: 0, trimmed: 0, usersOverCap: 0, partitionsAdded: [], partitionsDropped: [], startedAt: started };
+  const report = (step: SweepProgress['step']) => job.updateProgress({ ...progress, step });
+  await report('ttl');
   const cutoff = started - deps.ttlDays * DAY_MS;
-  let expired = 0;
   for (let batch = 1; ; batch++) {
     const n = await deps.offline.deleteExpired(cutoff, deps.batchSize);
-    expired += n;
+    progress.expired += n;
     deps.metrics.cleanerDeleted.inc({ reason: 'ttl' }, n);
     if (batch % 20 === 0) {
-      log.info({ expired }, 'deleting expired offline messages');
-      await job.updateProgress({ step: 'ttl', deleted: expired });
+      log.info({ expired: progress.expired }, 'deleting expired offline messages');
+      await report('ttl');
     }
     if (n < deps.batchSize) break;
   }
 
-  let trimmed = 0;
-  let users = 0;
-  for (;;) {
+  await report('cap');
+  for (let batch = 1; ; ) {
     const over = await deps.offline.usersOverCap(deps.maxOfflinePerUser, 500);
     for (const user of over) {
       for (;;) {
         const n = await deps.offline.trimUser(user, deps.maxOfflinePerUser, deps.batchSize);
-        trimmed += n;
+        progress.trimmed += n;
         deps.metrics.cleanerDeleted.inc({ reason: 'cap' }, n);
+        if (batch++ % 20 === 0) await report('cap');
         if (n < deps.batchSize) break;
       }
     }
-    users += over.length;
+    progress.usersOverCap += over.length;
     if (over.length < 500) break;
-    await job.updateProgress({ step: 'cap', users, deleted: trimmed });
+    await report('cap');
   }
 
+  await report('partitions');
   const parts = await maintainPartitions(deps.partitions, deps.now(), deps.monthsAhead, deps.historyRetentionDays);
+  progress.partitionsAdded = parts.added;
+  progress.partitionsDropped = parts.dropped;
+  await report('done');
   log.info(
     {
-      expired,
-      trimmed,
-      usersOverCap: users,
+      expired: progress.expired,
+      trimmed: progress.trimmed,
+      usersOverCap: progress.usersOverCap,
       partitioned: parts.partitioned,
       partitionsAdded: parts.added,
       partitionsDropped: parts.dropped,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configFileFromArgv, loadConfig, parseIni, schema } from './index';
+import { ConfigError, configFileFromArgv, loadConfig, parseIni, schema, sourceOf } from './index';
 
 let dir: string;
 let counter = 0;
@@ -270,6 +270,16 @@ describe('loadConfig from the environment', () => {
     }
   });
 
+  it('reads true/false switches in any case and rejects anything else', () => {
+    assert.equal(loadConfig({ env: {} }).dashboard.read_only, true);
+    assert.equal(loadConfig({ env: { IM_DASHBOARD_READ_ONLY: 'False' } }).dashboard.read_only, false);
+    assert.equal(loadConfig({ env: { IM_DASHBOARD_READ_ONLY: ' true ' } }).dashboard.read_only, true);
+    for (const value of ['yes', '1', '']) {
+      const err = configError(() => loadConfig({ env: { IM_DASHBOARD_READ_ONLY: value } }));
+      assert.match(err.problems[0]!, /IM_DASHBOARD_READ_ONLY: expected true or false/, `value ${JSON.stringify(value)}`);
+    }
+  });
+
   it('rejects a redis_url without the redis:// scheme and an unknown log level', () => {
     const err = configError(() => loadConfig({ env: { REDIS_URL: 'http://x', IM_LOG_LEVEL: 'verbose' } }));
     assert.equal(err.problems.length, 2);
@@ -352,5 +362,16 @@ describe('configFileFromArgv', () => {
     for (const argv of [['-c'], ['--config'], ['--config='], ['-c', '--json']]) {
       assert.throws(() => configFileFromArgv(argv), (err: Error) => err instanceof ConfigError && /needs the path of a config file/.test(err.message), argv.join(' '));
     }
+  });
+});
+
+describe('sourceOf', () => {
+  it('names the environment variable, the file and key, or the default a value came from', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'im-src-')), 'c.ini');
+    writeFileSync(file, '[mysql]\nurl = mysql://a@127.0.0.1:3390/im\n');
+    const config = loadConfig({ file, env: { REDIS_URL: 'redis://127.0.0.1:6390' } });
+    assert.equal(sourceOf(config, 'queue.redis_url'), 'environment REDIS_URL');
+    assert.equal(sourceOf(config, 'mysql.url'), `${file} [mysql] url`);
+    assert.equal(sourceOf(config, 'queue.prefix'), 'the built-in default');
   });
 });

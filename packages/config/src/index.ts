@@ -38,6 +38,16 @@ function envName(section: string, key: string): string {
   return `IM_${section}_${key}`.toUpperCase();
 }
 
+const SOURCES = new WeakMap<object, Map<string, string>>();
+
+/**
+ * Where a loaded value came from: "environment REDIS_URL", "FILE [queue] redis_url", or
+ * "the built-in default". For messages that tell a person what to change.
+ */
+export function sourceOf(config: Config, key: `${string}.${string}`): string {
+  return SOURCES.get(config)?.get(key) ?? 'the built-in default';
+}
+
 export interface LoadOptions {
   /** Path of the INI file; when absent, no file is read. */
   file?: string | undefined;
@@ -76,12 +86,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
     else if (name.startsWith('IM_')) problems.push(`environment ${name}: unknown key (known: ${[...known.keys()].filter((k) => k.startsWith('IM_')).join(', ')})`);
   }
 
+  const sources = new Map<string, string>();
   const out: Record<string, Record<string, unknown>> = {};
   for (const [section, keys] of Object.entries(schema)) {
     const sec: Record<string, unknown> = {};
     for (const [key, spec] of Object.entries(keys) as [string, KeySpec<unknown>][]) {
       const given = raw.get(`${section}.${key}`);
       raw.delete(`${section}.${key}`);
+      if (given !== undefined) sources.set(`${section}.${key}`, given.from);
       if (given === undefined) {
         sec[key] = spec.default;
         continue;
@@ -97,7 +109,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const [k, v] of raw) problems.push(`${v.from}: unknown key "${k}"`);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(out) as unknown as Config;
+  const config = Object.freeze(out) as unknown as Config;
+  SOURCES.set(config, sources);
+  return config;
 }
 
 /** The config file named by `-c FILE` / `--config FILE` on the command line, if any; an option without a file is an error. */

@@ -47,6 +47,19 @@ function list(describe: string, itemPattern: RegExp): KeySpec<readonly string[]>
   };
 }
 
+function bool(def: boolean): KeySpec<boolean> {
+  return {
+    default: def,
+    describe: 'true or false',
+    parse(raw) {
+      const v = raw.trim().toLowerCase();
+      if (v === 'true') return true;
+      if (v === 'false') return false;
+      throw new Error(`expected true or false, got "${raw}"`);
+    },
+  };
+}
+
 function oneOf<T extends string>(def: T, values: readonly T[]): KeySpec<T> {
   return {
     default: def,
@@ -115,6 +128,18 @@ export const schema = {
   metrics: {
     /** Port of /health, /ready and /metrics for workers; 0 means the role's default (9101-9104). */
     port: int(0, 0, 65535),
+  },
+  dashboard: {
+    /**
+     * ingest-api's second listener: the queue dashboard (/queues) and the API docs (/docs), on an
+     * address a browser can open (the API's port 6000 is one browsers refuse). No token: keep it on
+     * loopback (kubectl port-forward, an SSH tunnel) or behind your own proxy.
+     */
+    host: str('127.0.0.1', /^[\w.:-]+$/, 'a host name or address to listen on'),
+    /** 0 turns the dashboard listener off. */
+    port: int(6002, 0, 65535),
+    /** false lets the dashboard retry, promote and remove jobs; true only shows them. */
+    read_only: bool(true),
   },
   cleaner: {
     interval_s: int(3600, 1),

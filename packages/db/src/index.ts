@@ -7,3 +7,4 @@ export * from './repositories/cursors.repository';
 export * from './repositories/groups.repository';
 export * from './repositories/conversations.repository';
 export * from './repositories/partitions.repository';
+export * from './partitions';

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { zeroKnownSeries } from './known-series';
 
 export type { Registry };
 
@@ -14,7 +15,7 @@ export function createMetrics(role: string) {
   collectDefaultMetrics({ register: registry });
   const r = [registry];
 
-  return {
+  const metrics = {
     registry,
     messagesIngested: new Counter({
       name: 'im_messages_ingested_total',
@@ -65,6 +66,8 @@ export function createMetrics(role: string) {
     storageBytes: new Gauge({ name: 'im_storage_bytes', help: 'Table storage, data plus index (sampled).', labelNames: ['table'] as const, registers: r }),
     cleanerDeleted: new Counter({ name: 'im_cleaner_deleted_total', help: 'Rows removed by the cleaner, by reason.', labelNames: ['reason'] as const, registers: r }),
   };
+  zeroKnownSeries(metrics, role);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -4,3 +4,4 @@ export * from './ops-server';
 export * from './queues';
 export * from './worker';
 export * from './process';
+export * from './queue-sampler';

@@ -1,4 +1,4 @@
-import type { PartitionsRepository } from '@im/db';
+import type { PartitionsRepository } from './repositories/partitions.repository';
 import { firstIdAt, idTimestamp } from '@im/redis';
 
 /** Start of the UTC month containing `ms`, moved by `add` months. */

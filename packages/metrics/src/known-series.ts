@@ -1,0 +1,35 @@
+import { QUEUES } from '@im/contracts';
+import type { Metrics } from './index';
+
+/** The queue each worker role consumes: its jobs' errors are counted under that component. */
+const CONSUMES: Record<string, string> = {
+  'worker-persist': QUEUES.persist,
+  'worker-fanout': QUEUES.fanout,
+  'worker-delivery': QUEUES.deliver,
+  'worker-cleaner': QUEUES.cleaner,
+};
+
+/** Kinds the worker wrapper counts per job (packages/worker-kit/src/worker.ts). */
+const JOB_ERROR_KINDS = ['job_failed', 'invalid_job', 'UNAVAILABLE', 'INTERNAL', 'worker'];
+/** Codes counted at the HTTP and gRPC boundaries (5xx only). */
+const SERVER_ERROR_KINDS = ['UNAVAILABLE', 'INTERNAL'];
+
+/**
+ * Creates, at 0, every series of the labelled counters that a role can write, so that each exists
+ * from the first scrape: rate() and increase() need two samples, and an alert on
+ * im_errors_total{kind="job_failed"} would otherwise miss the first failure after a start.
+ */
+export function zeroKnownSeries(m: Metrics, role: string): void {
+  if (role === 'ingest-api') {
+    for (const kind of ['single', 'group']) for (const result of ['accepted', 'rejected', 'duplicate']) m.messagesIngested.inc({ kind, result }, 0);
+    for (const status of ['delivered', 'read', 'rejected']) m.acks.inc({ status }, 0);
+    for (const component of ['http', 'grpc']) for (const kind of SERVER_ERROR_KINDS) m.errors.inc({ component, kind }, 0);
+  }
+  const queue = CONSUMES[role];
+  if (queue) for (const kind of JOB_ERROR_KINDS) m.errors.inc({ component: queue, kind }, 0);
+  if (role === 'worker-delivery') {
+    for (const route of ['online', 'offline', 'fallback', 'redelivered']) m.deliveries.inc({ route }, 0);
+    m.errors.inc({ component: 'redelivery', kind: 'UNAVAILABLE' }, 0);
+  }
+  if (role === 'worker-cleaner') for (const reason of ['ttl', 'cap']) m.cleanerDeleted.inc({ reason }, 0);
+}
