@@ -20,7 +20,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
   await waitForReady(redis, 60_000);
 
-  const persistQueue = createQueue('im.persist', redis, config);
+  const persistQueue = createQueue('im.persist', redis, config, log);
   const ids = new MessageIdGenerator(0);
   const lease = new NodeLease(redis, (node) => {
     ids.setNode(node);

@@ -15,8 +15,8 @@ const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-cleaner',
 const pool = createPool({ url: config.mysql.url, size: Math.min(config.mysql.pool_size, 4) });
 const offline = offlineRepository(pool);
 const partitions = partitionsRepository(pool);
-const queue = createQueue('im.cleaner', redis, config);
-const sampled = [createQueue('im.persist', redis, config), createQueue('im.fanout', redis, config), createQueue('im.deliver', redis, config), queue];
+const queue = createQueue('im.cleaner', redis, config, log);
+const sampled = [createQueue('im.persist', redis, config, log), createQueue('im.fanout', redis, config, log), createQueue('im.deliver', redis, config, log), queue];
 
 const ops = await startOpsServer({
   host: config.message_service.host,

@@ -8,7 +8,7 @@ const { config, log, metrics, opsPort } = boot('worker-delivery');
 const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-delivery', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const offline = offlineRepository(pool);
-const deliverQueue = createQueue('im.deliver', redis, config);
+const deliverQueue = createQueue('im.deliver', redis, config, log);
 
 // Offline rows of concurrent jobs share one INSERT: up to 500 rows per statement.
 const offlineInserts = new MicroBatcher<OfflineRow, void>(

@@ -10,7 +10,7 @@ const { config, log, metrics, opsPort } = boot('worker-fanout');
 const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-fanout', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const members = groupMembersCache(redis, groupsRepository(pool).members);
-const deliverQueue = createQueue('im.deliver', redis, config);
+const deliverQueue = createQueue('im.deliver', redis, config, log);
 
 const ops = await startOpsServer({
   host: config.message_service.host,

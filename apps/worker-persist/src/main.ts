@@ -10,8 +10,8 @@ const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-persist',
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const messages = messagesRepository(pool);
 const conversations = conversationsRepository(pool);
-const deliverQueue = createQueue('im.deliver', redis, config);
-const fanoutQueue = createQueue('im.fanout', redis, config);
+const deliverQueue = createQueue('im.deliver', redis, config, log);
+const fanoutQueue = createQueue('im.fanout', redis, config, log);
 
 // Rows of concurrent jobs share one INSERT (up to 500 rows), then one upsert of the conversations they touch.
 const inserts = new MicroBatcher<StoredMessage, void>(
