@@ -75,6 +75,8 @@ describe('a real browser opens the API docs and the queue dashboard', { skip }, 
     const res = await page.goto(url, { waitUntil: 'domcontentloaded' });
     assert.equal(res?.status(), 200);
     for (const name of Object.values(QUEUES)) await page.getByText(name, { exact: true }).first().waitFor({ timeout: 30_000 });
+    // The overview fills in after the queue list: the screenshot shows it, not the spinner.
+    await page.getByText('Loading...').first().waitFor({ state: 'hidden', timeout: 30_000 });
     await screenshot('dashboard');
     // Read-only: the board's own API refuses actions.
     const action = await fetch(`${url}/api/queues/${QUEUES.cleaner}/clean/completed`, { method: 'PUT' });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { sourceOf, type Config } from '@im/config';
 import { createPool } from '@im/db';
+import { createRedis, waitForReady } from '@im/redis';
 
 /** Where `npm start` leaves the local stack's settings (Redis, MySQL, API port and token) for the CLI. */
 export const LOCAL_STACK_CONFIG = join('.stack', 'dev', 'im-message.ini');
@@ -50,6 +51,7 @@ function unreachable(what: 'Redis' | 'MySQL', url: string, source: string, err: 
  * instead of a retry loop; a connection lost later fails the command the same way.
  */
 export async function connectRedis(config: Config, name: string): Promise<Redis> {
+  if (config.queue.cluster_nodes.length > 0) return connectCluster(config, name);
   const url = config.queue.redis_url;
   const redis = new Redis(url, { connectionName: name, lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   // Reported by the failing command, not as an unhandled event; connect() itself only says "Connection is closed".
@@ -61,6 +63,20 @@ export async function connectRedis(config: Config, name: string): Promise<Redis>
   } catch (err) {
     redis.disconnect();
     throw unreachable('Redis', url, sourceOf(config, 'queue.redis_url'), cause ?? err, 'REDIS_URL', 'queue.redis_url');
+  }
+  return redis;
+}
+
+/** The same for a Redis Cluster: the nodes of queue.cluster_nodes must answer within a few seconds. */
+async function connectCluster(config: Config, name: string): Promise<Redis> {
+  const redis = createRedis(config.queue, 'producer', name);
+  const nodes = config.queue.cluster_nodes.join(',');
+  try {
+    await waitForReady(redis, 5000);
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw unreachable('Redis', nodes, sourceOf(config, 'queue.cluster_nodes'), err, 'REDIS_CLUSTER_NODES', 'queue.cluster_nodes');
   }
   return redis;
 }

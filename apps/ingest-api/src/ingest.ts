@@ -16,7 +16,7 @@ import { createServices } from './services';
  * main.ts listens; tests call this and send requests in process against real Redis and MySQL.
  */
 export async function createIngest(config: Config, log: Logger, metrics: Metrics) {
-  const redis = createRedis(config.queue.redis_url, 'producer', 'im-ingest-api', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const redis = createRedis(config.queue, 'producer', 'im-ingest-api', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
   await waitForReady(redis, 60_000);
 

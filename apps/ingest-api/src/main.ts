@@ -34,7 +34,7 @@ if (grpc) log.info({ port: grpc.port }, 'gRPC MessageService listening');
 
 // Every pipeline queue, on a connection of its own: the queue gauges (sampled here as well as in
 // worker-cleaner) and the dashboard read them.
-const opsRedis = createRedis(config.queue.redis_url, 'producer', 'im-ingest-ops', (err) => log.debug({ err: err.message }, 'ops redis connection error'));
+const opsRedis = createRedis(config.queue, 'producer', 'im-ingest-ops', (err) => log.debug({ err: err.message }, 'ops redis connection error'));
 const pipeline = pipelineQueueNames().map((name) => createQueue(name, opsRedis, config, log));
 const stopQueueSampling = sampleQueues(pipeline, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
 

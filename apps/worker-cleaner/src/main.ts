@@ -11,7 +11,7 @@ if (retention > 0 && retention < config.message_limits.offline_message_ttl) {
   process.exit(2);
 }
 
-const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-cleaner', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const redis = createRedis(config.queue, 'worker', 'im-worker-cleaner', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: Math.min(config.mysql.pool_size, 4) });
 const offline = offlineRepository(pool);
 const partitions = partitionsRepository(pool);

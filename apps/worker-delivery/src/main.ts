@@ -5,7 +5,7 @@ import { handleDeliver } from './deliver.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-delivery');
 
-const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-delivery', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const redis = createRedis(config.queue, 'worker', 'im-worker-delivery', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const offline = offlineRepository(pool);
 const deliverQueue = createQueue('im.deliver', redis, config, log);

@@ -7,7 +7,7 @@ const CHUNK_SIZE = 500;
 
 const { config, log, metrics, opsPort } = boot('worker-fanout');
 
-const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-fanout', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const redis = createRedis(config.queue, 'worker', 'im-worker-fanout', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const members = groupMembersCache(redis, groupsRepository(pool).members);
 const deliverQueue = createQueue('im.deliver', redis, config, log);

@@ -6,7 +6,7 @@ import { handlePersist } from './persist.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-persist');
 
-const redis = createRedis(config.queue.redis_url, 'worker', 'im-worker-persist', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const redis = createRedis(config.queue, 'worker', 'im-worker-persist', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const messages = messagesRepository(pool);
 const conversations = conversationsRepository(pool);

@@ -107,11 +107,27 @@ export function loadConfig(options: LoadOptions = {}): Config {
     out[section] = Object.freeze(sec);
   }
   for (const [k, v] of raw) problems.push(`${v.from}: unknown key "${k}"`);
+  problems.push(...crossCheck(out as unknown as Config, sources));
 
   if (problems.length > 0) throw new ConfigError(problems);
   const config = Object.freeze(out) as unknown as Config;
   SOURCES.set(config, sources);
   return config;
+}
+
+/** Rules that span keys. */
+function crossCheck(c: Config, sources: Map<string, string>): string[] {
+  const q = c.queue;
+  if (!q) return [];
+  const problems: string[] = [];
+  const from = (key: string) => sources.get(key) ?? 'the built-in default';
+  for (const s of q.consume_shards) {
+    if (Number(s) >= q.shards) problems.push(`${from('queue.consume_shards')}: shard ${s} does not exist (queue.shards is ${q.shards}: 0 to ${q.shards - 1})`);
+  }
+  if (q.cluster_nodes.length > 0 && !/\{[^{}]+\}/.test(q.prefix)) {
+    problems.push(`${from('queue.prefix')}: on Redis Cluster the queue prefix needs a hash tag, such as {im} (got "${q.prefix}")`);
+  }
+  return problems;
 }
 
 /** The config file named by `-c FILE` / `--config FILE` on the command line, if any; an option without a file is an error. */

@@ -91,6 +91,26 @@ export const schema = {
   },
   queue: {
     redis_url: str('redis://127.0.0.1:6379', /^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+    /**
+     * Redis Cluster nodes (host:port, a few are enough to discover the rest). When set, every
+     * process uses the cluster for everything and redis_url only lends its user, password and TLS.
+     */
+    cluster_nodes: list('comma-separated host:port of Redis Cluster nodes', /^[\w.-]+:\d{1,5}$/),
+    /** Queues per stage; a conversation's messages go through the shard of its conversation. */
+    shards: int(1, 1, 256),
+    /** Shards this worker process consumes (empty: all). */
+    consume_shards: list('comma-separated shard numbers (0 to shards - 1)', /^\d{1,3}$/),
+    /** classic: PUBLISH/SUBSCRIBE; sharded: SPUBLISH/SSUBSCRIBE (Redis 7; for large clusters). */
+    pubsub: oneOf('classic', ['classic', 'sharded'] as const),
+    /**
+     * Online delivery in seq order within a conversation: each shard's queues are consumed one job
+     * at a time across the fleet, and ingest adds a shard's batches in admission order.
+     */
+    ordered: bool(true),
+    /** Replicas that must hold a batch's persist job before ingest answers 202 (Redis WAIT); 0: do not wait. */
+    min_replicas: int(0, 0, 16),
+    /** How long ingest waits for min_replicas; past it the send gets 503 (safe to retry with its client_msg_id). */
+    replica_timeout_ms: int(500, 10, 60_000),
     /** BullMQ key prefix; one hash tag so every queue key lands in one Redis Cluster slot. */
     prefix: str('{im}', /^[\w{}.-]+$/, 'letters, digits, _ . - { } (no ":")'),
     queue_size: int(10_000, 1),
@@ -158,6 +178,7 @@ export type Config = {
 /** Environment variables that stand for a key, besides the regular IM_<SECTION>_<KEY>. */
 export const SHORTHANDS: Readonly<Record<string, readonly [string, string]>> = {
   REDIS_URL: ['queue', 'redis_url'],
+  REDIS_CLUSTER_NODES: ['queue', 'cluster_nodes'],
   MYSQL_URL: ['mysql', 'url'],
   IM_API_TOKENS: ['auth', 'api_tokens'],
 };

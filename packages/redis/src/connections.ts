@@ -1,6 +1,13 @@
-import { Redis } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export type { Redis };
+
+/** Where Redis is: one server (`redis_url`), or a Redis Cluster (`cluster_nodes`, with redis_url's user, password and TLS). */
+export interface RedisTarget {
+  redis_url: string;
+  cluster_nodes: readonly string[];
+}
 
 /**
  * - producer: an HTTP process. Fails fast when Redis is down (no offline queue, one retry),
@@ -16,15 +23,47 @@ export type { Redis };
  */
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name: string, onError?: (err: Error) => void): Redis {
-  const redis = new Redis(url, {
+/**
+ * A connection for a role, to one server or to a cluster. A cluster client is typed as `Redis`:
+ * it offers the same commands (BullMQ takes either), and the few calls that differ on a cluster
+ * (multi-key commands across slots, pipelines, the server a command runs on) go through the
+ * helpers below.
+ */
+export function createRedis(target: RedisTarget | string, role: RedisRole, name: string, onError?: (err: Error) => void): Redis {
+  const url = typeof target === 'string' ? target : target.redis_url;
+  const nodes = typeof target === 'string' ? [] : target.cluster_nodes;
+  const options: RedisOptions = {
     connectionName: name,
     maxRetriesPerRequest: role === 'producer' ? 1 : null,
-    enableOfflineQueue: role !== 'producer',
-    enableAutoPipelining: role === 'producer',
     connectTimeout: 5000,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-  });
+  };
+  const redis =
+    nodes.length === 0
+      ? new Redis(url, {
+          ...options,
+          enableOfflineQueue: role !== 'producer',
+          enableAutoPipelining: role === 'producer',
+          retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+        })
+      : (new Cluster(
+          nodes.map((n) => {
+            const i = n.lastIndexOf(':');
+            return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
+          }),
+          {
+            redisOptions: { ...options, ...credentials(url) },
+            enableOfflineQueue: role !== 'producer',
+            enableAutoPipelining: role === 'producer',
+            clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+            // Through a failover: MOVED/ASK are followed, a cluster that is down is retried.
+            maxRedirections: 16,
+            retryDelayOnFailover: 200,
+            retryDelayOnClusterDown: 200,
+            retryDelayOnTryAgain: 100,
+            slotsRefreshTimeout: 2000,
+            shardedSubscribers: role === 'subscriber',
+          },
+        ) as unknown as Redis);
   // Connection errors repeat on every reconnect attempt: report the first of each 10 s.
   let lastReport = 0;
   redis.on('error', (err: Error) => {
@@ -35,6 +74,45 @@ export function createRedis(url: string, role: RedisRole, name: string, onError?
   });
   return redis;
 }
+
+function credentials(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  const u = new URL(url);
+  return {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+export function isCluster(redis: Redis): boolean {
+  return (redis as unknown as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * GET of many keys: one MGET on a single server; on a cluster one MGET per slot, all sent at once
+ * (a multi-key command across slots is refused there).
+ */
+export async function mgetAny(redis: Redis, keyList: readonly string[]): Promise<(string | null)[]> {
+  if (keyList.length === 0) return [];
+  if (!isCluster(redis)) return redis.mget([...keyList]);
+  const bySlot = new Map<number, number[]>();
+  keyList.forEach((k, i) => {
+    const slot = calculateSlot(k);
+    const list = bySlot.get(slot);
+    if (list) list.push(i);
+    else bySlot.set(slot, [i]);
+  });
+  const out: (string | null)[] = new Array(keyList.length).fill(null);
+  await Promise.all(
+    [...bySlot.values()].map(async (idx) => {
+      const values = await redis.mget(idx.map((i) => keyList[i]!));
+      idx.forEach((i, k) => (out[i] = values[k] ?? null));
+    }),
+  );
+  return out;
+}
+
+export { calculateSlot };
 
 /** Quits politely when connected, else just drops the connection (no reconnect loop left behind). */
 export async function closeRedis(redis: Redis): Promise<void> {
