@@ -1,6 +1,9 @@
 // npm run bench: the fleet measured side by side with the BullMQ ceiling and a naive baseline,
 // on one machine in one run. Writes bench-out/<time>/report.md and report.json.
 //   npm run bench -- [--single 20000] [--batch 100000] [--rate 2000] [--rate-seconds 10] [--group-members 10000]
+//                    [--redis-cluster [--shards 3]] [--unordered]
+// --redis-cluster runs the fleet on the local Redis Cluster (sharded queues, sharded Pub/Sub);
+// --unordered turns queue.ordered off (for the cost of in-order delivery, side by side).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -9,11 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createRedis } from '@im/redis';
 import { createTestDatabase } from '../test/support/db';
-import { randomUserBase, TEST_TOKEN, testServers } from '../test/support/env';
+import { randomUserBase, TEST_TOKEN, testRedis, testRedisTarget, testServers, topology } from '../test/support/env';
 import { freePort, Fleet, type FleetRole } from '../test/support/fleet';
 import { waitFor } from '../test/support/wait';
 import pLimit from 'p-limit';
@@ -29,9 +31,20 @@ const { values } = parseArgs({
     'rate-seconds': { type: 'string', default: '10' },
     'group-members': { type: 'string', default: '10000' },
     users: { type: 'string', default: '1000' },
+    shards: { type: 'string', default: '3' },
+    'redis-cluster': { type: 'boolean', default: false },
+    unordered: { type: 'boolean', default: false },
   },
 });
-const opt = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof values, number>;
+const { 'redis-cluster': onCluster, unordered, ...numeric } = values;
+const opt = Object.fromEntries(Object.entries(numeric).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof numeric, number>;
+if (onCluster) {
+  if (!process.env.TEST_REDIS_CLUSTER_NODES) throw new Error('--redis-cluster: no local Redis Cluster (npm run bench starts one with the test stack)');
+  process.env.TEST_TOPOLOGY = 'cluster';
+  process.env.TEST_SHARDS = String(opt.shards);
+  process.env.TEST_PUBSUB = 'sharded';
+}
+const topo = topology();
 const ROLES: FleetRole[] = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'];
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -51,6 +64,20 @@ const stackPid = (file: string) => {
   const p = join(ROOT, '.stack/test', file);
   return existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : undefined;
 };
+/** Peak RSS of the Redis the fleet runs on: the server, or every node of the local cluster. */
+function redisPeaks(): Record<string, number> {
+  if (!topo.cluster) {
+    const pid = stackPid('redis.pid');
+    return pid ? { 'redis-server': procStats(pid).peakRss } : {};
+  }
+  const out: Record<string, number> = {};
+  for (const address of topo.clusterNodes) {
+    const port = address.split(':')[1]!;
+    const pid = stackPid(`cluster/${port}/redis.pid`);
+    if (pid) out[`redis ${port}`] = procStats(pid).peakRss;
+  }
+  return out;
+}
 
 // ---- HTTP load -------------------------------------------------------------------------------
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -74,7 +101,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 const db = await createTestDatabase();
 const { redisUrl } = testServers();
-const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600' }).startAll(ROLES);
+const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) }).startAll(ROLES);
 const base = randomUserBase();
 const users = Array.from({ length: opt.users }, (_, i) => String(base + BigInt(i + 1)));
 const online = new Set(users.filter((_, i) => i % 2 === 0));
@@ -84,16 +111,22 @@ for (let i = 0; i < users.length; i += 2000) {
   await db.pool.query(`INSERT INTO \`user\` (id, name, created_at, updated_at) VALUES ${chunk.map(() => '(?, ?, 0, 0)').join(', ')}`, chunk.flatMap((u) => [u, `user ${u}`]));
 }
 const heard = new Map<string, number>(); // message_id -> time heard (first)
-const sub = new Redis(redisUrl);
-sub.on('message', (_c: string, raw: string) => {
+// The gateway's side: SUBSCRIBE, or SSUBSCRIBE (one channel per call) with sharded Pub/Sub.
+const sub = createRedis(testRedisTarget(), 'subscriber', 'bench-gateway');
+const messageEvent = topo.pubsub === 'sharded' ? 'smessage' : 'message';
+sub.on(messageEvent, (_c: string, raw: string) => {
   const id = (JSON.parse(raw) as { message_id: string }).message_id;
   if (!heard.has(id)) heard.set(id, performance.now());
 });
+async function listen(userIds: readonly string[]): Promise<void> {
+  const channels = userIds.map((u) => `user:${u}`);
+  if (topo.pubsub === 'sharded') await Promise.all(channels.map((c) => sub.ssubscribe(c)));
+  else for (let i = 0; i < channels.length; i += 1000) await sub.subscribe(...channels.slice(i, i + 1000));
+}
 const onlineList = [...online];
-for (let i = 0; i < onlineList.length; i += 1000) await sub.subscribe(...onlineList.slice(i, i + 1000).map((u) => `user:${u}`));
-const admin = new Redis(redisUrl);
-await admin.mset(...onlineList.flatMap((u) => [`im:presence:${u}`, 'gw-bench']));
-for (const u of onlineList) void admin.expire(`im:presence:${u}`, 7200);
+await listen(onlineList);
+const admin = testRedis();
+await Promise.all(onlineList.map((u) => admin.set(`im:presence:${u}`, 'gw-bench', 'EX', 7200)));
 
 const accepted = new Map<string, string>(); // message_id -> receiver
 let seqNo = 0;
@@ -155,7 +188,7 @@ try {
   // A. BullMQ ceiling: no-op jobs through one queue, with the fleet's connection settings.
   {
     log(`A: ${opt.noop} no-op jobs through one BullMQ queue`);
-    const conn = createRedis(redisUrl, 'worker', 'bench-noop');
+    const conn = createRedis(testRedisTarget(), 'worker', 'bench-noop');
     const prefix = `{benchA${Date.now()}}`;
     const q = new Queue('bench.noop', { connection: conn, prefix, defaultJobOptions: { removeOnComplete: true } });
     for (let i = 0; i < opt.noop; i += 1000) await q.addBulk(Array.from({ length: Math.min(1000, opt.noop - i) }, (_, k) => ({ name: 'noop', data: { n: i + k } })));
@@ -240,11 +273,11 @@ try {
     await fleet.api.put(`/v1/groups/${group}`, { name: 'bench group' });
     for (let i = 0; i < n; i += 10_000) await fleet.api.post(`/v1/groups/${group}/members`, { add: members.slice(i, i + 10_000) });
     const onlineMembers = members.filter((_, i) => i % 2 === 0);
-    for (let i = 0; i < onlineMembers.length; i += 1000) await sub.subscribe(...onlineMembers.slice(i, i + 1000).map((u) => `user:${u}`));
-    await admin.mset(...onlineMembers.flatMap((u) => [`im:presence:${u}`, 'gw-bench']));
+    await listen(onlineMembers);
+    await Promise.all(onlineMembers.map((u) => admin.set(`im:presence:${u}`, 'gw-bench', 'EX', 7200)));
     let heardGroup = 0;
     let groupId = '';
-    sub.on('message', (_c: string, raw: string) => {
+    sub.on(messageEvent, (_c: string, raw: string) => {
       if (groupId && raw.includes(`"message_id":"${groupId}"`)) heardGroup++;
     });
     const started = performance.now();
@@ -286,10 +319,10 @@ try {
 
   const peak: Record<string, number> = {};
   for (const r of ROLES) peak[r] = procStats(fleet.procs.get(r)!.child.pid!).peakRss;
-  const redisPid = stackPid('redis.pid');
+  Object.assign(peak, redisPeaks());
   const mysqlPid = stackPid('mysql.pid');
-  if (redisPid) peak['redis-server'] = procStats(redisPid).peakRss;
   if (mysqlPid) peak.mariadbd = procStats(mysqlPid).peakRss;
+  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: !unordered };
   report.peak_rss_bytes = peak;
   const A = (report.A as { jobs_per_s: number }).jobs_per_s;
   const B = (report.B as { msgs_per_s: number }).msgs_per_s;
@@ -323,6 +356,7 @@ function markdown(r: Record<string, any>): string {
 
 Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB; Node.js ${m.node}, MariaDB ${m.mariadb}, Redis ${m.redis};
 everything (load generator, fleet of one process per role, Redis, MariaDB) on this one machine. ${m.date}.
+Topology: Redis ${r.topology.redis}, ${r.topology.shards} shard(s), ${r.topology.pubsub} Pub/Sub, ordered delivery ${r.topology.ordered ? 'on' : 'off'}.
 
 | | measure | result |
 |---|---|---|

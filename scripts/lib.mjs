@@ -27,8 +27,10 @@ export function ensureDeps() {
  */
 export function stackUp(name) {
   if (process.env.REDIS_URL && process.env.MYSQL_URL) {
-    say(`using REDIS_URL and MYSQL_URL from the environment`);
-    return { env: { REDIS_URL: process.env.REDIS_URL, MYSQL_URL: process.env.MYSQL_URL }, started: false };
+    say(`using REDIS_URL and MYSQL_URL${process.env.REDIS_CLUSTER_NODES ? ' and REDIS_CLUSTER_NODES' : ''} from the environment`);
+    const env = { REDIS_URL: process.env.REDIS_URL, MYSQL_URL: process.env.MYSQL_URL };
+    if (process.env.REDIS_CLUSTER_NODES) env.REDIS_CLUSTER_NODES = process.env.REDIS_CLUSTER_NODES;
+    return { env, started: false };
   }
   const alive = (file) => {
     const path = join(ROOT, '.stack', name, file);
@@ -45,7 +47,7 @@ export function stackUp(name) {
   if (r.status !== 0) throw new Error(`the local ${name} stack did not start`);
   const env = {};
   for (const line of r.stdout.split('\n')) {
-    const m = /^(REDIS_URL|MYSQL_URL)=(.+)$/.exec(line.trim());
+    const m = /^(REDIS_URL|MYSQL_URL|REDIS_CLUSTER_NODES)=(.+)$/.exec(line.trim());
     if (m) env[m[1]] = m[2];
   }
   return { env, started: !wasRunning };

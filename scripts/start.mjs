@@ -9,8 +9,17 @@ import { availableRoles, ensureDeps, roleEntry, ROOT, runTs, say, stackDown, sta
 const CONFIG = join(ROOT, 'conf', 'im-message.ini');
 const COLORS = { 'ingest-api': 36, 'worker-persist': 33, 'worker-fanout': 35, 'worker-delivery': 32, 'worker-cleaner': 34 };
 
+// npm start -- --redis-cluster: the fleet on a local Redis Cluster (3 primaries, 3 replicas),
+// in three shards, with sharded Pub/Sub (SPUBLISH/SSUBSCRIBE).
+const onCluster = process.argv.includes('--redis-cluster');
+if (onCluster) process.env.STACK_REDIS_CLUSTER = '1';
+
 ensureDeps();
 const stack = stackUp('dev');
+if (onCluster && !stack.env.REDIS_CLUSTER_NODES) {
+  say('--redis-cluster: no cluster came up (REDIS_URL/MYSQL_URL given without REDIS_CLUSTER_NODES?)');
+  process.exit(1);
+}
 
 function apiToken() {
   if (process.env.IM_API_TOKENS) return process.env.IM_API_TOKENS.split(',')[0].trim();
@@ -23,6 +32,10 @@ function apiToken() {
 }
 const token = apiToken();
 const env = { ...process.env, ...stack.env, IM_API_TOKENS: process.env.IM_API_TOKENS ?? token };
+if (stack.env.REDIS_CLUSTER_NODES) {
+  env.IM_QUEUE_SHARDS ??= '3';
+  env.IM_QUEUE_PUBSUB ??= 'sharded';
+}
 const port = process.env.IM_MESSAGE_SERVICE_PORT ?? '6000';
 const dashboardPort = process.env.IM_DASHBOARD_PORT ?? '6002';
 
@@ -36,6 +49,9 @@ writeFileSync(
 # Written by npm start for the command line (im-message): the local fleet's addresses and token.
 [queue]
 redis_url = ${env.REDIS_URL}
+cluster_nodes = ${env.REDIS_CLUSTER_NODES ?? ''}
+shards = ${env.IM_QUEUE_SHARDS ?? 1}
+pubsub = ${env.IM_QUEUE_PUBSUB ?? 'classic'}
 [mysql]
 url = ${env.MYSQL_URL}
 [auth]
@@ -84,6 +100,7 @@ for (const role of availableRoles()) launch(role);
 setTimeout(() => {
   say(`fleet running: ${availableRoles().join(', ')}`);
   say(`API:   http://127.0.0.1:${port}   (metrics of workers on 9101-9104)`);
+  if (env.REDIS_CLUSTER_NODES) say(`Redis Cluster: ${env.REDIS_CLUSTER_NODES} (${env.IM_QUEUE_SHARDS} shards, ${env.IM_QUEUE_PUBSUB} Pub/Sub)`);
   say(`docs:  http://127.0.0.1:${dashboardPort}/docs     queues: http://127.0.0.1:${dashboardPort}/queues   (open these in a browser)`);
   say(`CLI:   npm run cli -- queues   (reads ${cliConfig.slice(ROOT.length + 1)}; no exports needed)`);
   say(`token: ${token}`);

@@ -32,6 +32,11 @@ try {
   say(`running ${files.length} test files`);
   const env = { ...process.env, ...stack.env };
   for (const k of Object.keys(env)) if (k.startsWith('IM_')) delete env[k];
+  // The fleet under test runs on one Redis server; the suites under test/cluster run the
+  // end-to-end suites again on the local Redis Cluster, which they find here.
+  delete env.REDIS_CLUSTER_NODES;
+  if (stack.env.REDIS_CLUSTER_NODES) env.TEST_REDIS_CLUSTER_NODES = stack.env.REDIS_CLUSTER_NODES;
+  else say('no Redis Cluster (set REDIS_CLUSTER_NODES with REDIS_URL and MYSQL_URL): the suites under test/cluster skip');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
     cwd: ROOT,
     env,

@@ -20,4 +20,7 @@ stop_pid() { # stop_pid <what> <pidfile>
 }
 
 stop_pid redis "$dir/redis.pid"
+for pidfile in "$dir"/cluster/*/redis.pid; do
+  [ -f "$pidfile" ] && stop_pid "cluster node $(basename "$(dirname "$pidfile")")" "$pidfile"
+done
 stop_pid mariadb "$dir/mysql.pid"

@@ -8,14 +8,20 @@ set -euo pipefail
 
 name=${1:-dev}
 case "$name" in
-  dev)  redis_port=${STACK_REDIS_PORT:-6390}; mysql_port=${STACK_MYSQL_PORT:-3390} ;;
-  test) redis_port=${STACK_REDIS_PORT:-6391}; mysql_port=${STACK_MYSQL_PORT:-3391} ;;
+  dev)  redis_port=${STACK_REDIS_PORT:-6390}; mysql_port=${STACK_MYSQL_PORT:-3390}; cluster_port=${STACK_CLUSTER_PORT:-7390} ;;
+  test) redis_port=${STACK_REDIS_PORT:-6391}; mysql_port=${STACK_MYSQL_PORT:-3391}; cluster_port=${STACK_CLUSTER_PORT:-7400} ;;
   *) # any other name: a stack of its own, on the ports given
      if [ -z "${STACK_REDIS_PORT:-}" ] || [ -z "${STACK_MYSQL_PORT:-}" ] || ! [[ "$name" =~ ^[a-z0-9-]+$ ]]; then
        echo "usage: up.sh dev|test, or STACK_REDIS_PORT=P STACK_MYSQL_PORT=Q up.sh NAME" >&2; exit 2
      fi
-     redis_port=$STACK_REDIS_PORT; mysql_port=$STACK_MYSQL_PORT ;;
+     redis_port=$STACK_REDIS_PORT; mysql_port=$STACK_MYSQL_PORT; cluster_port=${STACK_CLUSTER_PORT:-0} ;;
 esac
+# STACK_REDIS_CLUSTER=1 also starts a local Redis Cluster: 3 primaries and 3 replicas on
+# cluster_port+1 .. cluster_port+6 (npm start -- --redis-cluster; npm test always does, for the
+# suites it runs on both topologies). cluster-node-timeout is short so a failover takes seconds.
+want_cluster=${STACK_REDIS_CLUSTER:-0}
+[ "$name" = test ] && want_cluster=1
+[ -n "${REDIS_CLUSTER_NODES:-}" ] && want_cluster=0
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$root/.stack/$name"
@@ -120,10 +126,41 @@ install_browser() {
     || log "could not install chromium: the browser test will skip"
 }
 
+cluster_node_up() { # cluster_node_up <port>
+  local port=$1 nodedir="$dir/cluster/$1"
+  local pidfile="$nodedir/redis.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  mkdir -p "$nodedir"
+  redis-server "$root/infra/redis/redis.conf" --port "$port" --dir "$nodedir" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+    --cluster-replica-validity-factor 0 \
+    --pidfile "$pidfile" --logfile "$nodedir/redis.log" --daemonize yes >&2 3>&-
+}
+
+start_redis_cluster() {
+  if [ "$cluster_port" = 0 ]; then log "no cluster port for stack $name (set STACK_CLUSTER_PORT)"; exit 2; fi
+  local ports=() p
+  for i in 1 2 3 4 5 6; do ports+=($((cluster_port + i))); done
+  log "redis cluster (3 primaries, 3 replicas) on 127.0.0.1:${ports[0]}-${ports[5]}"
+  for p in "${ports[@]}"; do cluster_node_up "$p"; done
+  for p in "${ports[@]}"; do wait_for "cluster node $p" 30 redis-cli -p "$p" ping; done
+  if ! redis-cli -p "${ports[0]}" cluster info | grep -q 'cluster_known_nodes:6'; then
+    log "creating the cluster"
+    redis-cli --cluster create $(for p in "${ports[@]}"; do printf '127.0.0.1:%s ' "$p"; done) \
+      --cluster-replicas 1 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
+      || { log "redis-cli --cluster create failed, see .stack/$name/cluster-create.log"; exit 1; }
+  fi
+  cluster_ok() { for p in "${ports[@]}"; do redis-cli -p "$p" cluster info | grep -q 'cluster_state:ok' || return 1; done; }
+  wait_for "redis cluster state ok" 60 cluster_ok
+  cluster_nodes=$(printf '127.0.0.1:%s,' "${ports[@]}"); cluster_nodes=${cluster_nodes%,}
+}
+
 install_missing
 install_browser
 [ $need_redis = 1 ] && start_redis
 [ $need_mysql = 1 ] && start_mysql
+if [ "$want_cluster" = 1 ]; then start_redis_cluster; fi
 
 echo "REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$redis_port}"
 echo "MYSQL_URL=${MYSQL_URL:-mysql://im:im@127.0.0.1:$mysql_port/im}"
+if [ "$want_cluster" = 1 ]; then echo "REDIS_CLUSTER_NODES=$cluster_nodes"; fi

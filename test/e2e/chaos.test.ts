@@ -26,7 +26,7 @@ describe('chaos: MariaDB and Redis restarted under load lose no accepted message
     for (const u of users) await fleet.api.put(`/v1/users/${u}`, { name: u });
     await fleet.api.put(`/v1/groups/${group}`, { name: 'chaos' });
     await fleet.api.post(`/v1/groups/${group}/members`, { add: users });
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
     await gateway.connect(online, 600);
   });
 

@@ -54,7 +54,7 @@ describe('worker-cleaner and guaranteed delivery', () => {
       IM_MESSAGE_LIMITS_MAX_OFFLINE_MESSAGES: String(CAP),
     }).startAll(['ingest-api', 'worker-persist', 'worker-delivery', 'worker-cleaner']);
     for (const u of [alice, bob, carol, hoarder]) await fleet.api.put(`/v1/users/${u}`, { name: u.slice(-1) });
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
     await gateway.connect([bob]);
   });
 

@@ -168,7 +168,7 @@ describe('the im-message command line against the real fleet', () => {
         return list.length === count ? list : undefined;
       });
       assert.match(failed[0].reason, /invalid im\.persist job/);
-      assert.match(cli('failed', 'persist', '--limit', '1').stdout, /^\d+ {2}1 attempt\(s\) {2}\d{4}-.*invalid im\.persist job/);
+      assert.match(cli('failed', 'persist', '--limit', '1').stdout, /^im\.persist {2}\d+ {2}1 attempt\(s\) {2}\d{4}-.*invalid im\.persist job/);
       // While retry walks the set, the worker fails them again: each is retried once, and retry ends.
       const r = cli('retry', 'persist');
       assert.equal(r.code, 0, `retry did not end: ${r.stderr.slice(-300)}`);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, testServers } from '../support/env';
+import { randomUserBase } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
@@ -23,7 +23,7 @@ describe('crash recovery: workers killed with SIGKILL mid-run lose no message', 
     db = await createTestDatabase();
     fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-delivery']);
     for (const u of users) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `u${u.slice(-2)}` })).status, 204);
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
     await gateway.connect([...online]);
   });
 

@@ -163,7 +163,7 @@ describe('graceful shutdown: each role exits 0 within 30 s on SIGTERM mid-load a
     assert.equal((await fleet.api.put(`/v1/groups/${group}`, { name: 'shutdown drill' })).status, 204);
     const added = await fleet.api.post(`/v1/groups/${group}/members`, { add: members });
     assert.deepEqual(added.body, { member_count: GROUP_SIZE });
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api, 'gw-shutdown');
+    gateway = new GatewaySimulator(fleet.api, 'gw-shutdown');
     await gateway.connect(online, 600);
     for (const name of PIPELINE_QUEUES) queues.set(name, new Queue(name, { connection: { url: testServers().redisUrl } as never, prefix: fleet.prefix }));
     load = new Load(() => fleet.baseUrl, members, group, uniqueName('gs'));

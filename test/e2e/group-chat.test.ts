@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, testServers } from '../support/env';
+import { randomUserBase, testRedis } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
@@ -30,7 +29,7 @@ describe('group chat end to end', () => {
     assert.equal((await fleet.api.put(`/v1/groups/${group}`, { name: '项目组 🚀' })).status, 204);
     const added = await fleet.api.post(`/v1/groups/${group}/members`, { add: [owner, on1, on2, off1, off2, leaver] });
     assert.deepEqual(added.body, { member_count: 6 });
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
     await gateway.connect([owner, on1, on2, leaver, outsider]);
   });
 
@@ -133,8 +132,16 @@ describe('a 10,000-member group', () => {
   const members = Array.from({ length: 10_000 }, (_, i) => String(base + BigInt(i + 1)));
   const online = members.filter((_, i) => i % 3 === 0);
   const group = String(base + 20_000n);
-  let sub: Redis;
-  const heard = new Map<string, number>();
+  let sub: GatewaySimulator;
+  /** How many times each (channel, message) was heard. */
+  const heardMap = () => {
+    const heard = new Map<string, number>();
+    for (const r of sub.received) {
+      const key = `${r.channel}/${r.payload.message_id}`;
+      heard.set(key, (heard.get(key) ?? 0) + 1);
+    }
+    return heard;
+  };
 
   before(async () => {
     db = await createTestDatabase();
@@ -146,19 +153,16 @@ describe('a 10,000-member group', () => {
     }
     assert.equal((await fleet.api.put(`/v1/groups/${group}`, { name: 'everyone' })).status, 204);
     assert.deepEqual((await fleet.api.post(`/v1/groups/${group}/members`, { add: members })).body, { member_count: 10_000 });
-    sub = new Redis(testServers().redisUrl);
-    sub.on('message', (channel: string, raw: string) => {
-      const key = `${channel}/${JSON.parse(raw).message_id}`;
-      heard.set(key, (heard.get(key) ?? 0) + 1);
-    });
-    for (let i = 0; i < online.length; i += 1000) await sub.subscribe(...online.slice(i, i + 1000).map((u) => `user:${u}`));
-    const redis = new Redis(testServers().redisUrl);
-    await redis.mset(...online.flatMap((u) => [`im:presence:${u}`, 'gw-big']));
+    sub = new GatewaySimulator(fleet.api, 'gw-big');
+    await sub.subscribe(online.map((u) => `user:${u}`));
+    // Presence set directly, as a gateway may (one key per user: on a cluster they span slots).
+    const redis = testRedis();
+    await Promise.all(online.map((u) => redis.set(`im:presence:${u}`, 'gw-big')));
     redis.disconnect();
   });
 
   after(async () => {
-    sub?.disconnect();
+    await sub?.close();
     await fleet?.stop();
     await db?.drop();
   });
@@ -167,7 +171,7 @@ describe('a 10,000-member group', () => {
     const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n, COUNT(DISTINCT user_id) AS d FROM offline_message WHERE message_id = ?', [messageId]);
     return { rows: Number(rows[0]!.n), distinct: Number(rows[0]!.d) };
   };
-  const heardCount = (messageId: string) => [...heard.keys()].filter((k) => k.endsWith(`/${messageId}`)).length;
+  const heardCount = (messageId: string) => [...heardMap().keys()].filter((k) => k.endsWith(`/${messageId}`)).length;
 
   it('reaches every member: the online share by publish, the offline share by offline row', async () => {
     const sender = members[0]!; // online
@@ -176,7 +180,7 @@ describe('a 10,000-member group', () => {
     await waitFor('every member routed', async () => heardCount(sent.body.message_id) + (await offlineCount(sent.body.message_id)).rows === 9_999, 60_000);
     assert.equal(heardCount(sent.body.message_id), online.length - 1, 'each online member but the sender heard it');
     assert.equal((await offlineCount(sent.body.message_id)).distinct, members.length - online.length);
-    assert.ok([...heard.entries()].filter(([k]) => k.endsWith(`/${sent.body.message_id}`)).every(([, n]) => n === 1), 'exactly once each');
+    assert.ok([...heardMap().entries()].filter(([k]) => k.endsWith(`/${sent.body.message_id}`)).every(([, n]) => n === 1), 'exactly once each');
   });
 
   it('loses no member and stores no duplicate row when fan-out and delivery are killed mid-group', async () => {
@@ -192,7 +196,8 @@ describe('a 10,000-member group', () => {
       'every member routed after the restart',
       async () => {
         const off = await offlineCount(sent.body.message_id);
-        const onlineDone = online.every((u) => heard.has(`user:${u}/${sent.body.message_id}`) || false);
+        const heard = heardMap();
+        const onlineDone = online.every((u) => heard.has(`user:${u}/${sent.body.message_id}`));
         return onlineDone && off.distinct >= members.length - online.length - 1 ? off : undefined;
       },
       90_000,

@@ -80,7 +80,7 @@ describe('observability: a real Prometheus scrapes the running fleet', () => {
     for (const u of users) await fleet.api.put(`/v1/users/${u}`, { name: u });
     await fleet.api.put(`/v1/groups/${base + 100n}`, { name: 'obs' });
     await fleet.api.post(`/v1/groups/${base + 100n}/members`, { add: users });
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
     await gateway.connect(users.slice(0, 3));
     for (let round = 0; round < 8; round++) {
       const messages = users.flatMap((from, i) => users.filter((to) => to !== from).map((to) => ({ sender_id: from, receiver_id: to, content: `obs ${round} ${i}` })));

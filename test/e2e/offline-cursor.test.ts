@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { offlineRepository } from '@im/db';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, testServers } from '../support/env';
+import { randomUserBase } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
@@ -43,7 +43,7 @@ describe('offline pull: no row is deleted before a pull handed it out', () => {
 
   it('returns a redelivered publish that was stored after a newer message was pulled', async () => {
     // The gateway holding the user receives A on user:{id}, then dies without acknowledging it.
-    const gateway = new GatewaySimulator(testServers().redisUrl, fleet.api, 'gw-dies');
+    const gateway = new GatewaySimulator(fleet.api, 'gw-dies');
     await gateway.connect([user]);
     const a = await fleet.api.post('/v1/messages', { sender_id: sender, receiver_id: user, content: 'A, heard but never acked' });
     assert.equal(a.status, 202);
@@ -72,7 +72,7 @@ describe('offline pull: no row is deleted before a pull handed it out', () => {
   });
 
   it('an id received online, passed as cursor, deletes only rows already handed out', async () => {
-    const gateway = new GatewaySimulator(testServers().redisUrl, fleet.api, 'gw-online');
+    const gateway = new GatewaySimulator(fleet.api, 'gw-online');
     try {
       // Two offline rows, never pulled.
       const stored = [];

@@ -37,7 +37,7 @@ describe('a three-minute MySQL outage under steady load', { skip: localStack() ?
     for (const u of users) await fleet.api.put(`/v1/users/${u}`, { name: u });
     await fleet.api.put(`/v1/groups/${group}`, { name: 'outage' });
     await fleet.api.post(`/v1/groups/${group}/members`, { add: users });
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
     await gateway.connect(online, 3600);
     redis = new Redis(testServers().redisUrl);
   });

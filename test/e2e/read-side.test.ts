@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, testServers } from '../support/env';
+import { randomUserBase } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
@@ -28,7 +28,7 @@ describe('history, search, receipts, conversations and recall', () => {
     for (const u of [ann, ben, cat, dan]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `n${u.slice(-1)}` })).status, 204);
     await fleet.api.put(`/v1/groups/${group}`, { name: 'readers' });
     await fleet.api.post(`/v1/groups/${group}/members`, { add: [ann, ben, cat] });
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
     await gateway.connect([ben]);
     await gateway.subscribe([`group:${group}`]);
   });

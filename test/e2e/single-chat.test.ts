@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, testServers } from '../support/env';
+import { randomUserBase, testRedis } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
@@ -22,7 +21,7 @@ describe('single chat end to end (real processes, Redis, MariaDB)', () => {
     for (const [u, name] of [[alice, 'alice'], [bob, 'bob 鲍勃'], [carol, 'carol'], [dave, 'dave']] as const) {
       assert.equal((await fleet.api.put(`/v1/users/${u}`, { name })).status, 204);
     }
-    gateway = new GatewaySimulator(testServers().redisUrl, fleet.api);
+    gateway = new GatewaySimulator(fleet.api);
   });
 
   after(async () => {
@@ -124,7 +123,7 @@ describe('single chat end to end (real processes, Redis, MariaDB)', () => {
   });
 
   it('stores offline when the presence key is stale and no gateway subscribes', async () => {
-    const redis = new Redis(testServers().redisUrl);
+    const redis = testRedis();
     await redis.set(`im:presence:${dave}`, 'gw-gone', 'EX', 60);
     redis.disconnect();
     const r = await fleet.api.post('/v1/messages', { sender_id: alice, receiver_id: dave, content: 'anyone there?' });
@@ -138,8 +137,8 @@ describe('single chat end to end (real processes, Redis, MariaDB)', () => {
   it('keeps a newer connection when an older gateway reports its disconnect late', async () => {
     const eve = id(5);
     assert.equal((await fleet.api.put(`/v1/users/${eve}`, { name: 'eve' })).status, 204);
-    const gwA = new GatewaySimulator(testServers().redisUrl, fleet.api, 'gw-a');
-    const gwB = new GatewaySimulator(testServers().redisUrl, fleet.api, 'gw-b');
+    const gwA = new GatewaySimulator(fleet.api, 'gw-a');
+    const gwB = new GatewaySimulator(fleet.api, 'gw-b');
     try {
       await gwA.connect([eve]);
       // eve moves to gateway B; gateway A drops its socket and its DELETE arrives after B's PUT.
@@ -154,7 +153,7 @@ describe('single chat end to end (real processes, Redis, MariaDB)', () => {
       assert.equal(await offlineCount(eve), 0, 'not stored offline: eve is online on gateway B');
       // B's own disconnect removes it; without gateway_id a DELETE removes whatever is there.
       assert.equal((await fleet.api.del(`/v1/presence/${eve}?gateway_id=gw-b`)).status, 204);
-      const redis = new Redis(testServers().redisUrl);
+      const redis = testRedis();
       assert.equal(await redis.exists(`im:presence:${eve}`), 0);
       await redis.set(`im:presence:${eve}`, 'gw-c', 'EX', 60);
       assert.equal((await fleet.api.del(`/v1/presence/${eve}`)).status, 204);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { apiClient, type ApiClient } from './api';
-import { TEST_TOKEN, testServers, uniqueName } from './env';
+import { TEST_TOKEN, testServers, topologyEnv, uniqueName } from './env';
 import { waitFor } from './wait';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -54,6 +54,7 @@ export class Fleet {
       MYSQL_URL: this.mysqlUrl,
       IM_API_TOKENS: TEST_TOKEN,
       IM_QUEUE_PREFIX: this.prefix,
+      ...topologyEnv(),
       IM_LOG_LEVEL: 'warn',
       IM_QUEUE_BACKOFF_MS: '100',
       IM_RATE_LIMIT_PER_SENDER_PER_S: '0',

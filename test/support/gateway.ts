@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRedis, type Redis } from '@im/redis';
 import type { ApiClient } from './api';
+import { testRedisTarget, topology } from './env';
 import { waitFor } from './wait';
 
 export interface Received {
@@ -9,27 +10,35 @@ export interface Received {
 }
 
 /**
- * A simulated gateway: subscribes to user channels on Redis, reports presence through the API,
- * records every payload, and can acknowledge delivery.
+ * A simulated gateway: subscribes to user channels on Redis (SUBSCRIBE, or SSUBSCRIBE when the
+ * fleet runs sharded Pub/Sub; on a cluster too), reports presence through the API, records every
+ * payload, and can acknowledge delivery.
  */
 export class GatewaySimulator {
   readonly received: Received[] = [];
   private readonly sub: Redis;
+  private readonly sharded = topology().pubsub === 'sharded';
 
   constructor(
-    redisUrl: string,
     private readonly api: ApiClient,
     readonly gatewayId = 'gw-test',
   ) {
-    this.sub = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.sub = createRedis(testRedisTarget(), 'subscriber', `im-test-${gatewayId}`);
     // A real gateway rides out a Redis restart: ioredis reconnects and subscribes again.
     this.sub.on('error', () => {});
-    this.sub.on('message', (channel: string, raw: string) => this.received.push({ channel, payload: JSON.parse(raw), raw }));
+    const record = (channel: string, raw: string) => this.received.push({ channel, payload: JSON.parse(raw), raw });
+    this.sub.on(this.sharded ? 'smessage' : 'message', record);
+  }
+
+  /** SSUBSCRIBE takes channels of one slot per call: one call per channel (sent at once). */
+  private async listen(channels: readonly string[]): Promise<void> {
+    if (this.sharded) await Promise.all(channels.map((c) => this.sub.ssubscribe(c)));
+    else for (let i = 0; i < channels.length; i += 1000) await this.sub.subscribe(...channels.slice(i, i + 1000));
   }
 
   /** Subscribe to user:{id} and report presence, like a gateway holding these users' sockets. */
   async connect(userIds: readonly string[], ttlS = 60): Promise<void> {
-    await this.sub.subscribe(...userIds.map((id) => `user:${id}`));
+    await this.listen(userIds.map((id) => `user:${id}`));
     for (const id of userIds) {
       const r = await this.api.put(`/v1/presence/${id}`, { gateway_id: this.gatewayId, ttl_s: ttlS });
       if (r.status !== 204) throw new Error(`presence for ${id} answered ${r.status}`);
@@ -37,7 +46,7 @@ export class GatewaySimulator {
   }
 
   async subscribe(channels: readonly string[]): Promise<void> {
-    await this.sub.subscribe(...channels);
+    await this.listen(channels);
   }
 
   for(userId: string): any[] {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +20,19 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<this> {
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private args: readonly string[] = [];
+
+  /** Starts the server; a restart keeps the port, the data folder and the first start's settings. */
+  async start(extraArgs?: readonly string[]): Promise<this> {
+    if (extraArgs) this.args = extraArgs;
     if (this.port === 0) this.port = await freePort();
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--save', ''],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--save', '', ...this.args],
       { stdio: 'ignore' },
     );
     this.child = child;
@@ -85,5 +93,49 @@ export class PrivateRedis {
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Redis Cluster of one test's own: 3 primaries and 3 replicas on free loopback ports, with a
+ * short cluster-node-timeout, so a test can kill a primary and watch its replica take over.
+ */
+export class PrivateCluster {
+  readonly nodes: PrivateRedis[] = Array.from({ length: 6 }, () => new PrivateRedis());
+
+  get addresses(): string[] {
+    return this.nodes.map((n) => `127.0.0.1:${n.port}`);
+  }
+
+  async start(nodeTimeoutMs = 1000): Promise<this> {
+    await Promise.all(this.nodes.map((n) => n.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs), '--cluster-replica-validity-factor', '0'])));
+    const r = spawnSync('redis-cli', ['--cluster', 'create', ...this.addresses, '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`redis-cli --cluster create failed: ${r.stdout}${r.stderr}`);
+    await waitFor('the private cluster in state ok', async () => {
+      for (const n of this.nodes) {
+        const c = n.client();
+        const info = await c.cluster('INFO').finally(() => c.disconnect());
+        if (!String(info).includes('cluster_state:ok')) return false;
+      }
+      return true;
+    }, 60_000);
+    return this;
+  }
+
+  /** The node serving `slot` as primary now. */
+  async primaryOf(slot: number): Promise<PrivateRedis> {
+    const c = this.nodes.find((n) => n.running)!.client();
+    try {
+      const slots = (await c.cluster('SLOTS')) as unknown as [number, number, [string, number, string]][];
+      const range = slots.find(([from, to]) => slot >= from && slot <= to);
+      if (!range) throw new Error(`no node serves slot ${slot}`);
+      return this.nodes.find((n) => n.port === range[2][1])!;
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
   }
 }

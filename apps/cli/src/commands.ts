@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Config } from '@im/config';
-import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
+import { channels, parseId, QUEUES, shardList, shardPrefix, shardQueueName, type QueueName } from '@im/contracts';
 import { createPool, maintainPartitions, migrate, monthPartition, monthStart, partitionsRepository } from '@im/db';
 import { closeRedis, type Redis } from '@im/redis';
 import { jobCounts } from '@im/worker-kit';
@@ -38,16 +38,38 @@ function queueArg(ctx: RunContext): QueueName {
   return name as QueueName;
 }
 
-async function withQueues<T>(config: Config, names: readonly QueueName[], fn: (queues: Queue[], redis: Redis) => Promise<T>): Promise<T> {
+/** A shard's queue of a stage as the CLI shows it: `im.persist`, `im.persist.s3`. */
+interface CliQueue {
+  label: string;
+  shard: number;
+  queue: Queue;
+}
+
+/** The stages' queues, every shard (or only --shard's); the cleaner's queue is one. */
+async function withQueues<T>(ctx: RunContext, stages: readonly QueueName[], fn: (queues: CliQueue[], redis: Redis) => Promise<T>): Promise<T> {
+  const config = ctx.config;
+  const only = ctx.values.shard === undefined ? undefined : Number(ctx.values.shard);
+  if (only !== undefined && !(Number.isInteger(only) && only >= 0 && only < config.queue.shards)) {
+    throw new Error(`--shard must be 0 to ${config.queue.shards - 1} (queue.shards is ${config.queue.shards})`);
+  }
   const redis = await connectRedis(config, 'im-cli');
-  const queues = names.map((n) => new Queue(n, { connection: redis, prefix: config.queue.prefix }));
+  const queues: CliQueue[] = [];
+  for (const stage of stages) {
+    for (const shard of stage === QUEUES.cleaner ? [0] : shardList(config.queue.shards)) {
+      if (only !== undefined && shard !== only) continue;
+      queues.push({ label: shardQueueName(stage, shard), shard, queue: new Queue(stage, { connection: redis, prefix: shardPrefix(config.queue.prefix, shard) }) });
+    }
+  }
   try {
     return await fn(queues, redis);
   } finally {
-    await Promise.all(queues.map((q) => q.close()));
+    await Promise.all(queues.map((q) => q.queue.close()));
     await closeRedis(redis);
   }
 }
+
+const shardOption = { shard: { type: 'string' as const } };
+const shardUsage = '  --shard K           only shard K of the stage (queue.shards); default: every shard';
 
 const apiOptions = {
   url: { type: 'string' as const },
@@ -116,13 +138,16 @@ export const COMMANDS: Record<string, Command> = {
     async run(ctx) {
       const user = requireId(ctx.positionals[0], 'USER');
       const chans = [channels.user(user), ...(ctx.values.group ? [channels.group(requireId(ctx.values.group, '--group'))] : [])];
-      const sub = await connectRedis(ctx.config, 'im-cli-tail');
-      sub.on('message', (channel: string, raw: string) => {
+      // The channels as gateways hear them: SUBSCRIBE, or SSUBSCRIBE with queue.pubsub = sharded.
+      const sharded = ctx.config.queue.pubsub === 'sharded';
+      const sub = await connectRedis(ctx.config, 'im-cli-tail', 'subscriber');
+      sub.on(sharded ? 'smessage' : 'message', (channel: string, raw: string) => {
         if (ctx.json) return void process.stdout.write(raw + '\n');
         const e = JSON.parse(raw);
         process.stdout.write(`${new Date(e.timestamp ?? Date.now()).toISOString()}  ${channel}  ${e.event}  ${e.message_id}  from ${e.sender_id}: ${e.content ?? ''}\n`);
       });
-      await sub.subscribe(...chans);
+      if (sharded) for (const c of chans) await sub.ssubscribe(c);
+      else await sub.subscribe(...chans);
       process.stderr.write(`listening on ${chans.join(', ')} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => process.once('SIGINT', resolve));
       sub.disconnect();
@@ -131,37 +156,37 @@ export const COMMANDS: Record<string, Command> = {
 
   queues: {
     summary: 'job counts per queue and state',
-    usage: 'usage: im-message queues',
-    options: {},
+    usage: `usage: im-message queues [--shard K]\n${shardUsage}`,
+    options: { ...shardOption },
     async run(ctx) {
       const names = Object.values(QUEUES);
-      const rows = await withQueues(ctx.config, names, (qs) => Promise.all(qs.map(async (q) => ({ queue: q.name, ...(await jobCounts(q)) }))));
-      const head = `${'queue'.padEnd(12)} ${'waiting'.padStart(9)} ${'active'.padStart(9)} ${'delayed'.padStart(9)} ${'failed'.padStart(9)}`;
-      const lines = rows.map((r) => `${r.queue.padEnd(12)} ${String(r.waiting).padStart(9)} ${String(r.active).padStart(9)} ${String(r.delayed).padStart(9)} ${String(r.failed).padStart(9)}`);
+      const rows = await withQueues(ctx, names, (qs) => Promise.all(qs.map(async (q) => ({ queue: q.label, ...(await jobCounts(q.queue)) }))));
+      const head = `${'queue'.padEnd(15)} ${'waiting'.padStart(9)} ${'active'.padStart(9)} ${'delayed'.padStart(9)} ${'failed'.padStart(9)}`;
+      const lines = rows.map((r) => `${r.queue.padEnd(15)} ${String(r.waiting).padStart(9)} ${String(r.active).padStart(9)} ${String(r.delayed).padStart(9)} ${String(r.failed).padStart(9)}`);
       out(ctx, [head, ...lines].join('\n'), rows);
     },
   },
 
   status: {
     summary: 'live pipeline snapshot: counts per queue and state, and jobs/s done and failed',
-    usage: 'usage: im-message status [--interval SECONDS] [--once]',
-    options: { interval: { type: 'string', default: '1' }, once: { type: 'boolean', default: false } },
+    usage: `usage: im-message status [--interval SECONDS] [--once] [--shard K]\n${shardUsage}`,
+    options: { interval: { type: 'string', default: '1' }, once: { type: 'boolean', default: false }, ...shardOption },
     async run(ctx) {
       const interval = Math.max(0.2, Number(ctx.values.interval) || 1);
       const names = Object.values(QUEUES);
-      await withQueues(ctx.config, names, async (qs) => {
+      await withQueues(ctx, names, async (qs) => {
         let prev: Map<string, { done: number; failed: number; at: number }> | undefined;
         let stop = false;
         process.once('SIGINT', () => (stop = true));
         while (!stop) {
           const now = Date.now();
           const rows = await Promise.all(
-            qs.map(async (q) => {
+            qs.map(async ({ label, queue: q }) => {
               const [counts, done, failed] = await Promise.all([jobCounts(q), q.getMetrics('completed', 0, 0), q.getMetrics('failed', 0, 0)]);
-              const p = prev?.get(q.name);
+              const p = prev?.get(label);
               const secs = p ? (now - p.at) / 1000 : 0;
               return {
-                queue: q.name,
+                queue: label,
                 ...counts,
                 done_total: done.meta.count,
                 done_per_s: p && secs > 0 ? (done.meta.count - p.done) / secs : null,
@@ -178,10 +203,10 @@ export const COMMANDS: Record<string, Command> = {
             const lines = [
               `im-message pipeline  ${new Date(now).toISOString()}  (every ${interval} s, Ctrl-C to stop)`,
               '',
-              `${'queue'.padEnd(12)} ${'waiting'.padStart(8)} ${'active'.padStart(8)} ${'delayed'.padStart(8)} ${'failed'.padStart(8)} ${'done/s'.padStart(9)} ${'failed/s'.padStart(9)}`,
+              `${'queue'.padEnd(15)} ${'waiting'.padStart(8)} ${'active'.padStart(8)} ${'delayed'.padStart(8)} ${'failed'.padStart(8)} ${'done/s'.padStart(9)} ${'failed/s'.padStart(9)}`,
               ...rows.map(
                 (r) =>
-                  `${r.queue.padEnd(12)} ${String(r.waiting).padStart(8)} ${String(r.active).padStart(8)} ${String(r.delayed).padStart(8)} ${String(r.failed).padStart(8)} ${rate(r.done_per_s).padStart(9)} ${rate(r.failed_per_s).padStart(9)}`,
+                  `${r.queue.padEnd(15)} ${String(r.waiting).padStart(8)} ${String(r.active).padStart(8)} ${String(r.delayed).padStart(8)} ${String(r.failed).padStart(8)} ${rate(r.done_per_s).padStart(9)} ${rate(r.failed_per_s).padStart(9)}`,
               ),
             ];
             process.stdout.write((process.stdout.isTTY && !ctx.values.once ? '\x1b[2J\x1b[H' : '') + lines.join('\n') + '\n');
@@ -195,56 +220,66 @@ export const COMMANDS: Record<string, Command> = {
 
   failed: {
     summary: 'list the failed jobs of a queue (those that can never succeed as they are) with their reasons',
-    usage: 'usage: im-message failed QUEUE [--limit N]   (QUEUE: persist, fanout, deliver, cleaner)',
-    options: { limit: { type: 'string', default: '20' } },
+    usage: `usage: im-message failed QUEUE [--limit N] [--shard K]   (QUEUE: persist, fanout, deliver, cleaner)\n${shardUsage}`,
+    options: { limit: { type: 'string', default: '20' }, ...shardOption },
     async run(ctx) {
       const name = queueArg(ctx);
       const limit = Math.max(1, Number(ctx.values.limit) || 20);
-      const jobs = await withQueues(ctx.config, [name], ([q]) => q!.getFailed(0, limit - 1));
-      const data = jobs.map((j) => ({ id: j.id, name: j.name, attempts: j.attemptsMade, failed_at: j.finishedOn ?? null, reason: j.failedReason }));
-      const human = data.length === 0 ? `no failed jobs in ${name}` : data.map((d) => `${d.id}  ${d.attempts} attempt(s)  ${d.failed_at ? new Date(d.failed_at).toISOString() : ''}  ${d.reason}`).join('\n');
+      const perShard = await withQueues(ctx, [name], (qs) => Promise.all(qs.map(async (q) => (await q.queue.getFailed(0, limit - 1)).map((j) => ({ q, j })))));
+      const data = perShard
+        .flat()
+        .slice(0, limit)
+        .map(({ q, j }) => ({ queue: q.label, id: j.id, name: j.name, attempts: j.attemptsMade, failed_at: j.finishedOn ?? null, reason: j.failedReason }));
+      const human = data.length === 0 ? `no failed jobs in ${name}` : data.map((d) => `${d.queue}  ${d.id}  ${d.attempts} attempt(s)  ${d.failed_at ? new Date(d.failed_at).toISOString() : ''}  ${d.reason}`).join('\n');
       out(ctx, human, data);
     },
   },
 
   retrying: {
     summary: 'list the jobs of a queue waiting to retry (for example while MySQL is down), with their last error',
-    usage: 'usage: im-message retrying QUEUE [--limit N]   (QUEUE: persist, fanout, deliver, cleaner)',
-    options: { limit: { type: 'string', default: '20' } },
+    usage: `usage: im-message retrying QUEUE [--limit N] [--shard K]   (QUEUE: persist, fanout, deliver, cleaner)\n${shardUsage}`,
+    options: { limit: { type: 'string', default: '20' }, ...shardOption },
     async run(ctx) {
       const name = queueArg(ctx);
       const limit = Math.max(1, Number(ctx.values.limit) || 20);
-      const jobs = await withQueues(ctx.config, [name], ([q]) => q!.getDelayed(0, limit - 1));
-      const data = jobs.map((j) => ({ id: j.id, name: j.name, attempts: j.attemptsMade, next_attempt_at: j.timestamp + j.delay, reason: j.failedReason ?? null }));
+      const perShard = await withQueues(ctx, [name], (qs) => Promise.all(qs.map(async (q) => (await q.queue.getDelayed(0, limit - 1)).map((j) => ({ q, j })))));
+      const data = perShard
+        .flat()
+        .slice(0, limit)
+        .map(({ q, j }) => ({ queue: q.label, id: j.id, name: j.name, attempts: j.attemptsMade, next_attempt_at: j.timestamp + j.delay, reason: j.failedReason ?? null }));
       const human =
         data.length === 0
           ? `no jobs of ${name} are waiting to retry`
-          : data.map((d) => `${d.id}  ${d.attempts} attempt(s)  next ${new Date(d.next_attempt_at).toISOString()}  ${d.reason ?? ''}`).join('\n');
+          : data.map((d) => `${d.queue}  ${d.id}  ${d.attempts} attempt(s)  next ${new Date(d.next_attempt_at).toISOString()}  ${d.reason ?? ''}`).join('\n');
       out(ctx, human, data);
     },
   },
 
   retry: {
     summary: 'put the failed jobs of a queue back to waiting (each once: a job that fails again stays failed)',
-    usage: 'usage: im-message retry QUEUE   (QUEUE: persist, fanout, deliver, cleaner)',
-    options: {},
+    usage: `usage: im-message retry QUEUE [--shard K]   (QUEUE: persist, fanout, deliver, cleaner)\n${shardUsage}`,
+    options: { ...shardOption },
     async run(ctx) {
       const name = queueArg(ctx);
-      const retried = await withQueues(ctx.config, [name], async ([q], client) => {
-        // Only jobs that failed before now: one that fails again at once is not picked up a second time.
-        const until = Date.now();
-        const total = await client.zcount(q!.toKey('failed'), '-inf', until);
-        if (total === 0) return 0;
-        const job = q!.retryJobs({ state: 'failed', count: 1000, timestamp: until });
-        let done = false;
-        void job.finally(() => (done = true)).catch(() => {});
-        while (!done && !ctx.json) {
-          await sleep(500);
-          const left = await client.zcount(q!.toKey('failed'), '-inf', until);
-          if (!done) process.stderr.write(`retrying ${name}: ${total - left} of ${total}\n`);
+      const retried = await withQueues(ctx, [name], async (qs, client) => {
+        let all = 0;
+        for (const { label, queue: q } of qs) {
+          // Only jobs that failed before now: one that fails again at once is not picked up a second time.
+          const until = Date.now();
+          const total = await client.zcount(q.toKey('failed'), '-inf', until);
+          if (total === 0) continue;
+          const job = q.retryJobs({ state: 'failed', count: 1000, timestamp: until });
+          let done = false;
+          void job.finally(() => (done = true)).catch(() => {});
+          while (!done && !ctx.json) {
+            await sleep(500);
+            const left = await client.zcount(q.toKey('failed'), '-inf', until);
+            if (!done) process.stderr.write(`retrying ${label}: ${total - left} of ${total}\n`);
+          }
+          await job;
+          all += total;
         }
-        await job;
-        return total;
+        return all;
       });
       out(ctx, `${retried} failed job(s) of ${name} back to waiting`, { queue: name, retried });
     },

@@ -50,8 +50,8 @@ function unreachable(what: 'Redis' | 'MySQL', url: string, source: string, err: 
  * A Redis connection for one CLI command: tried once, so an unreachable server is a clear error
  * instead of a retry loop; a connection lost later fails the command the same way.
  */
-export async function connectRedis(config: Config, name: string): Promise<Redis> {
-  if (config.queue.cluster_nodes.length > 0) return connectCluster(config, name);
+export async function connectRedis(config: Config, name: string, role: 'producer' | 'subscriber' = 'producer'): Promise<Redis> {
+  if (config.queue.cluster_nodes.length > 0) return connectCluster(config, name, role);
   const url = config.queue.redis_url;
   const redis = new Redis(url, { connectionName: name, lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   // Reported by the failing command, not as an unhandled event; connect() itself only says "Connection is closed".
@@ -68,8 +68,8 @@ export async function connectRedis(config: Config, name: string): Promise<Redis>
 }
 
 /** The same for a Redis Cluster: the nodes of queue.cluster_nodes must answer within a few seconds. */
-async function connectCluster(config: Config, name: string): Promise<Redis> {
-  const redis = createRedis(config.queue, 'producer', name);
+async function connectCluster(config: Config, name: string, role: 'producer' | 'subscriber'): Promise<Redis> {
+  const redis = createRedis(config.queue, role, name);
   const nodes = config.queue.cluster_nodes.join(',');
   try {
     await waitForReady(redis, 5000);

@@ -3,23 +3,16 @@ import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { QUEUES, type QueueName } from '@im/contracts';
+import { QUEUES } from '@im/contracts';
 import type { Logger } from '@im/logger';
 import { docsRoutes, type OpenApiDocument } from './openapi';
-
-/**
- * Every queue of the pipeline, as the dashboard and the queue gauges see it: derived from QUEUES
- * in packages/contracts, so a stage (or a shard of one) added there shows up here by itself.
- */
-export function pipelineQueueNames(): QueueName[] {
-  return Object.values(QUEUES);
-}
 
 export interface DashboardOptions {
   host: string;
   port: number;
   readOnly: boolean;
-  queues: readonly Queue[];
+  /** Every queue of the pipeline, every shard (pipelineQueues in worker-kit, derived from QUEUES and queue.shards). */
+  queues: readonly { label: string; shard: number; queue: Queue }[];
   document: OpenApiDocument;
   log: Logger;
 }
@@ -37,7 +30,10 @@ export async function startDashboard(o: DashboardOptions): Promise<FastifyInstan
   const board = new FastifyAdapter();
   board.setBasePath('/queues');
   createBullBoard({
-    queues: o.queues.map((q) => new BullMQAdapter(q, { readOnlyMode: o.readOnly, description: describeQueue(q.name) })),
+    // Shards of a stage share the BullMQ name (their prefixes differ): a board prefix keeps them apart.
+    queues: o.queues.map(
+      (q) => new BullMQAdapter(q.queue, { readOnlyMode: o.readOnly, description: describeQueue(q.label), displayName: q.label, prefix: q.shard === 0 ? '' : `s${q.shard}.` }),
+    ),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'im-message queues' } },
   });

@@ -1,10 +1,11 @@
 import type { Config } from '@im/config';
+import { shardPrefix } from '@im/contracts';
 import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, keys, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
-import { createQueue, every, jobCounts, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { closeRedis, createRedis, groupMembersCache, keys, publisher, waitForReplicas, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { allShards, every, jobCounts, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
 import { KnownIds } from './send/known-ids';
@@ -20,7 +21,11 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
   await waitForReady(redis, 60_000);
 
-  const persistQueue = createQueue('im.persist', redis, config, log);
+  // The persist queues, one per shard. With queue.min_replicas, on a connection of their own: WAIT
+  // blocks the connection it runs on, and admission must not wait behind it.
+  const minReplicas = config.queue.min_replicas;
+  const enqueueRedis = minReplicas > 0 ? createRedis(config.queue, 'producer', 'im-ingest-enqueue', (err) => log.warn({ err: err.message }, 'redis connection error')) : redis;
+  const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, allShards(config)).map((q) => q.queue);
   const ids = new MessageIdGenerator(0);
   const lease = new NodeLease(redis, (node) => {
     ids.setNode(node);
@@ -37,7 +42,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     1000,
     async () => {
       const bound = config.queue.max_persist_backlog;
-      const backlog = bound > 0 ? (await jobCounts(persistQueue)).backlog : 0;
+      const backlog = bound > 0 ? (await Promise.all(persistQueues.map(jobCounts))).reduce((sum, c) => sum + c.backlog, 0) : 0;
       const was = overloaded;
       overloaded = bound > 0 && backlog >= bound;
       if (was !== overloaded) log.warn({ backlog, bound, overloaded }, 'persist backlog changed; sends are refused with 503 while it is at the bound');
@@ -65,16 +70,25 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     groups: knownGroups,
     members,
     seqFloors: (conversations) => messages.seqFloors(conversations),
-    enqueue: async (jobId, batch) => {
-      await persistQueue.add('persist', { messages: batch }, { jobId });
+    enqueue: async (shard, jobId, batch) => {
+      const queue = persistQueues[shard]!;
+      await queue.add('persist', { messages: batch }, { jobId });
+      if (minReplicas === 0) return;
+      const held = await waitForReplicas(enqueueRedis, `${shardPrefix(config.queue.prefix, shard)}:im.persist:meta`, minReplicas, config.queue.replica_timeout_ms);
+      if (held >= minReplicas) return;
+      // Not on enough replicas in time: take the job back if no worker holds it yet (then nothing
+      // was accepted). A job a worker already holds is being persisted to MySQL: accepted.
+      if ((await queue.remove(jobId)) === 1) {
+        throw new AppError('UNAVAILABLE', `the send reached ${held} of queue.min_replicas (${minReplicas}) Redis replicas within ${config.queue.replica_timeout_ms} ms; nothing was accepted, retry`);
+      }
     },
-    isQueued: async (jobId) => (await persistQueue.getJob(jobId)) !== undefined,
+    isQueued: async (shard, jobId) => (await persistQueues[shard]!.getJob(jobId)) !== undefined,
     wasStored: async (messageId) => (await messages.findRefs([messageId])).length > 0 || (await redis.exists(keys.recalled(messageId))) === 1,
     metrics,
     log,
     maxPending: config.message_service.max_pending_sends,
     overloaded: () => overloaded,
-    batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms },
+    batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, shards: config.queue.shards, ordered: config.queue.ordered },
   });
 
   const services = createServices({
@@ -91,6 +105,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     presence: presence(redis),
     unacked: unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix),
     redis,
+    publisher: publisher(redis, config.queue.pubsub),
     metrics,
     maxMessageLength: config.message_limits.max_message_length,
   });
@@ -117,9 +132,9 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     ['stop accepting requests', () => app.close()],
     ['flush queued sends', () => send.drain()],
     ['release id node', () => lease.release()],
-    ['close queue', () => persistQueue.close()],
+    ['close queues', () => Promise.all(persistQueues.map((q) => q.close()))],
     ['close mysql', () => pool.end()],
-    ['close redis', () => closeRedis(redis)],
+    ['close redis', () => Promise.all([closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])])],
   ];
   return { app, services, lease, shutdownSteps: steps };
 }

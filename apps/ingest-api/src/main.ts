@@ -1,8 +1,8 @@
 import { closeRedis, createRedis } from '@im/redis';
-import { boot, createQueue, installShutdown, sampleQueues } from '@im/worker-kit';
+import { boot, installShutdown, pipelineQueues, sampleQueues } from '@im/worker-kit';
 import { createIngest } from './ingest';
 import { startGrpcServer } from './grpc/server';
-import { pipelineQueueNames, startDashboard } from './dashboard';
+import { startDashboard } from './dashboard';
 import { openApiDocument } from './openapi';
 
 const { config, log, metrics } = boot('ingest-api');
@@ -35,7 +35,7 @@ if (grpc) log.info({ port: grpc.port }, 'gRPC MessageService listening');
 // Every pipeline queue, on a connection of its own: the queue gauges (sampled here as well as in
 // worker-cleaner) and the dashboard read them.
 const opsRedis = createRedis(config.queue, 'producer', 'im-ingest-ops', (err) => log.debug({ err: err.message }, 'ops redis connection error'));
-const pipeline = pipelineQueueNames().map((name) => createQueue(name, opsRedis, config, log));
+const pipeline = pipelineQueues(opsRedis, config, log);
 const stopQueueSampling = sampleQueues(pipeline, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
 
 // A dashboard that cannot listen (port taken) is logged, not fatal: the API matters more.
@@ -57,5 +57,5 @@ installShutdown(log, () => [
   ...(grpc ? [['stop gRPC', () => grpc.close()] as const] : []),
   ...(dashboard ? [['close dashboard', () => dashboard.close()] as const] : []),
   ...shutdownSteps,
-  ['close pipeline queues', async () => (stopQueueSampling(), await Promise.all(pipeline.map((q) => q.close())), await closeRedis(opsRedis))],
+  ['close pipeline queues', async () => (stopQueueSampling(), await Promise.all(pipeline.map((q) => q.queue.close())), await closeRedis(opsRedis))],
 ]);

@@ -3,7 +3,7 @@ import { channels, describeIssues } from '@im/contracts';
 import type { ConversationsRepository, CursorsRepository, CursorField, GroupsRepository, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
 import { invalidArgument, notFound } from '@im/errors';
 import type { Metrics } from '@im/metrics';
-import type { GroupMembersCache, Presence, Redis, UnackedTracker } from '@im/redis';
+import type { GroupMembersCache, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
 import type { KnownIds } from './send/known-ids';
 import { readService } from './read/read.service';
 import type { SendService } from './send/send.service';
@@ -29,6 +29,8 @@ export interface ServiceDeps {
   presence: Presence;
   unacked: UnackedTracker;
   redis: Redis;
+  /** Events on the contract's channels (PUBLISH or SPUBLISH: queue.pubsub). */
+  publisher: Publisher;
   metrics: Metrics;
   maxMessageLength: number;
 }
@@ -51,6 +53,7 @@ export function createServices(d: ServiceDeps) {
     cursors: d.cursors,
     members: d.members,
     redis: d.redis,
+    publisher: d.publisher,
     assertUser,
     assertGroup,
   });
@@ -137,7 +140,7 @@ export function createServices(d: ServiceDeps) {
     },
 
     async notify(content: string): Promise<void> {
-      await d.redis.publish(channels.notification, JSON.stringify({ event: 'notification', content, timestamp: Date.now() }));
+      await d.publisher.publish(channels.notification, JSON.stringify({ event: 'notification', content, timestamp: Date.now() }));
     },
   };
 }

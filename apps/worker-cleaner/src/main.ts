@@ -1,6 +1,6 @@
 import { createPool, offlineRepository, partitionsRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, createQueue, every, installShutdown, sampleQueues, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { boot, closeServer, closeWorker, createQueue, every, installShutdown, pipelineQueues, sampleQueues, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handleSweep } from './sweep.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-cleaner');
@@ -16,7 +16,7 @@ const pool = createPool({ url: config.mysql.url, size: Math.min(config.mysql.poo
 const offline = offlineRepository(pool);
 const partitions = partitionsRepository(pool);
 const queue = createQueue('im.cleaner', redis, config, log);
-const sampled = [createQueue('im.persist', redis, config, log), createQueue('im.fanout', redis, config, log), createQueue('im.deliver', redis, config, log), queue];
+const sampled = pipelineQueues(redis, config, log);
 
 const ops = await startOpsServer({
   host: config.message_service.host,
@@ -80,7 +80,7 @@ log.info({ opsPort, intervalS: config.cleaner.interval_s, retention }, 'worker-c
 installShutdown(log, () => [
   ['stop sampling', async () => (stopSampling(), stopQueueSampling())],
   ['close worker', () => closeWorker(worker, 25_000)],
-  ['close queues', () => Promise.all(sampled.map((q) => q.close()))],
+  ['close queues', () => Promise.all([queue.close(), ...sampled.map((q) => q.queue.close())])],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
   ['close redis', () => closeRedis(redis)],

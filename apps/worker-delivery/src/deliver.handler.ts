@@ -8,7 +8,7 @@ export type Route = 'online' | 'offline' | 'fallback';
 
 export interface DeliverDeps {
   presence: Presence;
-  /** PUBLISH many (channel, payload) pairs at once; resolves to each one's receiver count. */
+  /** PUBLISH many (channel, payload) pairs at once; resolves to each one's receiver count (-1: unknown, see @im/redis publisher). */
   publish(messages: readonly (readonly [channel: string, payload: string])[]): Promise<number[]>;
   /** The ids among messageIds that were recalled meanwhile (one MGET of tombstones). */
   recalled(messageIds: readonly string[]): Promise<Set<string>>;
@@ -78,7 +78,9 @@ export const handleDeliver: Handler<'im.deliver', DeliverDeps> = async ({ items 
       const now = deps.now();
       const unheard: { user_id: string; message_id: string }[] = [];
       toPublish.forEach((d, i) => {
-        if (heard[i]! > 0) {
+        // 0: nobody heard it (stale presence). Unknown (-1, classic Pub/Sub on a cluster): counted
+        // as heard; if nobody acknowledges it, redelivery stores it offline after ack_timeout_s.
+        if (heard[i] !== 0) {
           deps.metrics.deliveries.inc({ route: 'online' });
           deps.metrics.deliveryLatency.observe({ route: 'online' }, (now - d.message.created_at) / 1000);
         } else {

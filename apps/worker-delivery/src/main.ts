@@ -1,14 +1,16 @@
 import { createPool, offlineRepository, poolStats, type OfflineRow } from '@im/db';
-import { closeRedis, createRedis, keys, presence, unackedTracker, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, createQueue, every, installShutdown, jobCounts, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
-import { handleDeliver } from './deliver.handler';
+import { closeRedis, createRedis, keys, mgetAny, presence, publisher, unackedTracker, waitForReady } from '@im/redis';
+import { boot, closeServer, closeWorker, consumedShards, createQueue, every, installShutdown, jobCounts, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { handleDeliver, type DeliverDeps } from './deliver.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-delivery');
 
 const redis = createRedis(config.queue, 'worker', 'im-worker-delivery', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const offline = offlineRepository(pool);
-const deliverQueue = createQueue('im.deliver', redis, config, log);
+const shards = consumedShards(config);
+const deliverQueues = shards.map((shard) => createQueue('im.deliver', redis, config, log, shard));
+const publish = publisher(redis, config.queue.pubsub);
 
 // Offline rows of concurrent jobs share one INSERT: up to 500 rows per statement.
 const offlineInserts = new MicroBatcher<OfflineRow, void>(
@@ -30,45 +32,31 @@ const ops = await startOpsServer({
 });
 
 await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
-const worker = startWorker({
-  queue: 'im.deliver',
-  handler: handleDeliver,
-  deps: {
-    presence: presence(redis),
-    publish: async (pairs) => {
-      const pipeline = redis.pipeline();
-      for (const [channel, payload] of pairs) pipeline.publish(channel, payload);
-      const results = (await pipeline.exec()) ?? [];
-      return results.map(([err, heard]) => {
-        if (err) throw err;
-        return Number(heard);
-      });
-    },
-    recalled: async (ids) => {
-      const marks = await redis.mget(ids.map(keys.recalled));
-      return new Set(ids.filter((_, i) => marks[i] !== null));
-    },
-    trackUnacked: (items) => unacked.track(items, Date.now()),
-    untrackUnacked: (items) => unacked.done(items),
-    storeOffline: (rows) => offlineInserts.addMany(rows).then(() => undefined),
-    backlogged: () => backlogged,
-    publishAttempts: 3,
-    metrics,
-    now: Date.now,
+const deps: DeliverDeps = {
+  presence: presence(redis),
+  publish: (pairs) => publish.publishMany(pairs),
+  recalled: async (ids) => {
+    const marks = await mgetAny(redis, ids.map(keys.recalled));
+    return new Set(ids.filter((_, i) => marks[i] !== null));
   },
-  connection: redis,
-  config,
-  log,
+  trackUnacked: (items) => unacked.track(items, Date.now()),
+  untrackUnacked: (items) => unacked.done(items),
+  storeOffline: (rows) => offlineInserts.addMany(rows).then(() => undefined),
+  backlogged: () => backlogged,
+  publishAttempts: 3,
   metrics,
-});
+  now: Date.now,
+};
+const workers = shards.map((shard) => startWorker({ queue: 'im.deliver', shard, handler: handleDeliver, deps, connection: redis, config, log, metrics }));
 
 const stopSampling = every(
   1000,
   async () => {
-    const counts = await jobCounts(deliverQueue);
+    // Waiting jobs of the shards this process consumes, against queue_size.
+    const waiting = (await Promise.all(deliverQueues.map(jobCounts))).reduce((sum, c) => sum + c.waiting, 0);
     const was = backlogged;
-    backlogged = counts.waiting > config.queue.queue_size;
-    if (was !== backlogged) log.warn({ waiting: counts.waiting, queueSize: config.queue.queue_size, backlogged }, 'delivery backlog changed');
+    backlogged = waiting > config.queue.queue_size;
+    if (was !== backlogged) log.warn({ waiting, queueSize: config.queue.queue_size, backlogged }, 'delivery backlog changed');
     recordPool(metrics, poolStats(pool));
   },
   (err) => log.debug({ err }, 'sampling failed'),
@@ -95,13 +83,13 @@ const stopRedelivery = every(
   },
 );
 
-log.info({ opsPort, concurrency: config.queue.concurrency }, 'worker-delivery started');
+log.info({ opsPort, concurrency: config.queue.concurrency, shards, pubsub: config.queue.pubsub }, 'worker-delivery started');
 
 installShutdown(log, () => [
   ['stop sampling and redelivery', async () => (stopSampling(), stopRedelivery())],
-  ['close worker', () => closeWorker(worker, 20_000)],
+  ['close workers', () => Promise.all(workers.map((w) => closeWorker(w, 20_000)))],
   ['flush offline inserts', () => offlineInserts.drain()],
-  ['close queue', () => deliverQueue.close()],
+  ['close queues', () => Promise.all(deliverQueues.map((q) => q.close()))],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
   ['close redis', () => closeRedis(redis)],

@@ -1,7 +1,7 @@
 import type { StoredMessage } from '@im/contracts';
 import { conversationsRepository, createPool, messagesRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, createQueue, every, installShutdown, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { boot, closeServer, closeWorker, consumedShards, createQueue, every, installShutdown, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handlePersist } from './persist.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-persist');
@@ -10,8 +10,7 @@ const redis = createRedis(config.queue, 'worker', 'im-worker-persist', (err) => 
 const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
 const messages = messagesRepository(pool);
 const conversations = conversationsRepository(pool);
-const deliverQueue = createQueue('im.deliver', redis, config, log);
-const fanoutQueue = createQueue('im.fanout', redis, config, log);
+const shards = consumedShards(config);
 
 // Rows of concurrent jobs share one INSERT (up to 500 rows), then one upsert of the conversations they touch.
 const inserts = new MicroBatcher<StoredMessage, void>(
@@ -32,15 +31,20 @@ const ops = await startOpsServer({
 });
 
 await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
-const worker = startWorker({
-  queue: 'im.persist',
-  handler: handlePersist,
-  deps: { store: (batch) => inserts.addMany(batch).then(() => undefined), deliverQueue, fanoutQueue, metrics },
-  connection: redis,
-  config,
-  log,
-  metrics,
-});
+// One worker per shard; a shard's messages go on to the same shard's delivery and fan-out queues.
+const handOff = shards.map((shard) => ({ deliverQueue: createQueue('im.deliver', redis, config, log, shard), fanoutQueue: createQueue('im.fanout', redis, config, log, shard) }));
+const workers = shards.map((shard, i) =>
+  startWorker({
+    queue: 'im.persist',
+    shard,
+    handler: handlePersist,
+    deps: { store: (batch) => inserts.addMany(batch).then(() => undefined), ...handOff[i]!, metrics },
+    connection: redis,
+    config,
+    log,
+    metrics,
+  }),
+);
 
 const stopSampling = every(
   5000,
@@ -50,13 +54,13 @@ const stopSampling = every(
   (err) => log.debug({ err }, 'sampling failed'),
 );
 
-log.info({ opsPort, concurrency: config.queue.concurrency }, 'worker-persist started');
+log.info({ opsPort, concurrency: config.queue.concurrency, shards }, 'worker-persist started');
 
 installShutdown(log, () => [
   ['stop sampling', async () => stopSampling()],
-  ['close worker', () => closeWorker(worker, 20_000)],
+  ['close workers', () => Promise.all(workers.map((w) => closeWorker(w, 20_000)))],
   ['flush inserts', () => inserts.drain()],
-  ['close queues', () => Promise.all([deliverQueue.close(), fanoutQueue.close()])],
+  ['close queues', () => Promise.all(handOff.flatMap((q) => [q.deliverQueue.close(), q.fanoutQueue.close()]))],
   ['close ops server', () => closeServer(ops)],
   ['close mysql', () => pool.end()],
   ['close redis', () => closeRedis(redis)],

@@ -1,3 +1,4 @@
 export * from './ids';
 export * from './messages';
 export * from './pipeline';
+export * from './shards';

@@ -100,6 +100,9 @@ describe('isUnavailableError', () => {
   it('is true for an Error whose message says the connection is closed', () => {
     assert.equal(isUnavailableError(new Error('Connection is closed.')), true);
     assert.equal(isUnavailableError(new Error("Stream isn't writeable and enableOfflineQueue options is false")), true);
+    assert.equal(isUnavailableError(Object.assign(new Error('Command aborted due to connection close'), { name: 'AbortError' })), true);
+    assert.equal(isUnavailableError(new Error('Failed to refresh slots cache.')), true);
+    assert.equal(isUnavailableError(new Error("Cluster isn't ready and enableOfflineQueue options is false")), true);
   });
 
   it('is true for an error named MaxRetriesPerRequestError', () => {

@@ -67,6 +67,11 @@ const CONNECTION_MESSAGES = [
   'connect ETIMEDOUT',
   'Reached the max retries per request limit',
   'MaxRetriesPerRequestError',
+  // ioredis, mostly on a cluster during a failover:
+  'Command aborted due to connection close',
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
+  'Too many Cluster redirections',
 ];
 
 /**

@@ -53,7 +53,9 @@ export function createRedis(target: RedisTarget | string, role: RedisRole, name:
           {
             redisOptions: { ...options, ...credentials(url) },
             enableOfflineQueue: role !== 'producer',
-            enableAutoPipelining: role === 'producer',
+            // Off on a cluster: ioredis groups auto-pipelined commands by the node of their first
+            // key and misreads the keys of scripts defined with a key count given per call.
+            enableAutoPipelining: false,
             clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
             // Through a failover: MOVED/ASK are followed, a cluster that is down is retried.
             maxRedirections: 16,
@@ -110,6 +112,19 @@ export async function mgetAny(redis: Redis, keyList: readonly string[]): Promise
     }),
   );
   return out;
+}
+
+/**
+ * Redis WAIT on the connection that just wrote to `key`'s slot: resolves to how many replicas
+ * acknowledged every write of that connection so far (at most timeoutMs later). On a cluster the
+ * WAIT rides in a pipeline with a command on `key`, so it runs on the node holding that slot.
+ */
+export async function waitForReplicas(redis: Redis, key: string, replicas: number, timeoutMs: number): Promise<number> {
+  if (!isCluster(redis)) return Number(await redis.wait(replicas, timeoutMs));
+  const results = (await redis.pipeline().exists(key).wait(replicas, timeoutMs).exec()) ?? [];
+  const [err, held] = results[1] ?? [new Error('WAIT got no reply'), 0];
+  if (err) throw err;
+  return Number(held);
 }
 
 export { calculateSlot };

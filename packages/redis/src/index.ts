@@ -4,3 +4,4 @@ export * from './presence';
 export * from './message-ids';
 export * from './group-members';
 export * from './unacked';
+export * from './pubsub';

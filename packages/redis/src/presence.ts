@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { mgetAny } from './connections';
 import { keys } from './keys';
 
 /** Deletes the presence key only while it still names the gateway asking (a late disconnect must not erase a newer connection). */
@@ -11,7 +12,7 @@ export interface Presence {
    * atomic compare-and-delete). Resolves to whether a key was removed.
    */
   clear(userId: string, gatewayId?: string): Promise<boolean>;
-  /** The gateway of each online user among userIds (one MGET). */
+  /** The gateway of each online user among userIds (one MGET; one per slot on a cluster). */
   lookup(userIds: readonly string[]): Promise<Map<string, string>>;
 }
 
@@ -27,7 +28,7 @@ export function presence(redis: Redis): Presence {
     async lookup(userIds) {
       const online = new Map<string, string>();
       if (userIds.length === 0) return online;
-      const values = await redis.mget(userIds.map(keys.presence));
+      const values = await mgetAny(redis, userIds.map(keys.presence));
       values.forEach((v, i) => {
         if (v !== null) online.set(userIds[i]!, v);
       });

@@ -8,13 +8,13 @@ import { JOB_STATES, jobCounts } from './queues';
  * Several processes sample (ingest-api and worker-cleaner), so the gauges do not depend on one of
  * them being up; dashboards and alerts take max by (queue).
  */
-export function sampleQueues(queues: readonly Queue[], metrics: Metrics, onError: (err: unknown) => void, intervalMs = 5000): () => void {
+export function sampleQueues(queues: readonly { label: string; queue: Queue }[], metrics: Metrics, onError: (err: unknown) => void, intervalMs = 5000): () => void {
   return every(
     intervalMs,
     async () => {
       for (const q of queues) {
-        const counts = await jobCounts(q);
-        for (const state of JOB_STATES) metrics.queueJobs.set({ queue: q.name, state }, counts[state]);
+        const counts = await jobCounts(q.queue);
+        for (const state of JOB_STATES) metrics.queueJobs.set({ queue: q.label, state }, counts[state]);
       }
     },
     onError,

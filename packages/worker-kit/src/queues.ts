@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { defaultJobOptions, type JobPayloads, type QueueName } from '@im/contracts';
+import { defaultJobOptions, QUEUES, shardList, shardPrefix, shardQueueName, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
 import type { Logger } from '@im/logger';
 
@@ -8,13 +8,14 @@ import type { Logger } from '@im/logger';
 export type TypedQueue<Q extends QueueName> = Queue<JobPayloads[Q], void, string>;
 
 /**
- * A queue of the pipeline with its job options. Its connection errors go to the log (the first of
- * each 10 s): unheard, BullMQ would print them on stderr with the failed command's arguments.
+ * A queue of the pipeline (of one shard: queue.shards) with its job options. Its connection errors
+ * go to the log (the first of each 10 s): unheard, BullMQ would print them on stderr with the
+ * failed command's arguments.
  */
-export function createQueue<Q extends QueueName>(name: Q, connection: Redis, config: Config, log: Logger): TypedQueue<Q> {
+export function createQueue<Q extends QueueName>(name: Q, connection: Redis, config: Config, log: Logger, shard = 0): TypedQueue<Q> {
   const queue = new Queue<JobPayloads[Q], void, string>(name, {
     connection,
-    prefix: config.queue.prefix,
+    prefix: shardPrefix(config.queue.prefix, shard),
     defaultJobOptions: defaultJobOptions(config.queue.backoff_ms),
     streams: { events: { maxLen: 1000 } },
   });
@@ -26,6 +27,37 @@ export function createQueue<Q extends QueueName>(name: Q, connection: Redis, con
     log.warn({ err, queue: name }, 'queue connection error');
   });
   return queue;
+}
+
+/** The stages split into shards (the cleaner's queue is one for the fleet). */
+export const SHARDED_STAGES = [QUEUES.persist, QUEUES.fanout, QUEUES.deliver] as const;
+export type ShardedStage = (typeof SHARDED_STAGES)[number];
+
+/** One shard's queue of a stage, with the name people see (`im.persist`, `im.persist.s3`). */
+export interface ShardQueue<Q extends QueueName = QueueName> {
+  stage: Q;
+  shard: number;
+  label: string;
+  queue: TypedQueue<Q>;
+}
+
+/** Every shard number of the fleet. */
+export const allShards = (config: Config): number[] => shardList(config.queue.shards);
+/** The shards this process consumes (queue.consume_shards, default all). */
+export const consumedShards = (config: Config): number[] => shardList(config.queue.shards, config.queue.consume_shards);
+
+/** A stage's queue for each of the given shards. */
+export function shardQueues<Q extends QueueName>(stage: Q, connection: Redis, config: Config, log: Logger, shards: readonly number[]): ShardQueue<Q>[] {
+  return shards.map((shard) => ({ stage, shard, label: shardQueueName(stage, shard), queue: createQueue(stage, connection, config, log, shard) }));
+}
+
+/** Every queue of the pipeline, every shard (the cleaner's too): for gauges, the dashboard and the CLI. */
+export function pipelineQueues(connection: Redis, config: Config, log: Logger): ShardQueue[] {
+  const shards = allShards(config);
+  const all: ShardQueue<QueueName>[] = [];
+  for (const stage of SHARDED_STAGES) all.push(...(shardQueues(stage, connection, config, log, shards) as unknown as ShardQueue<QueueName>[]));
+  all.push(...(shardQueues(QUEUES.cleaner, connection, config, log, [0]) as unknown as ShardQueue<QueueName>[]));
+  return all;
 }
 
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;

@@ -1,7 +1,7 @@
-import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { MetricsTime, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, isUnavailableError } from '@im/errors';
-import { CAPPED_BACKOFF, describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
+import { CAPPED_BACKOFF, describeIssues, jobSchemas, QUEUES, shardPrefix, shardQueueName, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
 import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -26,6 +26,8 @@ export interface StartWorkerOptions<Q extends QueueName, D> {
   log: Logger;
   metrics: Metrics;
   concurrency?: number;
+  /** The shard of the stage this worker consumes (queue.shards). */
+  shard?: number;
 }
 
 /** Hash field of a job (in BullMQ's own job hash, removed with it) counting its failures that were not an outage. */
@@ -50,25 +52,29 @@ export function cappedBackoff(attemptsMade: number, base: number, cap: number, r
  */
 export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>): Worker {
   const schema = jobSchemas[o.queue];
-  const timer = o.metrics.jobDuration.labels({ queue: o.queue });
+  const shard = o.shard ?? 0;
+  const label = shardQueueName(o.queue, shard);
+  const prefix = shardPrefix(o.config.queue.prefix, shard);
+  const timer = o.metrics.jobDuration.labels({ queue: label });
   const { backoff_ms: base, max_backoff_ms: cap, attempts } = o.config.queue;
-  const jobKey = (id: string) => `${o.config.queue.prefix}:${o.queue}:${id}`;
+  const jobKey = (id: string) => `${prefix}:${o.queue}:${id}`;
+  if (o.queue !== QUEUES.cleaner) void applyOrdering(o.connection, prefix, o.queue, o.config.queue.ordered).catch((err) => o.log.warn({ err, queue: label }, 'could not set the queue ordering; retried at the next start'));
   const worker = new Worker(
     o.queue,
     async (job: Job) => {
       const parsed = schema.safeParse(job.data);
       if (!parsed.success) {
-        o.metrics.errors.inc({ component: o.queue, kind: 'invalid_job' });
+        o.metrics.errors.inc({ component: label, kind: 'invalid_job' });
         throw new UnrecoverableError(`invalid ${o.queue} job: ${describeIssues(parsed.error)}`);
       }
-      const log = o.log.child({ queue: o.queue, jobId: job.id, attempt: job.attemptsMade + 1 });
+      const log = o.log.child({ queue: label, jobId: job.id, attempt: job.attemptsMade + 1 });
       const end = timer.startTimer();
       try {
         await o.handler(parsed.data as JobPayloads[Q], { deps: o.deps, log, attempt: job.attemptsMade + 1, job });
       } catch (err) {
         const outage = isUnavailableError(err);
         const kind = err instanceof AppError ? err.code : outage ? 'UNAVAILABLE' : 'INTERNAL';
-        o.metrics.errors.inc({ component: o.queue, kind });
+        o.metrics.errors.inc({ component: label, kind });
         log.warn({ err, kind }, outage ? 'job attempt failed: a backing service is unavailable; retrying until it is back' : 'job attempt failed');
         if (err instanceof AppError && !err.retryable) throw new UnrecoverableError(safeMessage(err.message));
         if (!outage) {
@@ -84,7 +90,7 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
     },
     {
       connection: o.connection,
-      prefix: o.config.queue.prefix,
+      prefix,
       concurrency: o.concurrency ?? o.config.queue.concurrency,
       lockDuration: 10_000,
       stalledInterval: 5_000,
@@ -101,15 +107,30 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
   worker.on('failed', (job, err) => {
     if (!job) return;
     if (err instanceof UnrecoverableError || err.name === 'UnrecoverableError') {
-      o.metrics.errors.inc({ component: o.queue, kind: 'job_failed' });
-      o.log.error({ queue: o.queue, jobId: job.id, attempts: job.attemptsMade, err }, 'job failed for good; kept in the failed set (im-message failed / retry)');
+      o.metrics.errors.inc({ component: label, kind: 'job_failed' });
+      o.log.error({ queue: label, jobId: job.id, attempts: job.attemptsMade, err }, 'job failed for good; kept in the failed set (im-message failed / retry)');
     }
   });
   worker.on('error', (err) => {
-    o.metrics.errors.inc({ component: o.queue, kind: 'worker' });
-    o.log.error({ err, queue: o.queue }, 'worker error');
+    o.metrics.errors.inc({ component: label, kind: 'worker' });
+    o.log.error({ err, queue: label }, 'worker error');
   });
   return worker;
+}
+
+/**
+ * queue.ordered: a shard's queue runs one job at a time across the fleet (BullMQ's global
+ * concurrency), so its jobs finish in the order they were added and a conversation's messages are
+ * handed on and published in seq order. Off: as many at once as the workers' concurrency allows.
+ */
+async function applyOrdering(connection: Redis, prefix: string, name: QueueName, ordered: boolean): Promise<void> {
+  const queue = new Queue(name, { connection, prefix });
+  try {
+    if (ordered) await queue.setGlobalConcurrency(1);
+    else await queue.removeGlobalConcurrency();
+  } finally {
+    await queue.close();
+  }
 }
 
 /** Closes a worker, waiting for its active jobs up to timeoutMs; past that the jobs are handed back (they stall and are retried). */

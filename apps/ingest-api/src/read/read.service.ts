@@ -1,7 +1,7 @@
 import { channels, pairKey } from '@im/contracts';
 import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository } from '@im/db';
 import { notFound, permissionDenied } from '@im/errors';
-import { keys, type GroupMembersCache, type Redis } from '@im/redis';
+import { keys, type GroupMembersCache, type Publisher, type Redis } from '@im/redis';
 
 export type MessageStatus = 'sent' | 'delivered' | 'read';
 
@@ -14,6 +14,7 @@ export interface ReadDeps {
   cursors: CursorsRepository;
   members: Pick<GroupMembersCache, 'isMember'>;
   redis: Redis;
+  publisher: Publisher;
   assertUser(userId: string): Promise<void>;
   assertGroup(groupId: string): Promise<void>;
 }
@@ -133,7 +134,7 @@ export function readService(d: ReadDeps) {
         group_id: row.group_id,
         timestamp: Date.now(),
       });
-      await d.redis.publish(row.group_id !== null ? channels.group(row.group_id) : channels.user(row.receiver_id!), event);
+      await d.publisher.publish(row.group_id !== null ? channels.group(row.group_id) : channels.user(row.receiver_id!), event);
       return { deleted: true };
     },
   };

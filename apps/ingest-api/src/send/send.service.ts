@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SendRequest, StoredMessage } from '@im/contracts';
+import { shardOf, type SendRequest, type StoredMessage } from '@im/contracts';
 import { conversationOf } from '@im/db';
 import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
@@ -28,9 +28,9 @@ export interface SendDeps {
    * Adds the persist job `jobId` carrying `messages`. Adding the same id again adds nothing, so a
    * retry after an unknown outcome (the reply was lost) is safe.
    */
-  enqueue(jobId: string, messages: StoredMessage[]): Promise<void>;
-  /** Whether the persist job exists (waiting, running, retrying or failed). */
-  isQueued(jobId: string): Promise<boolean>;
+  enqueue(shard: number, jobId: string, messages: StoredMessage[]): Promise<void>;
+  /** Whether the persist job exists in the shard's queue (waiting, running, retrying or failed). */
+  isQueued(shard: number, jobId: string): Promise<boolean>;
   /** Whether a message is stored in history (or was, and was recalled). */
   wasStored(messageId: string): Promise<boolean>;
   metrics: Metrics;
@@ -39,14 +39,18 @@ export interface SendDeps {
   maxPending: number;
   /** True while worker-persist is far behind (sampled): sends get 503 instead of a longer queue. */
   overloaded(): boolean;
-  /** Micro-batches: one admission call and one persist job per batch. */
-  batch: { maxItems: number; maxWaitMs: number };
+  /**
+   * Micro-batches: one admission call and one persist job per batch, per shard (queue.shards).
+   * ordered: one batch of a shard in flight at a time, so its jobs are added in admission order.
+   */
+  batch: { maxItems: number; maxWaitMs: number; shards: number; ordered: boolean };
 }
 
 /** A send that passed validation and the user checks, waiting for its micro-batch. */
 interface Pending {
   req: SendRequest;
   conversation: string;
+  shard: number;
 }
 
 type Outcome = { status: 'accepted'; result: SendResult } | { status: 'dup'; record: DedupeRecord } | { status: 'refused'; error: AppError };
@@ -83,10 +87,10 @@ export function sendService(deps: SendDeps) {
     return Promise.all(conversations.map(async (c) => [c, await seeding.get(c)!] as const)).then((pairs) => new Map(pairs));
   }
 
-  async function enqueueOnce(jobId: string, messages: StoredMessage[]): Promise<void> {
+  async function enqueueOnce(shard: number, jobId: string, messages: StoredMessage[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await deps.enqueue(jobId, messages);
+        return await deps.enqueue(shard, jobId, messages);
       } catch (err) {
         // The add may have run with its reply lost: the same job id makes trying again safe.
         if (attempt >= ENQUEUE_ATTEMPTS || toAppError(err).code !== 'UNAVAILABLE') throw err;
@@ -96,20 +100,20 @@ export function sendService(deps: SendDeps) {
   }
 
   /** The records of a job that could not be queued: dropped if the job is known to be absent, else left for a repeat to settle. */
-  async function releaseIfAbsent(jobId: string, messages: readonly StoredMessage[]): Promise<void> {
+  async function releaseIfAbsent(shard: number, jobId: string, messages: readonly StoredMessage[]): Promise<void> {
     if (!messages.some((m) => m.client_msg_id !== null)) return;
     try {
-      if (!(await deps.isQueued(jobId))) await deps.ledger.release(jobId, messages);
+      if (!(await deps.isQueued(shard, jobId))) await deps.ledger.release(shard, jobId, messages);
     } catch (err) {
       deps.log.warn({ err, jobId }, 'could not settle the dedupe records of a send that was not queued; a repeat settles them');
     }
   }
 
-  type Confirmable = Parameters<AdmissionLedger['confirm']>[1][number];
-  async function confirm(jobId: string, messages: readonly Confirmable[]): Promise<void> {
+  type Confirmable = Parameters<AdmissionLedger['confirm']>[2][number];
+  async function confirm(shard: number, jobId: string, messages: readonly Confirmable[]): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        await deps.ledger.confirm(jobId, messages);
+        await deps.ledger.confirm(shard, jobId, messages);
         return;
       } catch (err) {
         if (attempt === 3) deps.log.warn({ err, jobId }, 'could not confirm dedupe records; they stay pending and a repeat checks the job');
@@ -118,7 +122,8 @@ export function sendService(deps: SendDeps) {
     }
   }
 
-  async function admitBatch(items: Pending[]): Promise<Outcome[]> {
+  /** One micro-batch of a shard: ids, one admission call (two when counters need MySQL), one persist job. */
+  async function admitBatch(shard: number, items: Pending[]): Promise<Outcome[]> {
     const ids = items.map(() => deps.nextId());
     const jobId = `b${ids[0]!.id}`;
     const inputs = items.map((p, i) => ({
@@ -133,6 +138,7 @@ export function sendService(deps: SendDeps) {
     let seeds = new Map<string, number>();
     for (let round = 0; round < 3 && todo.length > 0; round++) {
       const { restarted, results } = await deps.ledger.admit(
+        shard,
         todo.map((i) => inputs[i]!),
         jobId,
         seeds,
@@ -179,23 +185,33 @@ export function sendService(deps: SendDeps) {
     });
     if (accepted.length === 0) return outcomes;
     try {
-      await enqueueOnce(jobId, accepted);
+      await enqueueOnce(shard, jobId, accepted);
     } catch (err) {
-      void releaseIfAbsent(jobId, accepted);
+      void releaseIfAbsent(shard, jobId, accepted);
       const error = toAppError(err);
       for (const i of acceptedAt) outcomes[i] = { status: 'refused', error };
       return outcomes;
     }
-    void confirm(jobId, accepted);
+    void confirm(shard, jobId, accepted);
     accepted.forEach((m, k) => {
       outcomes[acceptedAt[k]!] = { status: 'accepted', result: { message_id: m.message_id, seq: m.seq, timestamp: m.created_at } };
     });
     return outcomes;
   }
 
-  // Sends of concurrent requests share one admission call and one persist job. Two batches in
-  // flight at most: while they run, arrivals gather into the next, larger one.
-  const batcher = new MicroBatcher<Pending, Outcome>(admitBatch, { maxItems: deps.batch.maxItems, maxWaitMs: deps.batch.maxWaitMs, maxInFlight: 2 });
+  // Sends of concurrent requests share one admission call and one persist job per shard. While
+  // a shard's batches are in flight (one when ordered, else two), arrivals gather into the next,
+  // larger one.
+  const batchers = Array.from(
+    { length: deps.batch.shards },
+    (_, shard) =>
+      new MicroBatcher<Pending, Outcome>((items) => admitBatch(shard, items), {
+        maxItems: deps.batch.maxItems,
+        maxWaitMs: deps.batch.maxWaitMs,
+        maxInFlight: deps.batch.ordered ? 1 : 2,
+      }),
+  );
+  const batch = (p: Pending) => batchers[p.shard]!.add(p);
 
   /**
    * A repeat of (sender, client_msg_id) found a record. Accepted: the first answer. Pending: the
@@ -207,19 +223,19 @@ export function sendService(deps: SendDeps) {
     for (let poll = 0; ; poll++) {
       const first = { result: { message_id: record.message_id, seq: record.seq, timestamp: record.timestamp }, duplicate: true };
       if (record.state === 'A') return first;
-      if ((await deps.isQueued(record.job_id)) || (await deps.wasStored(record.message_id))) {
+      if ((await deps.isQueued(p.shard, record.job_id)) || (await deps.wasStored(record.message_id))) {
         const ref = { sender_id: p.req.sender_id, client_msg_id: p.req.client_msg_id, message_id: record.message_id, seq: record.seq, created_at: record.timestamp };
-        void confirm(record.job_id, [ref]);
+        void confirm(p.shard, record.job_id, [ref]);
         return first;
       }
       if (Date.now() - record.written >= PENDING_GRACE_MS) {
-        await deps.ledger.release(record.job_id, [p.req]);
+        await deps.ledger.release(p.shard, record.job_id, [p.req]);
       } else if (poll >= PENDING_DUPLICATE_POLLS) {
         throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`);
       } else {
         await sleep(50 * (poll + 1));
       }
-      const next = await batcher.add(p);
+      const next = await batch(p);
       if (next.status === 'accepted') return { result: next.result, duplicate: false };
       if (next.status === 'refused') throw next.error;
       record = next.record;
@@ -227,7 +243,7 @@ export function sendService(deps: SendDeps) {
   }
 
   async function send(p: Pending): Promise<{ result: SendResult; duplicate: boolean }> {
-    const outcome = await batcher.add(p);
+    const outcome = await batch(p);
     if (outcome.status === 'accepted') return { result: outcome.result, duplicate: false };
     if (outcome.status === 'refused') throw outcome.error;
     return settle(p, outcome.record);
@@ -283,7 +299,7 @@ export function sendService(deps: SendDeps) {
             if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied(`sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
             conversation = conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id });
           }
-          return send({ req, conversation });
+          return send({ req, conversation, shard: shardOf(conversation, deps.batch.shards) });
         } catch (err) {
           return Promise.reject(err);
         }
@@ -313,7 +329,7 @@ export function sendService(deps: SendDeps) {
       return result!;
     },
     /** Flushes the sends waiting for their batch (shutdown). */
-    drain: () => batcher.drain(),
+    drain: () => Promise.all(batchers.map((b) => b.drain())).then(() => undefined),
   };
 }
 
