@@ -1,9 +1,9 @@
 // npm run bench: the fleet measured side by side with the BullMQ ceiling and a naive baseline,
 // on one machine in one run. Writes bench-out/<time>/report.md and report.json.
 //   npm run bench -- [--single 20000] [--batch 100000] [--rate 2000] [--rate-seconds 10] [--group-members 10000]
-//                    [--redis-cluster [--shards 3]] [--unordered]
+//                    [--redis-cluster [--shards 3]] [--ordered | --unordered]
 // --redis-cluster runs the fleet on the local Redis Cluster (sharded queues, sharded Pub/Sub);
-// --unordered turns queue.ordered off (for the cost of in-order delivery, side by side).
+// --ordered / --unordered set queue.ordered (for the cost of in-order delivery, side by side).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -33,10 +33,12 @@ const { values } = parseArgs({
     users: { type: 'string', default: '1000' },
     shards: { type: 'string', default: '3' },
     'redis-cluster': { type: 'boolean', default: false },
+    ordered: { type: 'boolean', default: false },
     unordered: { type: 'boolean', default: false },
   },
 });
-const { 'redis-cluster': onCluster, unordered, ...numeric } = values;
+const { 'redis-cluster': onCluster, ordered, unordered, ...numeric } = values;
+if (ordered && unordered) throw new Error('give --ordered or --unordered, not both');
 const opt = Object.fromEntries(Object.entries(numeric).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof numeric, number>;
 if (onCluster) {
   if (!process.env.TEST_REDIS_CLUSTER_NODES) throw new Error('--redis-cluster: no local Redis Cluster (npm run bench starts one with the test stack)');
@@ -101,7 +103,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 const db = await createTestDatabase();
 const { redisUrl } = testServers();
-const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) }).startAll(ROLES);
+const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) }).startAll(ROLES);
 const base = randomUserBase();
 const users = Array.from({ length: opt.users }, (_, i) => String(base + BigInt(i + 1)));
 const online = new Set(users.filter((_, i) => i % 2 === 0));
@@ -322,7 +324,7 @@ try {
   Object.assign(peak, redisPeaks());
   const mysqlPid = stackPid('mysql.pid');
   if (mysqlPid) peak.mariadbd = procStats(mysqlPid).peakRss;
-  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: !unordered };
+  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: Boolean(ordered) };
   report.peak_rss_bytes = peak;
   const A = (report.A as { jobs_per_s: number }).jobs_per_s;
   const B = (report.B as { msgs_per_s: number }).msgs_per_s;

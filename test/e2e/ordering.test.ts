@@ -11,9 +11,9 @@ const IN_FLIGHT = 32;
 const CONVERSATIONS = 10;
 
 /**
- * A conversation arrives in order: with queue.ordered (the default), online delivery follows seq
- * within each conversation, under concurrent load. 32 sends in flight over 10 conversations to one
- * online user; every arrival of a conversation must carry a higher seq than the one before it.
+ * A conversation arrives in order: with queue.ordered, online delivery follows seq within each
+ * conversation, under concurrent load. 32 sends in flight over 10 conversations to one online user;
+ * every arrival of a conversation must carry a higher seq than the one before it.
  */
 describe('online delivery in seq order within each conversation', () => {
   let db: TestDatabase;
@@ -25,7 +25,7 @@ describe('online delivery in seq order within each conversation', () => {
 
   before(async () => {
     db = await createTestDatabase();
-    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-delivery']);
+    fleet = await new Fleet(db.url, { IM_QUEUE_ORDERED: 'true' }).startAll(['ingest-api', 'worker-persist', 'worker-delivery']);
     for (const u of [receiver, ...senders]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: u })).status, 204);
     gateway = new GatewaySimulator(fleet.api, 'gw-order');
     await gateway.connect([receiver], 600);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
@@ -237,6 +238,24 @@ describe('ingest API: rate limit and outages', () => {
     } finally {
       for (const [, run] of ingest.shutdownSteps) await run();
     }
+  });
+
+  it('refuses to start with another shard count while persist jobs are not done, and starts once they are', async () => {
+    const prefix = `{${uniqueName('imt')}}`;
+    const one = await ingestWith(db, prefix, { IM_QUEUE_SHARDS: '1' });
+    await inject(one, `/v1/users/${alice}`, { name: 'a' }, 'PUT');
+    await inject(one, `/v1/users/${bob}`, { name: 'b' }, 'PUT');
+    // No worker runs: the send stays a waiting persist job of shard 0.
+    assert.equal((await inject(one, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'queued' })).statusCode, 202);
+    for (const [, run] of one.shutdownSteps) await run();
+    await assert.rejects(ingestWith(db, prefix, { IM_QUEUE_SHARDS: '4' }), /queue\.shards changed from 1 to 4 while 1 persist job\(s\) are not done/);
+    const redis = new Redis(testServers().redisUrl);
+    const queue = new Queue('im.persist', { connection: redis, prefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+    const four = await ingestWith(db, prefix, { IM_QUEUE_SHARDS: '4' });
+    for (const [, run] of four.shutdownSteps) await run();
   });
 
   it('answers 503 UNAVAILABLE, and /ready says redis, while Redis is unreachable', async () => {

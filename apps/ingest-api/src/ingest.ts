@@ -4,7 +4,7 @@ import { conversationsRepository, createPool, cursorsRepository, groupsRepositor
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, keys, publisher, waitForReplicas, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, groupMembersCache, keys, publisher, waitForReplicas, type Redis, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
 import { allShards, every, jobCounts, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
@@ -26,6 +26,11 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   const minReplicas = config.queue.min_replicas;
   const enqueueRedis = minReplicas > 0 ? createRedis(config.queue, 'producer', 'im-ingest-enqueue', (err) => log.warn({ err: err.message }, 'redis connection error')) : redis;
   const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, allShards(config)).map((q) => q.queue);
+  await guardShardChange(redis, config, log).catch(async (err) => {
+    await Promise.all([...persistQueues.map((q) => q.close()), pool.end(), closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])]);
+    throw err;
+  });
+
   const ids = new MessageIdGenerator(0);
   const lease = new NodeLease(redis, (node) => {
     ids.setNode(node);
@@ -137,4 +142,31 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     ['close redis', () => Promise.all([closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])])],
   ];
   return { app, services, lease, shutdownSteps: steps };
+}
+
+/**
+ * A conversation's shard follows queue.shards, and with it the keys of its seq counter. Changing
+ * the count while persist jobs wait would let a counter restart from MySQL below seqs still
+ * queued; so ingest starts with a new count only once every persist queue is done.
+ */
+async function guardShardChange(redis: Redis, config: Config, log: Logger): Promise<void> {
+  const key = keys.shardCount(config.queue.prefix);
+  const previous = Number(await redis.get(key)) || 0;
+  const shards = config.queue.shards;
+  if (previous > 0 && previous !== shards) {
+    const queues = shardQueues('im.persist', redis, config, log, allShards({ ...config, queue: { ...config.queue, shards: Math.max(previous, shards) } }));
+    try {
+      const backlog = (await Promise.all(queues.map((q) => jobCounts(q.queue)))).reduce((sum, c) => sum + c.backlog + c.failed, 0);
+      if (backlog > 0) {
+        throw new Error(
+          `queue.shards changed from ${previous} to ${shards} while ${backlog} persist job(s) are not done; ` +
+            `start ingest with queue.shards = ${previous}, stop it when the persist queues are empty (im-message queues), then change it`,
+        );
+      }
+    } finally {
+      await Promise.all(queues.map((q) => q.queue.close()));
+    }
+    log.warn({ previous, shards }, 'queue.shards changed; conversations move to their new shard');
+  }
+  await redis.set(key, String(shards));
 }

@@ -104,9 +104,10 @@ export const schema = {
     pubsub: oneOf('classic', ['classic', 'sharded'] as const),
     /**
      * Online delivery in seq order within a conversation: each shard's queues are consumed one job
-     * at a time across the fleet, and ingest adds a shard's batches in admission order.
+     * at a time across the fleet, and ingest adds a shard's batches in admission order. Costs
+     * throughput per shard (docs/scaling.md); off, gateways order by seq as before.
      */
-    ordered: bool(true),
+    ordered: bool(false),
     /** Replicas that must hold a batch's persist job before ingest answers 202 (Redis WAIT); 0: do not wait. */
     min_replicas: int(0, 0, 16),
     /** How long ingest waits for min_replicas; past it the send gets 503 (safe to retry with its client_msg_id). */

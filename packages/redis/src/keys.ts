@@ -30,6 +30,8 @@ export const keys = {
    * (ms). One set per deployment, under the queue prefix (its hash tag keeps it beside the queues).
    */
   unacked: (queuePrefix: string) => `${queuePrefix}:unacked`,
+  /** The shard count (queue.shards) the deployment last ran with, under its queue prefix. */
+  shardCount: (queuePrefix: string) => `${queuePrefix}:shards`,
   /** Message-id node leases. */
   idNodeNext: 'im:idgen:next',
   idNode: (node: number) => `im:idgen:node:${node}`,
