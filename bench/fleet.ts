@@ -103,7 +103,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 const db = await createTestDatabase();
 const { redisUrl } = testServers();
-const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) }).startAll(ROLES);
+const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) }, [], { bundles: true }).startAll(ROLES);
 const base = randomUserBase();
 const users = Array.from({ length: opt.users }, (_, i) => String(base + BigInt(i + 1)));
 const online = new Set(users.filter((_, i) => i % 2 === 0));

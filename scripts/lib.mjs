@@ -1,6 +1,6 @@
 // Helpers of npm start, npm test and npm run role. Plain Node, no dependencies: they run before npm install.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,11 +57,6 @@ export function stackDown(name) {
   spawnSync('bash', [join(ROOT, 'infra/stack/down.sh'), name], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-/** node with the TypeScript loader: runs the sources directly. */
-export function tsNode(args, options = {}) {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, ...options });
-}
-
 export function runTs(args, env) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   return r.status ?? 1;
@@ -73,4 +68,46 @@ export function roleEntry(role) {
 
 export function availableRoles() {
   return ROLES.filter((r) => existsSync(roleEntry(r)));
+}
+
+/** The bundle a role runs in production: apps/<role>/dist/main.js (`npm run build`). */
+export function roleBundle(role) {
+  return join(ROOT, 'apps', role, 'dist', 'main.js');
+}
+
+/** Newest modification time of the TypeScript sources a bundle is made of (the app and every package). */
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+      const path = join(dir, name);
+      const st = statSync(path);
+      if (st.isDirectory()) walk(path);
+      else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) newest = Math.max(newest, st.mtimeMs);
+    }
+  };
+  walk(join(ROOT, 'packages'));
+  walk(join(ROOT, 'apps'));
+  return newest;
+}
+
+/**
+ * Bundles the roles whose dist/main.js is missing or older than a source file (esbuild, about a
+ * second each), so production processes run plain `node dist/main.js`: no TypeScript loader, no
+ * compiled sources held in memory.
+ */
+export async function ensureBundles(roles = availableRoles()) {
+  const newest = newestSource();
+  const stale = roles.filter((r) => !existsSync(roleBundle(r)) || statSync(roleBundle(r)).mtimeMs < newest);
+  if (stale.length === 0) return;
+  say(`building ${stale.join(', ')} (bundles are older than the sources)`);
+  const { bundle } = await import('./build-app.mjs');
+  for (const role of stale) await bundle('src/main.ts', 'dist/main.js', join(ROOT, 'apps', role));
+}
+
+/** A role's process from its bundle. */
+export function bundleNode(role, args, options = {}) {
+  return spawn(process.execPath, ['--enable-source-maps', roleBundle(role), ...args], { cwd: ROOT, ...options });
 }

@@ -1,5 +1,6 @@
-// npm run role -- <role> [-c conf/im-message.ini]: one process of a role in the foreground.
-import { ensureDeps, roleEntry, availableRoles, tsNode, say } from './lib.mjs';
+// npm run role -- <role> [-c conf/im-message.ini]: one process of a role in the foreground, from its
+// bundle (apps/<role>/dist/main.js, built first when older than the sources).
+import { availableRoles, bundleNode, ensureBundles, ensureDeps, say } from './lib.mjs';
 
 const [role, ...rest] = process.argv.slice(2);
 if (!role || !availableRoles().includes(role)) {
@@ -7,6 +8,7 @@ if (!role || !availableRoles().includes(role)) {
   process.exit(2);
 }
 ensureDeps();
-const child = tsNode([roleEntry(role), ...rest], { stdio: 'inherit' });
+await ensureBundles([role]);
+const child = bundleNode(role, rest, { stdio: 'inherit' });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

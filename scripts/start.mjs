@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { availableRoles, ensureDeps, roleEntry, ROOT, runTs, say, stackDown, stackUp, tsNode } from './lib.mjs';
+import { availableRoles, bundleNode, ensureBundles, ensureDeps, ROOT, runTs, say, stackDown, stackUp } from './lib.mjs';
 
 const CONFIG = join(ROOT, 'conf', 'im-message.ini');
 const COLORS = { 'ingest-api': 36, 'worker-persist': 33, 'worker-fanout': 35, 'worker-delivery': 32, 'worker-cleaner': 34 };
@@ -15,6 +15,8 @@ const onCluster = process.argv.includes('--redis-cluster');
 if (onCluster) process.env.STACK_REDIS_CLUSTER = '1';
 
 ensureDeps();
+// The fleet runs its bundles (plain node, no TypeScript loader), rebuilt when older than the sources.
+await ensureBundles();
 const stack = stackUp('dev');
 if (onCluster && !stack.env.REDIS_CLUSTER_NODES) {
   say('--redis-cluster: no cluster came up (REDIS_URL/MYSQL_URL given without REDIS_CLUSTER_NODES?)');
@@ -80,7 +82,7 @@ function prefixLines(stream, role, out) {
 }
 
 function launch(role, restarts = 0) {
-  const child = tsNode([roleEntry(role), '-c', CONFIG], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = bundleNode(role, ['-c', CONFIG], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const startedAt = Date.now();
   children.set(role, child);
   prefixLines(child.stdout, role, process.stdout);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ensureBundles, roleBundle } from '../../scripts/lib.mjs';
 import { apiClient, type ApiClient } from './api';
 import { TEST_TOKEN, testServers, topologyEnv, uniqueName } from './env';
 import { waitFor } from './wait';
@@ -42,6 +43,11 @@ export class Fleet {
     readonly extraEnv: Record<string, string> = {},
     /** Extra node flags for every role (for example --cpu-prof when profiling a benchmark). */
     readonly nodeArgs: readonly string[] = [],
+    /**
+     * Run the roles from their bundles (`node apps/<role>/dist/main.js`, rebuilt when stale), as
+     * production does; the tests run the sources through tsx.
+     */
+    readonly options: { bundles?: boolean } = {},
   ) {}
 
   env(role: FleetRole, port: number): NodeJS.ProcessEnv {
@@ -75,7 +81,9 @@ export class Fleet {
     const port = this.procs.get(role)?.port ?? (await freePort());
     if (role === 'ingest-api' && this.grpcPort === 0) this.grpcPort = await freePort();
     if (role === 'ingest-api' && this.dashboardPort === 0) this.dashboardPort = await freePort();
-    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', `apps/${role}/src/main.ts`], {
+    if (this.options.bundles) await ensureBundles([role]);
+    const entry = this.options.bundles ? ['--enable-source-maps', roleBundle(role)] : ['--import', 'tsx', `apps/${role}/src/main.ts`];
+    const child = spawn(process.execPath, [...this.nodeArgs, ...entry], {
       cwd: ROOT,
       env: this.env(role, port),
       stdio: ['ignore', 'pipe', 'pipe'],
