@@ -2,7 +2,7 @@ import { channels, messageEvent, type StoredMessage } from '@im/contracts';
 import type { OfflineRow } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Presence } from '@im/redis';
-import type { Handler } from '@im/worker-kit';
+import type { BatchHandler } from '@im/worker-kit';
 
 export type Route = 'online' | 'offline' | 'fallback';
 
@@ -31,34 +31,43 @@ export interface DeliverDeps {
 interface Delivery {
   message: StoredMessage;
   receiver: string;
+  /** Why it goes offline without a publish, if it does (the seed's degrade path). */
+  degrade?: string;
 }
 
 /**
- * Routes each (message, receiver) of messages not recalled meanwhile: online receivers get a PUBLISH on user:{id}; a PUBLISH that
- * reached no subscriber, a receiver with no presence, a backlog over queue_size, and a publish
- * that kept failing all end as an offline row. Redis or MySQL errors throw, so BullMQ retries
- * with backoff; a retry may publish twice (gateways drop duplicates by message_id) but never
- * stores a second offline row.
+ * Routes each (message, receiver) of the delivery jobs of a round, in queue order, skipping
+ * messages recalled meanwhile: online receivers get a PUBLISH on user:{id} (one pipeline for the
+ * round); a PUBLISH that reached no subscriber, a receiver with no presence, a backlog over
+ * queue_size, and a job whose publishes kept failing all end as an offline row (one multi-row
+ * INSERT). Redis or MySQL errors throw, so BullMQ retries with backoff; a retry may publish twice
+ * (gateways drop duplicates by message_id) but never stores a second offline row.
  */
-export const handleDeliver: Handler<'im.deliver', DeliverDeps> = async ({ items }, { deps, attempt, log }) => {
-  const recalled = await deps.recalled([...new Set(items.map((i) => i.message.message_id))]);
+export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log }) => {
+  const recalled = await deps.recalled([...new Set(jobs.flatMap((j) => j.payload.items.map((i) => i.message.message_id)))]);
+  const backlogged = deps.backlogged();
   const deliveries: Delivery[] = [];
-  for (const item of items) {
-    if (recalled.has(item.message.message_id)) continue;
-    for (const receiver of item.receivers) deliveries.push({ message: item.message, receiver });
+  for (const { payload, attempt } of jobs) {
+    const degrade = attempt > deps.publishAttempts ? 'publish kept failing' : backlogged ? 'delivery backlog over queue_size' : undefined;
+    for (const item of payload.items) {
+      if (recalled.has(item.message.message_id)) continue;
+      for (const receiver of item.receivers) deliveries.push({ message: item.message, receiver, ...(degrade ? { degrade } : {}) });
+    }
   }
   if (deliveries.length === 0) return;
 
   const offline: { d: Delivery; route: Route }[] = [];
-  const degrade = attempt > deps.publishAttempts ? 'publish kept failing' : deps.backlogged() ? 'delivery backlog over queue_size' : undefined;
+  const candidates: Delivery[] = [];
+  for (const d of deliveries) {
+    if (d.degrade) offline.push({ d, route: 'fallback' });
+    else candidates.push(d);
+  }
+  if (offline.length > 0) log.warn({ deliveries: offline.length, reason: offline[0]!.d.degrade }, 'storing deliveries offline without publishing');
 
-  if (degrade) {
-    log.warn({ deliveries: deliveries.length, reason: degrade }, 'storing deliveries offline without publishing');
-    for (const d of deliveries) offline.push({ d, route: 'fallback' });
-  } else {
-    const online = await deps.presence.lookup([...new Set(deliveries.map((d) => d.receiver))]);
+  if (candidates.length > 0) {
+    const online = await deps.presence.lookup([...new Set(candidates.map((d) => d.receiver))]);
     const toPublish: Delivery[] = [];
-    for (const d of deliveries) {
+    for (const d of candidates) {
       if (online.has(d.receiver)) toPublish.push(d);
       else offline.push({ d, route: 'offline' });
     }

@@ -1,6 +1,6 @@
 import { createPool, offlineRepository, poolStats, type OfflineRow } from '@im/db';
 import { closeRedis, createRedis, keys, mgetAny, presence, publisher, unackedTracker, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, consumedShards, createQueue, every, installShutdown, jobCounts, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { boot, closeServer, consumedShards, createQueue, every, installShutdown, jobCounts, MicroBatcher, startBatchWorker, startOpsServer, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handleDeliver, type DeliverDeps } from './deliver.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-delivery');
@@ -47,7 +47,7 @@ const deps: DeliverDeps = {
   metrics,
   now: Date.now,
 };
-const workers = shards.map((shard) => startWorker({ queue: 'im.deliver', shard, handler: handleDeliver, deps, connection: redis, config, log, metrics }));
+const workers = shards.map((shard) => startBatchWorker({ queue: 'im.deliver', shard, handler: handleDeliver, deps, connection: redis, config, log, metrics, maxJobs: 100 }));
 
 const stopSampling = every(
   1000,
@@ -87,7 +87,7 @@ log.info({ opsPort, concurrency: config.queue.concurrency, shards, pubsub: confi
 
 installShutdown(log, () => [
   ['stop sampling and redelivery', async () => (stopSampling(), stopRedelivery())],
-  ['close workers', () => Promise.all(workers.map((w) => closeWorker(w, 20_000)))],
+  ['close workers', () => Promise.all(workers.map((w) => w.close(20_000)))],
   ['flush offline inserts', () => offlineInserts.drain()],
   ['close queues', () => Promise.all(deliverQueues.map((q) => q.close()))],
   ['close ops server', () => closeServer(ops)],

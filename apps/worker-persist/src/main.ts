@@ -1,7 +1,7 @@
 import type { StoredMessage } from '@im/contracts';
 import { conversationsRepository, createPool, messagesRepository, poolStats } from '@im/db';
 import { closeRedis, createRedis, waitForReady } from '@im/redis';
-import { boot, closeServer, closeWorker, consumedShards, createQueue, every, installShutdown, MicroBatcher, startOpsServer, startWorker, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { boot, closeServer, consumedShards, createQueue, every, installShutdown, MicroBatcher, startBatchWorker, startOpsServer, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handlePersist } from './persist.handler';
 
 const { config, log, metrics, opsPort } = boot('worker-persist');
@@ -12,7 +12,8 @@ const messages = messagesRepository(pool);
 const conversations = conversationsRepository(pool);
 const shards = consumedShards(config);
 
-// Rows of concurrent jobs share one INSERT (up to 500 rows), then one upsert of the conversations they touch.
+// Rows of a round (and of concurrent rounds) share one INSERT of up to 500 rows, then one upsert of
+// the conversations they touch.
 const inserts = new MicroBatcher<StoredMessage, void>(
   async (batch) => {
     const inserted = await messages.insertMany(batch);
@@ -34,7 +35,7 @@ await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not re
 // One worker per shard; a shard's messages go on to the same shard's delivery and fan-out queues.
 const handOff = shards.map((shard) => ({ deliverQueue: createQueue('im.deliver', redis, config, log, shard), fanoutQueue: createQueue('im.fanout', redis, config, log, shard) }));
 const workers = shards.map((shard, i) =>
-  startWorker({
+  startBatchWorker({
     queue: 'im.persist',
     shard,
     handler: handlePersist,
@@ -43,6 +44,7 @@ const workers = shards.map((shard, i) =>
     config,
     log,
     metrics,
+    maxJobs: 100,
   }),
 );
 
@@ -58,7 +60,7 @@ log.info({ opsPort, concurrency: config.queue.concurrency, shards }, 'worker-per
 
 installShutdown(log, () => [
   ['stop sampling', async () => stopSampling()],
-  ['close workers', () => Promise.all(workers.map((w) => closeWorker(w, 20_000)))],
+  ['close workers', () => Promise.all(workers.map((w) => w.close(20_000)))],
   ['flush inserts', () => inserts.drain()],
   ['close queues', () => Promise.all(handOff.flatMap((q) => [q.deliverQueue.close(), q.fanoutQueue.close()]))],
   ['close ops server', () => closeServer(ops)],

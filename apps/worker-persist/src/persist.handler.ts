@@ -1,9 +1,9 @@
 import type { StoredMessage } from '@im/contracts';
 import type { Metrics } from '@im/metrics';
-import type { Handler, TypedQueue } from '@im/worker-kit';
+import type { BatchHandler, TypedQueue } from '@im/worker-kit';
 
 export interface PersistDeps {
-  /** Writes messages to message_history (shared multi-row INSERT across concurrent jobs). */
+  /** Writes messages to message_history (multi-row INSERTs) and records their conversations. */
   store(messages: readonly StoredMessage[]): Promise<void>;
   deliverQueue: TypedQueue<'im.deliver'>;
   fanoutQueue: TypedQueue<'im.fanout'>;
@@ -11,24 +11,26 @@ export interface PersistDeps {
 }
 
 /**
- * Persists a batch of accepted messages, then hands them on: single-chat messages to delivery
- * as one job, group messages to fan-out. Idempotent: a retry re-inserts nothing (INSERT IGNORE)
- * and the follow-up jobs carry ids derived from this job's id.
+ * Persists the accepted messages of every persist job of a round, then hands them on in queue
+ * order: one delivery job per persist job for its single-chat messages, one fan-out job per group
+ * message, all added in one call each. Idempotent: a retry re-inserts nothing (INSERT IGNORE) and
+ * the follow-up jobs carry ids derived from their persist job's id or their message id, so a round
+ * retried with other jobs around it adds no job twice.
  */
-export const handlePersist: Handler<'im.persist', PersistDeps> = async ({ messages }, { deps, job, log }) => {
-  await deps.store(messages);
+export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log }) => {
+  const all = items.flatMap((i) => i.payload.messages);
+  await deps.store(all);
 
-  const singles = messages.filter((m) => m.group_id === null);
-  const groups = messages.filter((m) => m.group_id !== null);
-  if (singles.length > 0) {
-    await deps.deliverQueue.add(
-      'deliver',
-      { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id!] })) },
-      { jobId: `p${job.id}` },
-    );
+  const deliveries = [];
+  const fanouts = [];
+  for (const { payload, job } of items) {
+    const singles = payload.messages.filter((m) => m.group_id === null);
+    if (singles.length > 0) {
+      deliveries.push({ name: 'deliver', data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id!] })) }, opts: { jobId: `p${job.id}` } });
+    }
+    for (const m of payload.messages) if (m.group_id !== null) fanouts.push({ name: 'fanout', data: { message: m }, opts: { jobId: `g${m.message_id}` } });
   }
-  if (groups.length > 0) {
-    await deps.fanoutQueue.addBulk(groups.map((m) => ({ name: 'fanout', data: { message: m }, opts: { jobId: `g${m.message_id}` } })));
-  }
-  log.debug({ messages: messages.length, singles: singles.length, groups: groups.length }, 'persisted');
+  if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
+  if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+  log.debug({ jobs: items.length, messages: all.length, deliveries: deliveries.length, groups: fanouts.length }, 'persisted');
 };

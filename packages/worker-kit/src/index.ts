@@ -5,3 +5,4 @@ export * from './queues';
 export * from './worker';
 export * from './process';
 export * from './queue-sampler';
+export * from './batch-worker';

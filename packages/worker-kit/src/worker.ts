@@ -123,7 +123,7 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
  * concurrency), so its jobs finish in the order they were added and a conversation's messages are
  * handed on and published in seq order. Off: as many at once as the workers' concurrency allows.
  */
-async function applyOrdering(connection: Redis, prefix: string, name: QueueName, ordered: boolean): Promise<void> {
+export async function applyOrdering(connection: Redis, prefix: string, name: QueueName, ordered: boolean): Promise<void> {
   const queue = new Queue(name, { connection, prefix });
   try {
     if (ordered) await queue.setGlobalConcurrency(1);

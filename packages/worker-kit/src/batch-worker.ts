@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AppError, isUnavailableError } from '@im/errors';
+import { CAPPED_BACKOFF, describeIssues, jobSchemas, shardPrefix, shardQueueName, type JobPayloads, type QueueName } from '@im/contracts';
+import type { Config } from '@im/config';
+import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
+import type { Metrics } from '@im/metrics';
+import { applyOrdering, cappedBackoff } from './worker';
+
+/** One job of a batch: its payload and the attempt it is on (1 on the first). */
+export interface BatchItem<Q extends QueueName> {
+  payload: JobPayloads[Q];
+  attempt: number;
+  job: Job;
+}
+
+/**
+ * A batch handler: a plain async function of (the payloads of several jobs, in queue order, and a
+ * context). It succeeds or throws for the whole batch.
+ */
+export type BatchHandler<Q extends QueueName, D> = (items: readonly BatchItem<Q>[], ctx: { deps: D; log: Logger }) => Promise<void>;
+
+export interface StartBatchWorkerOptions<Q extends QueueName, D> {
+  queue: Q;
+  shard?: number;
+  handler: BatchHandler<Q, D>;
+  deps: D;
+  connection: Redis;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** Jobs taken per round (every job waiting, up to this). */
+  maxJobs?: number;
+  /** Rounds in flight at once (queue.ordered: one, by one process of the fleet at a time). */
+  rounds?: number;
+}
+
+export interface BatchWorker {
+  close(timeoutMs: number): Promise<void>;
+}
+
+const LOCK_MS = 10_000;
+const LEASE_MS = 10_000;
+const FAILURES_FIELD = 'imFailures';
+
+/**
+ * A worker that takes every job waiting (up to maxJobs) per round and hands their payloads to one
+ * handler call, so the per-job cost of a stage (a statement, a hand-off, a publish pipeline) is
+ * shared by every job that waited, while BullMQ keeps each job's own retry, lock and stall rules.
+ *
+ * Failures follow the one wrapper's rules (worker.ts): unavailable Redis/MySQL retries without end
+ * (capped backoff), an invalid payload or a non-retryable AppError fails the job at once, other
+ * errors after queue.attempts. A batch that fails for another reason than an outage is taken
+ * apart and its jobs run one by one, so one poison job cannot fail the jobs that rode with it.
+ *
+ * queue.ordered: one process of the fleet consumes the shard's queue at a time (a lease in Redis,
+ * taken over within 10 s when its holder dies) with one round in flight, so jobs finish in queue
+ * order; a job that retries lets the ones behind it pass.
+ */
+export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOptions<Q, D>): BatchWorker {
+  const schema = jobSchemas[o.queue];
+  const shard = o.shard ?? 0;
+  const label = shardQueueName(o.queue, shard);
+  const prefix = shardPrefix(o.config.queue.prefix, shard);
+  const ordered = o.config.queue.ordered;
+  const maxJobs = o.maxJobs ?? 100;
+  const rounds = ordered ? 1 : (o.rounds ?? 2);
+  const { backoff_ms: base, max_backoff_ms: cap, attempts } = o.config.queue;
+  const timer = o.metrics.jobDuration.labels({ queue: label });
+  const log = o.log.child({ queue: label });
+
+  const worker = new Worker(o.queue, null, {
+    connection: o.connection,
+    prefix,
+    autorun: false,
+    lockDuration: LOCK_MS,
+    stalledInterval: 5_000,
+    maxStalledCount: 20,
+    settings: { backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoff(attemptsMade, base, cap) : base) },
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+  });
+  worker.on('error', (err) => {
+    o.metrics.errors.inc({ component: label, kind: 'worker' });
+    log.error({ err }, 'worker error');
+  });
+  void worker.startStalledCheckTimer().catch((err) => log.warn({ err }, 'stalled checks did not start'));
+  // Ordering here is the lease below: no global concurrency, or a round could take one job only.
+  void applyOrdering(o.connection, prefix, o.queue, false).catch((err) => log.warn({ err }, 'could not clear the queue global concurrency'));
+
+  // Jobs of the rounds in flight, with their lock tokens: their locks are extended while they run.
+  const held = new Map<string, string>();
+  const extender = setInterval(() => {
+    if (held.size === 0) return;
+    void worker.extendJobLocks([...held.keys()], [...held.values()], LOCK_MS).catch((err) => log.debug({ err }, 'extending locks failed'));
+  }, LOCK_MS / 3);
+  extender.unref();
+
+  const leaseKey = `${prefix}:${o.queue}:consumer`;
+  const leaseToken = randomUUID();
+  let leased = false;
+  async function holdLease(): Promise<boolean> {
+    if (!ordered) return true;
+    const renewed = leased
+      ? Number(await o.connection.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0", 1, leaseKey, leaseToken, LEASE_MS))
+      : (await o.connection.set(leaseKey, leaseToken, 'PX', LEASE_MS, 'NX')) === 'OK'
+        ? 1
+        : 0;
+    if ((renewed === 1) !== leased) log.info({ consumer: renewed === 1 }, renewed === 1 ? 'consuming the shard (ordered)' : 'another process consumes the shard');
+    leased = renewed === 1;
+    return leased;
+  }
+
+  async function fail(job: Job, token: string, err: unknown): Promise<void> {
+    const outage = isUnavailableError(err);
+    const kind = err instanceof AppError ? err.code : outage ? 'UNAVAILABLE' : 'INTERNAL';
+    o.metrics.errors.inc({ component: label, kind });
+    let final: Error;
+    if (err instanceof UnrecoverableError) final = err;
+    else if (err instanceof AppError && !err.retryable) final = new UnrecoverableError(safeMessage(err.message));
+    else if (!outage && (await o.connection.hincrby(`${prefix}:${o.queue}:${job.id}`, FAILURES_FIELD, 1)) >= attempts) {
+      final = new UnrecoverableError(`failed ${attempts} times (queue.attempts), last: ${safeErrorCopy(err).message}`);
+    } else final = safeErrorCopy(err);
+    await job.moveToFailed(final, token, false);
+    if (final instanceof UnrecoverableError) {
+      o.metrics.errors.inc({ component: label, kind: 'job_failed' });
+      log.error({ jobId: job.id, attempts: job.attemptsMade, err: final }, 'job failed for good; kept in the failed set (im-message failed / retry)');
+    }
+  }
+
+  /** Runs a round: valid jobs as one batch; on an error other than an outage, one by one. */
+  async function runRound(jobs: Job[], token: string): Promise<void> {
+    const valid: BatchItem<Q>[] = [];
+    for (const job of jobs) {
+      const parsed = schema.safeParse(job.data);
+      if (parsed.success) valid.push({ payload: parsed.data as JobPayloads[Q], attempt: job.attemptsMade + 1, job });
+      else {
+        o.metrics.errors.inc({ component: label, kind: 'invalid_job' });
+        await fail(job, token, new UnrecoverableError(`invalid ${o.queue} job: ${describeIssues(parsed.error)}`));
+      }
+    }
+    const attemptBatch = async (items: BatchItem<Q>[]): Promise<unknown> => {
+      const end = timer.startTimer();
+      try {
+        await o.handler(items, { deps: o.deps, log });
+        await Promise.all(items.map((i) => i.job.moveToCompleted(undefined, token, false)));
+        return undefined;
+      } catch (err) {
+        return err;
+      } finally {
+        end();
+      }
+    };
+    if (valid.length === 0) return;
+    const err = await attemptBatch(valid);
+    if (err === undefined) return;
+    log.warn({ err, jobs: valid.length }, isUnavailableError(err) ? 'round failed: a backing service is unavailable; retrying until it is back' : 'round failed');
+    if (isUnavailableError(err) || valid.length === 1) {
+      await Promise.all(valid.map((i) => fail(i.job, token, err)));
+      return;
+    }
+    for (const item of valid) {
+      const one = await attemptBatch([item]);
+      if (one !== undefined) await fail(item.job, token, one);
+    }
+  }
+
+  let closing = false;
+  let inFlight = 0;
+  let roundDone: () => void = () => {};
+  const loop = (async () => {
+    while (!closing) {
+      try {
+        if (!(await holdLease())) {
+          await sleep(1000);
+          continue;
+        }
+        if (inFlight >= rounds) {
+          await new Promise<void>((resolve) => (roundDone = resolve));
+          continue;
+        }
+        const token = randomUUID();
+        const first = await worker.getNextJob(token, { block: true });
+        if (!first) continue;
+        const jobs = [first];
+        while (jobs.length < maxJobs && !closing) {
+          const next = await worker.getNextJob(token, { block: false });
+          if (!next) break;
+          jobs.push(next);
+        }
+        for (const j of jobs) held.set(j.id!, token);
+        inFlight++;
+        void runRound(jobs, token)
+          .catch((err) => log.error({ err }, 'round could not be settled; its jobs come back after the stall check'))
+          .finally(() => {
+            for (const j of jobs) held.delete(j.id!);
+            inFlight--;
+            roundDone();
+          });
+      } catch (err) {
+        if (!closing) {
+          log.warn({ err }, 'fetching jobs failed; retrying');
+          await sleep(500);
+        }
+      }
+    }
+  })();
+
+  return {
+    async close(timeoutMs) {
+      closing = true;
+      roundDone();
+      const deadline = Date.now() + timeoutMs;
+      while (inFlight > 0 && Date.now() < deadline) await sleep(20);
+      clearInterval(extender);
+      // Jobs of a round that did not finish in time stay active: the stall check hands them back.
+      await worker.close(inFlight > 0);
+      await loop;
+      if (leased) await o.connection.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, leaseKey, leaseToken).catch(() => {});
+    },
+  };
+}
