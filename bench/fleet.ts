@@ -1,6 +1,6 @@
 // npm run bench: the fleet measured side by side with the BullMQ ceiling and a naive baseline,
 // on one machine in one run. Writes bench-out/<time>/report.md and report.json (bench/report.ts).
-//   npm run bench -- [--single 20000] [--batch 100000] [--naive 10000] [--noop 30000]
+//   npm run bench -- [--single 20000] [--warmup 2000] [--batch 100000] [--naive 10000] [--noop 30000]
 //                    [--rate 2000] [--rate-seconds 10] [--levels 25,50,80] [--burst 100000]
 //                    [--group-members 10000] [--users 1000]
 //                    [--connections 64] [--rate-connections 256] [--burst-connections 256] [--wrk-threads 1]
@@ -28,12 +28,14 @@ import { waitFor } from '../test/support/wait';
 import pLimit from 'p-limit';
 import { cpuMeter, pidListeningOn, portOf, procStats } from './proc';
 import { markdown, ROLES, type Report, type SendPhase, type LatencyPhase, type Percentiles } from './report';
+import { profileMarkdown, summarizeProfiles } from './profile';
 import { ensureWrk, runWrk, type WrkResult } from './wrk';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     single: { type: 'string', default: '20000' },
+    warmup: { type: 'string', default: '2000' },
     batch: { type: 'string', default: '100000' },
     naive: { type: 'string', default: '10000' },
     noop: { type: 'string', default: '30000' },
@@ -393,6 +395,10 @@ try {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise((r) => naive.stdout!.once('data', r));
+    if (opt.warmup > 0) {
+      log(`B warm-up: ${opt.warmup} single sends`);
+      await wrkPhase('B warm-up', 'naive-W-', `http://127.0.0.1:${port}`, opt.warmup, { connections: opt.connections, receivers: users, fleetPhase: false });
+    }
     log(`B: naive synchronous handler, ${opt.naive} single sends`);
     const { phase } = await wrkPhase('B naive', 'naive-B-', `http://127.0.0.1:${port}`, opt.naive, {
       connections: opt.connections,
@@ -404,7 +410,15 @@ try {
     naive.kill('SIGTERM');
   }
 
+  // Warm-up (not reported): the roles' code paths compiled and their pools and caches filled, so
+  // that C measures the steady state rather than the first seconds of a cold process.
+  if (opt.warmup > 0) {
+    log(`warm-up: ${opt.warmup} single sends`);
+    await wrkPhase('warm-up', 'bench-W-', fleet.baseUrl, opt.warmup, { connections: opt.connections, receivers: users, fleetPhase: true });
+  }
+
   // C. The fleet, single sends as fast as it answers.
+  const measuredFromUs = nowUs();
   log(`C: ${opt.single} single sends, ${opt.connections} connections`);
   report.C = (await wrkPhase('C fleet single', 'bench-C-', fleet.baseUrl, opt.single, { connections: opt.connections, receivers: users, fleetPhase: true })).phase;
   // D. The fleet, batch sends of 100.
@@ -425,6 +439,8 @@ try {
     log(`G: burst of ${opt.burst} single sends, ${opt['burst-connections']} connections`);
     report.G = (await wrkPhase('G burst', 'bench-G-', fleet.baseUrl, opt.burst, { connections: opt['burst-connections'], receivers: users, fleetPhase: true })).phase;
   }
+
+  const measuredToUs = nowUs();
 
   // F. One message to a large group, half online.
   {
@@ -501,6 +517,14 @@ try {
   const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1];
   report.machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, mariadb: ver.v, redis: redisVersion ?? 'unknown', wrk: wrkVersion };
   report.finished = new Date().toISOString();
+  if (cpuProf) {
+    // The roles write their profiles when they exit: stop them, then sum up C to G.
+    const pids = rolePids();
+    await fleet.stop();
+    const profiles = summarizeProfiles(profileDir, pids, measuredFromUs, measuredToUs, ROOT);
+    writeFileSync(join(outDir, 'profiles.md'), profileMarkdown(profiles, 'from the start of C to the end of G'));
+    report.profiles = Object.fromEntries(profiles.map((p) => [p.role, { busy_ms: p.busyMs, top: p.categories.slice(0, 6) }]));
+  }
 
   const full = report as Report;
   writeFileSync(join(outDir, 'report.json'), JSON.stringify(full, null, 2) + '\n');

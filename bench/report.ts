@@ -69,6 +69,8 @@ export interface Report {
   H: (LatencyPhase & { level: number })[];
   correctness: { accepted: number; by_phase: Record<string, number>; history_rows: number; distinct_client_msg_ids: number; routed: number; offline: number };
   peak_rss_bytes: Record<string, number>;
+  /** With --cpu-prof: each role's sampled CPU from C to G and where most of it went (profiles.md has the rest). */
+  profiles?: Record<string, { busy_ms: number; top: [string, number][] }>;
 }
 
 const MB = 2 ** 20;
@@ -118,6 +120,7 @@ export function markdown(r: Report): string {
     `Run from ${r.started.at} to ${r.finished}; load average at the start ${r.started.loadavg.join(', ')}.`,
     `Topology: Redis ${r.topology.redis}, ${r.topology.shards} shard(s), ${r.topology.pubsub} Pub/Sub, ordered delivery ${r.topology.ordered ? 'on' : 'off'}.`,
     `Command: \`${r.command}\`.`,
+    `Before B and before C, ${f(Number(r.options.warmup ?? 0))} single sends warm the naive server and the fleet (not reported; the fleet's are in the correctness check).`,
     '',
     '| | measure | result |',
     '|---|---|---|',
@@ -210,6 +213,13 @@ export function markdown(r: Report): string {
   out.push('', '## Peak RSS', '', '| process | peak RSS |', '|---|---|');
   for (const [k, v] of Object.entries(r.peak_rss_bytes)) out.push(`| ${k} | ${mb(v)} |`);
   out.push(`| naive-server (B) | ${mb(r.B.peak_rss)} |`);
+
+  if (r.profiles) {
+    out.push('', '## CPU profiles (--cpu-prof), C to G', '', 'Self time by package or source file; profiles.md beside this report has the functions.', '', '| role | CPU ms sampled | where most of it went |', '|---|---|---|');
+    for (const [role, p] of Object.entries(r.profiles)) {
+      out.push(`| ${role} | ${f(p.busy_ms)} | ${p.top.map(([k, v]) => `${k} ${f((v / p.busy_ms) * 100)} %`).join(', ')} |`);
+    }
+  }
 
   const c = r.correctness;
   out.push(
