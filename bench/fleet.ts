@@ -27,7 +27,7 @@ import { freePort, Fleet, type FleetRole } from '../test/support/fleet';
 import { waitFor } from '../test/support/wait';
 import pLimit from 'p-limit';
 import { cpuMeter, pidListeningOn, portOf, procStats } from './proc';
-import { markdown, ROLES, type Report, type SendPhase, type LatencyPhase, type Percentiles } from './report';
+import { markdown, ROLES, type Batching, type Report, type SendPhase, type LatencyPhase, type Percentiles } from './report';
 import { profileMarkdown, summarizeProfiles } from './profile';
 import { ensureWrk, runWrk, type WrkResult } from './wrk';
 
@@ -137,6 +137,44 @@ const fleet = await new Fleet(
   { bundles: true },
 ).startAll(ROLES);
 const rolePids = () => Object.fromEntries(ROLES.map((r) => [r, fleet.procs.get(r)!.child.pid!]));
+
+/** Jobs and messages through persist and delivery so far, from the workers' /metrics. */
+interface PipelineCounters {
+  persistJobs: number;
+  persistJobS: number;
+  persisted: number;
+  deliverJobs: number;
+  deliverJobS: number;
+  deliveries: number;
+}
+async function pipelineCounters(): Promise<PipelineCounters> {
+  const scrape = async (role: FleetRole) => (await (await fetch(`http://127.0.0.1:${fleet.procs.get(role)!.port}/metrics`)).text()).split('\n');
+  const sum = (lines: string[], metric: string, queue?: string) =>
+    lines
+      .filter((l) => l.startsWith(metric) && (queue === undefined || l.includes(`queue="${queue}`)))
+      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const [persist, delivery] = await Promise.all([scrape('worker-persist'), scrape('worker-delivery')]);
+  return {
+    persistJobs: sum(persist, 'im_job_duration_seconds_count', 'im.persist'),
+    persistJobS: sum(persist, 'im_job_duration_seconds_sum', 'im.persist'),
+    persisted: sum(persist, 'im_messages_persisted_total'),
+    deliverJobs: sum(delivery, 'im_job_duration_seconds_count', 'im.deliver'),
+    deliverJobS: sum(delivery, 'im_job_duration_seconds_sum', 'im.deliver'),
+    deliveries: sum(delivery, 'im_deliveries_total'),
+  };
+}
+function batching(a: PipelineCounters, b: PipelineCounters): Batching {
+  const pj = b.persistJobs - a.persistJobs;
+  const dj = b.deliverJobs - a.deliverJobs;
+  return {
+    persist_jobs: pj,
+    messages_per_persist_job: (b.persisted - a.persisted) / Math.max(1, pj),
+    persist_job_ms: ((b.persistJobS - a.persistJobS) / Math.max(1, pj)) * 1000,
+    deliver_jobs: dj,
+    deliveries_per_deliver_job: (b.deliveries - a.deliveries) / Math.max(1, dj),
+    deliver_job_ms: ((b.deliverJobS - a.deliverJobS) / Math.max(1, dj)) * 1000,
+  };
+}
 const base = randomUserBase();
 const users = Array.from({ length: opt.users }, (_, i) => String(base + BigInt(i + 1)));
 const onlineList = users.filter((_, i) => i % 2 === 0);
@@ -234,6 +272,7 @@ async function wrkPhase(
   const h: Heard = { count: 0, fromWrite: [], fromDue: [], late: [], firstWriteUs: 0, lastWriteUs: 0 };
   phaseHeard.set(prefix, h);
   const before = { offline: (await offlineState()).count, heard: heard.size };
+  const counters0 = o.fleetPhase ? await pipelineCounters() : null;
   const meter = cpuMeter({ ...(o.fleetPhase ? rolePids() : {}), ...(o.extraPids ?? {}), ...servers });
   const self0 = process.cpuUsage();
   let lastLog = 0;
@@ -259,6 +298,7 @@ async function wrkPhase(
   const doneUs = await routed(name, before, w.accepted);
   const cpu = meter();
   const self = process.cpuUsage(self0);
+  const pipeline = counters0 ? batching(counters0, await pipelineCounters()) : null;
   const per1000 = (s: number) => (s / Math.max(1, w.accepted)) * 1000;
   const roleCpu = Object.fromEntries(ROLES.filter((r) => r in cpu).map((r) => [r, per1000(cpu[r]!)]));
   const otherCpu = Object.fromEntries(Object.entries(cpu).filter(([k]) => !ROLES.includes(k as FleetRole)).map(([k, v]) => [k, per1000(v)]));
@@ -280,6 +320,7 @@ async function wrkPhase(
     cpu_s_per_1000_by_role: o.fleetPhase ? roleCpu : null,
     cpu_s_per_1000_other: { ...otherCpu, 'bench (subscriber)': per1000((self.user + self.system) / 1e6) },
     generator: { tool: `wrk ${wrkVersion}`, threads: opt['wrk-threads'], cpu_s: w.cpu_s, cpu_s_per_1000: per1000(w.cpu_s), peak_rss: w.peak_rss },
+    batching: pipeline,
   };
   log(`${name}: ${w.accepted} accepted in ${phase.accept_s.toFixed(2)} s, routed in ${routedS.toFixed(2)} s = ${Math.round(phase.msgs_per_s)} messages/s; wrk ${w.cpu_s.toFixed(2)} CPU s`);
   return { phase, wrk: w, heard: h };
@@ -306,6 +347,7 @@ async function latencyPhase(name: string, prefix: string, rate: number, seconds:
 /** Batch sends from this process (node:http): `total` messages, `perRequest` per POST, `concurrency` in flight. */
 async function batchPhase(name: string, total: number, perRequest: number, concurrency: number): Promise<SendPhase> {
   const before = { offline: (await offlineState()).count, heard: heard.size };
+  const counters0 = await pipelineCounters();
   const meter = cpuMeter({ ...rolePids(), ...servers });
   const self0 = process.cpuUsage();
   let done = 0;
@@ -332,6 +374,7 @@ async function batchPhase(name: string, total: number, perRequest: number, concu
   clearInterval(progress);
   const cpu = meter();
   const self = process.cpuUsage(self0);
+  const pipeline = batching(counters0, await pipelineCounters());
   const per1000 = (s: number) => (s / total) * 1000;
   const roleCpu = Object.fromEntries(ROLES.map((r) => [r, per1000(cpu[r]!)]));
   const routedS = (doneUs - t0) / 1e6;
@@ -356,6 +399,7 @@ async function batchPhase(name: string, total: number, perRequest: number, concu
       'bench (generator and subscriber)': per1000((self.user + self.system) / 1e6),
     },
     generator: { tool: 'node:http in the bench process', threads: 1, cpu_s: (self.user + self.system) / 1e6, cpu_s_per_1000: per1000((self.user + self.system) / 1e6), peak_rss: process.memoryUsage.rss() },
+    batching: pipeline,
   };
 }
 

@@ -14,6 +14,16 @@ export interface Percentiles {
   max: number;
 }
 
+/** How many messages the pipeline carried per job (from the workers' metrics), and how long a job took. */
+export interface Batching {
+  persist_jobs: number;
+  messages_per_persist_job: number;
+  persist_job_ms: number;
+  deliver_jobs: number;
+  deliveries_per_deliver_job: number;
+  deliver_job_ms: number;
+}
+
 export interface SendPhase {
   messages: number;
   /** Answered 202. */
@@ -40,6 +50,8 @@ export interface SendPhase {
   /** Redis, MariaDB, the naive server, this bench process: CPU seconds per 1,000 accepted messages. */
   cpu_s_per_1000_other: Record<string, number>;
   generator: { tool: string; threads: number; cpu_s: number; cpu_s_per_1000: number; peak_rss: number };
+  /** Fleet phases only. */
+  batching: Batching | null;
 }
 
 export interface LatencyPhase extends SendPhase {
@@ -209,6 +221,20 @@ export function markdown(r: Report): string {
   out.push(`| load generator (wrk) | ${all.map(([, p]) => (p.generator.tool.startsWith('wrk') ? f(p.generator.cpu_s_per_1000, 3) : '')).join(' | ')} |`);
   out.push(`| everything | ${all.map(([, p]) => f(total(p), 3)).join(' | ')} |`);
   out.push(`| (wall seconds per 1,000 messages) | ${all.map(([, p]) => f((p.routed_s / p.accepted) * 1000, 3)).join(' | ')} |`);
+
+  out.push(
+    '',
+    '## Messages per job',
+    '',
+    'From worker-persist\'s and worker-delivery\'s metrics: what one BullMQ job carried, and how long its handler took.',
+    '',
+    '| phase | persist jobs | messages per persist job | ms per persist job | delivery jobs | deliveries per delivery job | ms per delivery job |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const [name, p] of all) {
+    const b = p.batching;
+    if (b) out.push(`| ${name} | ${f(b.persist_jobs)} | ${f(b.messages_per_persist_job, 1)} | ${f(b.persist_job_ms, 1)} | ${f(b.deliver_jobs)} | ${f(b.deliveries_per_deliver_job, 1)} | ${f(b.deliver_job_ms, 1)} |`);
+  }
 
   out.push('', '## Peak RSS', '', '| process | peak RSS |', '|---|---|');
   for (const [k, v] of Object.entries(r.peak_rss_bytes)) out.push(`| ${k} | ${mb(v)} |`);
