@@ -1,16 +1,23 @@
 // npm run bench: the fleet measured side by side with the BullMQ ceiling and a naive baseline,
-// on one machine in one run. Writes bench-out/<time>/report.md and report.json.
-//   npm run bench -- [--single 20000] [--batch 100000] [--rate 2000] [--rate-seconds 10] [--group-members 10000]
-//                    [--redis-cluster [--shards 3]] [--ordered | --unordered]
-// --redis-cluster runs the fleet on the local Redis Cluster (sharded queues, sharded Pub/Sub);
-// --ordered / --unordered set queue.ordered (for the cost of in-order delivery, side by side).
+// on one machine in one run. Writes bench-out/<time>/report.md and report.json (bench/report.ts).
+//   npm run bench -- [--single 20000] [--warmup 2000] [--batch 100000] [--naive 10000] [--noop 30000]
+//                    [--rate 2000] [--rate-seconds 10] [--levels 25,50,80] [--burst 100000]
+//                    [--group-members 10000] [--users 1000]
+//                    [--connections 64] [--rate-connections 256] [--burst-connections 256] [--wrk-threads 1]
+//                    [--redis-cluster [--shards 3]] [--ordered | --unordered] [--cpu-prof]
+// Single sends (B, C, E, G, H) come from wrk (bench/wrk.ts, bench/wrk/send.lua), a process of its
+// own whose CPU is reported; batch sends (D, 100 messages a request) and the group send (F) from
+// node:http in this process. --redis-cluster runs the fleet on the local Redis Cluster (sharded
+// queues, sharded Pub/Sub); --ordered / --unordered set queue.ordered; --cpu-prof writes a CPU
+// profile of every role into the report's folder (profiles/).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createRedis } from '@im/redis';
@@ -19,27 +26,40 @@ import { randomUserBase, TEST_TOKEN, testRedis, testRedisTarget, testServers, to
 import { freePort, Fleet, type FleetRole } from '../test/support/fleet';
 import { waitFor } from '../test/support/wait';
 import pLimit from 'p-limit';
+import { cpuMeter, pidListeningOn, portOf, procStats } from './proc';
+import { markdown, ROLES, type Batching, type Report, type SendPhase, type LatencyPhase, type Percentiles } from './report';
+import { profileMarkdown, summarizeProfiles } from './profile';
+import { ensureWrk, runWrk, type WrkResult } from './wrk';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     single: { type: 'string', default: '20000' },
+    warmup: { type: 'string', default: '2000' },
     batch: { type: 'string', default: '100000' },
     naive: { type: 'string', default: '10000' },
     noop: { type: 'string', default: '30000' },
     rate: { type: 'string', default: '2000' },
     'rate-seconds': { type: 'string', default: '10' },
+    levels: { type: 'string', default: '25,50,80' },
+    burst: { type: 'string', default: '100000' },
     'group-members': { type: 'string', default: '10000' },
     users: { type: 'string', default: '1000' },
+    connections: { type: 'string', default: '64' },
+    'rate-connections': { type: 'string', default: '256' },
+    'burst-connections': { type: 'string', default: '256' },
+    'wrk-threads': { type: 'string', default: '1' },
     shards: { type: 'string', default: '3' },
     'redis-cluster': { type: 'boolean', default: false },
     ordered: { type: 'boolean', default: false },
     unordered: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
-const { 'redis-cluster': onCluster, ordered, unordered, ...numeric } = values;
+const { 'redis-cluster': onCluster, ordered, unordered, levels: levelList, 'cpu-prof': cpuProf, ...numeric } = values;
 if (ordered && unordered) throw new Error('give --ordered or --unordered, not both');
 const opt = Object.fromEntries(Object.entries(numeric).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof numeric, number>;
+const levels = levelList.split(',').filter(Boolean).map(Number);
 if (onCluster) {
   if (!process.env.TEST_REDIS_CLUSTER_NODES) throw new Error('--redis-cluster: no local Redis Cluster (npm run bench starts one with the test stack)');
   process.env.TEST_TOPOLOGY = 'cluster';
@@ -47,41 +67,44 @@ if (onCluster) {
   process.env.TEST_PUBSUB = 'sharded';
 }
 const topo = topology();
-const ROLES: FleetRole[] = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'];
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+/** This machine's wall clock (ms) on the monotonic µs clock of nowUs() and of the wrk script. */
+const wallOffsetUs = Date.now() * 1000 - nowUs();
+const wallMsToUs = (ms: number) => ms * 1000 - wallOffsetUs;
 
-// ---- process accounting: CPU seconds and peak RSS from /proc --------------------------------
-function procStats(pid: number): { cpuS: number; peakRss: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuS = (Number(fields[11]) + Number(fields[12])) / 100;
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { cpuS, peakRss: hwm ? Number(hwm[1]) * 1024 : 0 };
-  } catch {
-    return { cpuS: 0, peakRss: 0 };
-  }
+const wrk = ensureWrk(log);
+if (!wrk.path) {
+  log(`no load generator: ${wrk.why}. The bench needs wrk for its single sends; stopping.`);
+  process.exit(2);
 }
-const stackPid = (file: string) => {
-  const p = join(ROOT, '.stack/test', file);
-  return existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : undefined;
-};
-/** Peak RSS of the Redis the fleet runs on: the server, or every node of the local cluster. */
-function redisPeaks(): Record<string, number> {
-  if (!topo.cluster) {
-    const pid = stackPid('redis.pid');
-    return pid ? { 'redis-server': procStats(pid).peakRss } : {};
-  }
+const wrkVersion = /wrk (\S+)/.exec(spawnSync(wrk.path, ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? 'unknown';
+
+const started = { at: new Date().toISOString(), loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
+const outDir = join(ROOT, 'bench-out', started.at.replace(/[:.]/g, '-'));
+mkdirSync(outDir, { recursive: true });
+
+// ---- the servers the fleet runs on: their processes, for CPU and peak RSS ---------------------
+const { redisUrl } = testServers();
+const db = await createTestDatabase();
+function serverPids(): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const address of topo.clusterNodes) {
-    const port = address.split(':')[1]!;
-    const pid = stackPid(`cluster/${port}/redis.pid`);
-    if (pid) out[`redis ${port}`] = procStats(pid).peakRss;
+  const mysql = pidListeningOn(portOf(db.url));
+  if (mysql) out.mariadbd = mysql;
+  if (!topo.cluster) {
+    const r = pidListeningOn(portOf(redisUrl));
+    if (r) out['redis-server'] = r;
+  } else {
+    for (const address of topo.clusterNodes) {
+      const r = pidListeningOn(portOf(address));
+      if (r) out[`redis ${portOf(address)}`] = r;
+    }
   }
   return out;
 }
+const servers = serverPids();
 
-// ---- HTTP load -------------------------------------------------------------------------------
+// ---- HTTP for batch sends and the group send ------------------------------------------------
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const data = JSON.stringify(body);
@@ -99,93 +122,292 @@ function post(url: string, body: unknown): Promise<{ status: number; body: any }
     req.end(data);
   });
 }
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+function percentiles(values: number[], scale = 1): Percentiles | null {
+  if (values.length === 0) return null;
+  const s = Float64Array.from(values).sort();
+  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(s.length * p))]! / scale;
+  return { n: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: s[s.length - 1]! / scale };
+}
 
-const db = await createTestDatabase();
-const { redisUrl } = testServers();
-const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) }, [], { bundles: true }).startAll(ROLES);
+const profileDir = join(outDir, 'profiles');
+const fleet = await new Fleet(
+  db.url,
+  { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) },
+  cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  { bundles: true },
+).startAll(ROLES);
+const rolePids = () => Object.fromEntries(ROLES.map((r) => [r, fleet.procs.get(r)!.child.pid!]));
+
+/** Jobs and messages through persist and delivery so far, from the workers' /metrics. */
+interface PipelineCounters {
+  persistJobs: number;
+  persistJobS: number;
+  persisted: number;
+  deliverJobs: number;
+  deliverJobS: number;
+  deliveries: number;
+}
+async function pipelineCounters(): Promise<PipelineCounters> {
+  const scrape = async (role: FleetRole) => (await (await fetch(`http://127.0.0.1:${fleet.procs.get(role)!.port}/metrics`)).text()).split('\n');
+  const sum = (lines: string[], metric: string, queue?: string) =>
+    lines
+      .filter((l) => l.startsWith(metric) && (queue === undefined || l.includes(`queue="${queue}`)))
+      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const [persist, delivery] = await Promise.all([scrape('worker-persist'), scrape('worker-delivery')]);
+  return {
+    persistJobs: sum(persist, 'im_job_duration_seconds_count', 'im.persist'),
+    persistJobS: sum(persist, 'im_job_duration_seconds_sum', 'im.persist'),
+    persisted: sum(persist, 'im_messages_persisted_total'),
+    deliverJobs: sum(delivery, 'im_job_duration_seconds_count', 'im.deliver'),
+    deliverJobS: sum(delivery, 'im_job_duration_seconds_sum', 'im.deliver'),
+    deliveries: sum(delivery, 'im_deliveries_total'),
+  };
+}
+function batching(a: PipelineCounters, b: PipelineCounters): Batching {
+  const pj = b.persistJobs - a.persistJobs;
+  const dj = b.deliverJobs - a.deliverJobs;
+  return {
+    persist_jobs: pj,
+    messages_per_persist_job: (b.persisted - a.persisted) / Math.max(1, pj),
+    persist_job_ms: ((b.persistJobS - a.persistJobS) / Math.max(1, pj)) * 1000,
+    deliver_jobs: dj,
+    deliveries_per_deliver_job: (b.deliveries - a.deliveries) / Math.max(1, dj),
+    deliver_job_ms: ((b.deliverJobS - a.deliverJobS) / Math.max(1, dj)) * 1000,
+  };
+}
 const base = randomUserBase();
 const users = Array.from({ length: opt.users }, (_, i) => String(base + BigInt(i + 1)));
-const online = new Set(users.filter((_, i) => i % 2 === 0));
+const onlineList = users.filter((_, i) => i % 2 === 0);
 log(`fleet up; creating ${users.length} users, half of them online`);
 for (let i = 0; i < users.length; i += 2000) {
   const chunk = users.slice(i, i + 2000);
   await db.pool.query(`INSERT INTO \`user\` (id, name, created_at, updated_at) VALUES ${chunk.map(() => '(?, ?, 0, 0)').join(', ')}`, chunk.flatMap((u) => [u, `user ${u}`]));
 }
-const heard = new Map<string, number>(); // message_id -> time heard (first)
-// The gateway's side: SUBSCRIBE, or SSUBSCRIBE (one channel per call) with sharded Pub/Sub.
+
+// ---- the gateway's side: one subscriber for every online user --------------------------------
+// Each message is counted once (by message_id). A send from wrk carries a=<µs written> (and
+// s=<µs due> at a constant rate) in its content and its phase in its client_msg_id prefix, so
+// POST to PUBLISH is measured here, on the same clock, as the gateway sees it.
+interface Heard {
+  count: number;
+  /** POST written to PUBLISH heard, µs. */
+  fromWrite: number[];
+  /** Due time to PUBLISH heard, µs (constant rate only): includes any lateness of the generator. */
+  fromDue: number[];
+  /** How late the generator wrote each send after its due time, µs. */
+  late: number[];
+  firstWriteUs: number;
+  lastWriteUs: number;
+}
+const heard = new Set<string>();
+let lastHeardUs = 0;
+const phaseHeard = new Map<string, Heard>();
 const sub = createRedis(testRedisTarget(), 'subscriber', 'bench-gateway');
 const messageEvent = topo.pubsub === 'sharded' ? 'smessage' : 'message';
 sub.on(messageEvent, (_c: string, raw: string) => {
-  const id = (JSON.parse(raw) as { message_id: string }).message_id;
-  if (!heard.has(id)) heard.set(id, performance.now());
+  const t = nowUs();
+  const m = JSON.parse(raw) as { message_id: string; content?: string; client_msg_id?: string | null };
+  if (heard.has(m.message_id)) return;
+  heard.add(m.message_id);
+  lastHeardUs = t;
+  const cid = m.client_msg_id;
+  if (!cid || !m.content) return;
+  const h = phaseHeard.get(cid.slice(0, cid.lastIndexOf('-') + 1));
+  if (!h) return;
+  h.count++;
+  const a = /\ba=(\d+)/.exec(m.content);
+  if (!a) return;
+  const written = Number(a[1]);
+  h.fromWrite.push(t - written);
+  if (h.firstWriteUs === 0 || written < h.firstWriteUs) h.firstWriteUs = written;
+  if (written > h.lastWriteUs) h.lastWriteUs = written;
+  const s = /\bs=(\d+)/.exec(m.content);
+  if (s) {
+    h.fromDue.push(t - Number(s[1]));
+    h.late.push(written - Number(s[1]));
+  }
 });
 async function listen(userIds: readonly string[]): Promise<void> {
   const channels = userIds.map((u) => `user:${u}`);
   if (topo.pubsub === 'sharded') await Promise.all(channels.map((c) => sub.ssubscribe(c)));
   else for (let i = 0; i < channels.length; i += 1000) await sub.subscribe(...channels.slice(i, i + 1000));
 }
-const onlineList = [...online];
 await listen(onlineList);
 const admin = testRedis();
 await Promise.all(onlineList.map((u) => admin.set(`im:presence:${u}`, 'gw-bench', 'EX', 7200)));
 
-const accepted = new Map<string, string>(); // message_id -> receiver
-let seqNo = 0;
-/** A send; fleet messages carry client_msg_id bench-N (checked at the end), the naive baseline's naive-N. */
-const message = (fleetMessage: boolean, n = seqNo++) => ({
-  sender_id: users[n % users.length]!,
-  receiver_id: users[(n * 7 + 1) % users.length]!,
-  content: `bench ${n} 你好 🚀`,
-  client_msg_id: `${fleetMessage ? 'bench' : 'naive'}-${n}`,
-});
-
-async function offlineCount(): Promise<number> {
-  const [r] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM offline_message');
-  return Number(r[0]!.n);
+/** Offline rows in all, and the time of the newest one (created_at is set when delivery stores it). */
+async function offlineState(): Promise<{ count: number; lastMs: number }> {
+  const [r] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n, COALESCE(MAX(created_at), 0) AS t FROM offline_message');
+  return { count: Number(r[0]!.n), lastMs: Number(r[0]!.t) };
 }
 
-/** Sends `total` messages, `perRequest` per POST, `concurrency` in flight; waits until all are routed. */
-async function drive(name: string, url: string, total: number, perRequest: number, concurrency: number, fleetMessages: boolean) {
-  const before = { offline: await offlineCount(), heard: heard.size };
-  const pids = fleetMessages ? ROLES.map((r) => fleet.procs.get(r)!.child.pid!) : [];
-  const cpu0 = pids.map((p) => procStats(p).cpuS);
+/**
+ * Waits until `accepted` messages sent since `before` are routed (heard by the subscriber or stored
+ * offline), and returns when the last of them was, on the monotonic µs clock.
+ */
+async function routed(name: string, before: { offline: number; heard: number }, accepted: number): Promise<number> {
+  const state = await waitFor(
+    `${name}: all routed`,
+    async () => {
+      const s = await offlineState();
+      return s.count - before.offline + heard.size - before.heard >= accepted ? s : undefined;
+    },
+    900_000,
+  );
+  return Math.max(lastHeardUs, wallMsToUs(state.lastMs));
+}
+
+/** Fleet messages accepted (answered 202), per phase: the correctness check expects each in history once. */
+const fleetAccepted = new Map<string, number>();
+
+/** Single sends from wrk: `total` of them, closed loop or at `rate`; waits until all are routed. */
+async function wrkPhase(
+  name: string,
+  prefix: string,
+  url: string,
+  total: number,
+  o: { connections: number; rate?: number; receivers: readonly string[]; fleetPhase: boolean; extraPids?: Record<string, number> },
+): Promise<{ phase: SendPhase; wrk: WrkResult; heard: Heard }> {
+  const h: Heard = { count: 0, fromWrite: [], fromDue: [], late: [], firstWriteUs: 0, lastWriteUs: 0 };
+  phaseHeard.set(prefix, h);
+  const before = { offline: (await offlineState()).count, heard: heard.size };
+  const counters0 = o.fleetPhase ? await pipelineCounters() : null;
+  const meter = cpuMeter({ ...(o.fleetPhase ? rolePids() : {}), ...(o.extraPids ?? {}), ...servers });
+  const self0 = process.cpuUsage();
+  let lastLog = 0;
+  const w = await runWrk({
+    url,
+    total,
+    connections: o.connections,
+    threads: opt['wrk-threads'],
+    rate: o.rate,
+    senders: users,
+    receivers: o.receivers,
+    prefix,
+    token: TEST_TOKEN,
+    onProgress: (n) => {
+      if (Date.now() - lastLog > 2000) {
+        lastLog = Date.now();
+        log(`${name}: ${n}/${total} answered`);
+      }
+    },
+  });
+  if (!w.complete) throw new Error(`${name}: wrk stopped at its deadline with ${w.answered}/${total} answered`);
+  if (o.fleetPhase) fleetAccepted.set(prefix, w.accepted);
+  const doneUs = await routed(name, before, w.accepted);
+  const cpu = meter();
+  const self = process.cpuUsage(self0);
+  const pipeline = counters0 ? batching(counters0, await pipelineCounters()) : null;
+  const per1000 = (s: number) => (s / Math.max(1, w.accepted)) * 1000;
+  const roleCpu = Object.fromEntries(ROLES.filter((r) => r in cpu).map((r) => [r, per1000(cpu[r]!)]));
+  const otherCpu = Object.fromEntries(Object.entries(cpu).filter(([k]) => !ROLES.includes(k as FleetRole)).map(([k, v]) => [k, per1000(v)]));
+  const routedS = (doneUs - w.first_us) / 1e6;
+  const phase: SendPhase = {
+    messages: total,
+    accepted: w.accepted,
+    refused: w.other_statuses,
+    socket_errors: w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout,
+    connections: o.connections,
+    accept_s: (w.last_us - w.first_us) / 1e6,
+    routed_s: routedS,
+    drain_s: Math.max(0, (doneUs - w.last_us) / 1e6),
+    msgs_per_s: w.accepted / routedS,
+    accept_per_s: w.accepted / ((w.last_us - w.first_us) / 1e6),
+    post_to_answer_ms: { n: w.answered, p50: w.latency_us.p50 / 1000, p90: w.latency_us.p90 / 1000, p99: w.latency_us.p99 / 1000, p999: w.latency_us.p999 / 1000, max: w.latency_us.max / 1000 },
+    post_to_publish_ms: percentiles(h.fromWrite, 1000),
+    fleet_cpu_s_per_1000: o.fleetPhase ? Object.values(roleCpu).reduce((a, b) => a + b, 0) : null,
+    cpu_s_per_1000_by_role: o.fleetPhase ? roleCpu : null,
+    cpu_s_per_1000_other: { ...otherCpu, 'bench (subscriber)': per1000((self.user + self.system) / 1e6) },
+    generator: { tool: `wrk ${wrkVersion}`, threads: opt['wrk-threads'], cpu_s: w.cpu_s, cpu_s_per_1000: per1000(w.cpu_s), peak_rss: w.peak_rss },
+    batching: pipeline,
+  };
+  log(`${name}: ${w.accepted} accepted in ${phase.accept_s.toFixed(2)} s, routed in ${routedS.toFixed(2)} s = ${Math.round(phase.msgs_per_s)} messages/s; wrk ${w.cpu_s.toFixed(2)} CPU s`);
+  return { phase, wrk: w, heard: h };
+}
+
+/** Single sends at a constant rate to online receivers: POST to PUBLISH as the gateway sees it. */
+async function latencyPhase(name: string, prefix: string, rate: number, seconds: number): Promise<LatencyPhase> {
+  const total = Math.max(1, Math.round(rate * seconds));
+  log(`${name}: ${Math.round(rate)} sends/s for ${seconds} s (${total} sends), receivers online`);
+  const { phase, heard: h } = await wrkPhase(name, prefix, fleet.baseUrl, total, { connections: opt['rate-connections'], rate, receivers: onlineList, fleetPhase: true });
+  const window = (h.lastWriteUs - h.firstWriteUs) / 1e6;
+  const result: LatencyPhase = {
+    ...phase,
+    offered_rate: rate,
+    achieved_rate: window > 0 ? (h.fromWrite.length - 1) / window : 0,
+    from_due_ms: percentiles(h.fromDue, 1000),
+    generator_late_ms: percentiles(h.late, 1000),
+  };
+  const p = result.post_to_publish_ms;
+  if (p) log(`${name}: POST to PUBLISH p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, p99.9 ${p.p999.toFixed(1)} ms (${h.fromWrite.length} heard)`);
+  return result;
+}
+
+/** Batch sends from this process (node:http): `total` messages, `perRequest` per POST, `concurrency` in flight. */
+async function batchPhase(name: string, total: number, perRequest: number, concurrency: number): Promise<SendPhase> {
+  const before = { offline: (await offlineState()).count, heard: heard.size };
+  const counters0 = await pipelineCounters();
+  const meter = cpuMeter({ ...rolePids(), ...servers });
+  const self0 = process.cpuUsage();
   let done = 0;
-  const started = performance.now();
+  let n = 0;
   const progress = setInterval(() => log(`${name}: ${done}/${total} accepted`), 2000);
-  // `concurrency` requests in flight, each of `perRequest` messages, until `total` are sent.
   const limit = pLimit(concurrency);
   const sizes = Array.from({ length: Math.ceil(total / perRequest) }, (_, i) => Math.min(perRequest, total - i * perRequest));
-  const request = async (n: number) => {
-    const items = Array.from({ length: n }, () => message(fleetMessages));
-    const r = perRequest === 1 ? await post(url + '/v1/messages', items[0]) : await post(url + '/v1/messages/batch', { messages: items });
-    if (r.status !== 202 && r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-    const results = perRequest === 1 ? [r.body] : r.body.results;
-    results.forEach((res: any, i: number) => {
-      if (!res.message_id) throw new Error(`${name}: refused ${JSON.stringify(res)}`);
-      if (fleetMessages) accepted.set(res.message_id, items[i]!.receiver_id);
+  const prefix = 'bench-D-';
+  const t0 = nowUs();
+  const send = async (count: number) => {
+    const items = Array.from({ length: count }, () => {
+      const k = n++;
+      return { sender_id: users[k % users.length]!, receiver_id: users[(k * 7 + 1) % users.length]!, content: `batch ${k} 你好 🚀`, client_msg_id: `${prefix}${k}` };
     });
-    done += n;
+    const r = await post(fleet.baseUrl + '/v1/messages/batch', { messages: items });
+    if (r.status !== 202 && r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    for (const res of r.body.results) if (!res.message_id) throw new Error(`${name}: refused ${JSON.stringify(res)}`);
+    done += count;
   };
-  await Promise.all(sizes.map((n) => limit(() => request(n))));
-  const acceptS = (performance.now() - started) / 1000;
-  await waitFor(`${name}: all routed`, async () => (await offlineCount()) - before.offline + heard.size - before.heard >= total, 600_000);
+  await Promise.all(sizes.map((k) => limit(() => send(k))));
+  const acceptedUs = nowUs();
+  fleetAccepted.set(prefix, total);
+  const doneUs = await routed(name, before, total);
   clearInterval(progress);
-  const s = (performance.now() - started) / 1000;
-  const perRole = Object.fromEntries(pids.map((p, i) => [ROLES[i]!, ((procStats(p).cpuS - cpu0[i]!) / total) * 1000]));
-  const cpu = Object.values(perRole).reduce((a, b) => a + b, 0);
-  log(`${name}: ${total} accepted in ${acceptS.toFixed(2)} s, routed in ${s.toFixed(2)} s = ${Math.round(total / s)} messages/s`);
+  const cpu = meter();
+  const self = process.cpuUsage(self0);
+  const pipeline = batching(counters0, await pipelineCounters());
+  const per1000 = (s: number) => (s / total) * 1000;
+  const roleCpu = Object.fromEntries(ROLES.map((r) => [r, per1000(cpu[r]!)]));
+  const routedS = (doneUs - t0) / 1e6;
+  log(`${name}: ${total} accepted in ${((acceptedUs - t0) / 1e6).toFixed(2)} s, routed in ${routedS.toFixed(2)} s = ${Math.round(total / routedS)} messages/s`);
   return {
     messages: total,
-    accept_s: acceptS,
-    routed_s: s,
-    msgs_per_s: total / s,
-    fleet_cpu_s_per_1000: fleetMessages ? cpu : null,
-    cpu_s_per_1000_by_role: fleetMessages ? perRole : null,
+    accepted: total,
+    refused: {},
+    socket_errors: 0,
+    connections: concurrency,
+    accept_s: (acceptedUs - t0) / 1e6,
+    routed_s: routedS,
+    drain_s: (doneUs - acceptedUs) / 1e6,
+    msgs_per_s: total / routedS,
+    accept_per_s: total / ((acceptedUs - t0) / 1e6),
+    post_to_answer_ms: null,
+    post_to_publish_ms: null,
+    fleet_cpu_s_per_1000: Object.values(roleCpu).reduce((a, b) => a + b, 0),
+    cpu_s_per_1000_by_role: roleCpu,
+    cpu_s_per_1000_other: {
+      ...Object.fromEntries(Object.entries(cpu).filter(([k]) => !ROLES.includes(k as FleetRole)).map(([k, v]) => [k, per1000(v)])),
+      'bench (generator and subscriber)': per1000((self.user + self.system) / 1e6),
+    },
+    generator: { tool: 'node:http in the bench process', threads: 1, cpu_s: (self.user + self.system) / 1e6, cpu_s_per_1000: per1000((self.user + self.system) / 1e6), peak_rss: process.memoryUsage.rss() },
+    batching: pipeline,
   };
 }
 
-const report: Record<string, unknown> = {};
+const report: Partial<Report> = {
+  started,
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  options: { ...opt, levels, redis_cluster: onCluster, ordered, cpu_prof: cpuProf },
+};
 try {
   // A. BullMQ ceiling: no-op jobs through one queue, with the fleet's connection settings.
   {
@@ -195,11 +417,11 @@ try {
     const q = new Queue('bench.noop', { connection: conn, prefix, defaultJobOptions: { removeOnComplete: true } });
     for (let i = 0; i < opt.noop; i += 1000) await q.addBulk(Array.from({ length: Math.min(1000, opt.noop - i) }, (_, k) => ({ name: 'noop', data: { n: i + k } })));
     let completed = 0;
-    const started = performance.now();
+    const t0 = performance.now();
     const w = new Worker('bench.noop', async () => {}, { connection: conn, prefix, concurrency: 200 });
     w.on('completed', () => completed++);
     await waitFor('no-op jobs done', () => completed >= opt.noop, 300_000);
-    const s = (performance.now() - started) / 1000;
+    const s = (performance.now() - t0) / 1000;
     await w.close();
     await q.obliterate({ force: true });
     await q.close();
@@ -208,7 +430,7 @@ try {
     log(`A: ${Math.round(opt.noop / s)} jobs/s`);
   }
 
-  // B. Naive baseline: the seed's synchronous flow per request.
+  // B. Naive baseline: the seed's synchronous flow per request, driven by the same generator as C.
   {
     const port = await freePort();
     const naive: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/naive-server.ts'], {
@@ -217,50 +439,52 @@ try {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise((r) => naive.stdout!.once('data', r));
+    if (opt.warmup > 0) {
+      log(`B warm-up: ${opt.warmup} single sends`);
+      await wrkPhase('B warm-up', 'naive-W-', `http://127.0.0.1:${port}`, opt.warmup, { connections: opt.connections, receivers: users, fleetPhase: false });
+    }
     log(`B: naive synchronous handler, ${opt.naive} single sends`);
-    const b = await drive('B naive', `http://127.0.0.1:${port}`, opt.naive, 1, 64, false);
-    report.B = { ...b, peak_rss: procStats(naive.pid!).peakRss };
+    const { phase } = await wrkPhase('B naive', 'naive-B-', `http://127.0.0.1:${port}`, opt.naive, {
+      connections: opt.connections,
+      receivers: users,
+      fleetPhase: false,
+      extraPids: { 'naive-server': naive.pid! },
+    });
+    report.B = { ...phase, peak_rss: procStats(naive.pid!).peakRss };
     naive.kill('SIGTERM');
   }
 
-  // C. The fleet, single sends at full speed.
-  report.C = await drive('C fleet single', fleet.baseUrl, opt.single, 1, 64, true);
-  // D. The fleet, batch sends of 100.
-  report.D = await drive('D fleet batch', fleet.baseUrl, opt.batch, 100, 8, true);
-
-  // E. Latency at a fixed rate, every receiver online: POST start to PUBLISH seen by the gateway.
-  {
-    const total = opt.rate * opt['rate-seconds'];
-    log(`E: ${opt.rate} messages/s for ${opt['rate-seconds']} s, receivers online`);
-    const sentAt = new Map<string, number>();
-    const pending: Promise<void>[] = [];
-    const started = performance.now();
-    const tickMs = 5;
-    const perTick = (opt.rate * tickMs) / 1000;
-    let sent = 0;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / tickMs + 1) * perTick));
-      for (; sent < due; sent++) {
-        const n = seqNo++;
-        const m = { sender_id: users[n % users.length]!, receiver_id: onlineList[n % onlineList.length]!, content: `latency ${n}`, client_msg_id: `bench-${n}` };
-        const t0 = performance.now();
-        pending.push(
-          post(fleet.baseUrl + '/v1/messages', m).then((r) => {
-            if (r.status !== 202) throw new Error(`E: HTTP ${r.status}`);
-            sentAt.set(r.body.message_id, t0);
-            accepted.set(r.body.message_id, m.receiver_id);
-          }),
-        );
-      }
-      await new Promise((r) => setTimeout(r, tickMs));
-    }
-    await Promise.all(pending);
-    const actualRate = total / ((performance.now() - started) / 1000);
-    await waitFor('E: all heard', () => [...sentAt.keys()].every((id) => heard.has(id)), 120_000);
-    const lat = [...sentAt].map(([id, t0]) => heard.get(id)! - t0).sort((a, b) => a - b);
-    report.E = { messages: total, offered_rate: opt.rate, achieved_rate: actualRate, p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99), p999_ms: pct(lat, 0.999), max_ms: lat.at(-1) };
-    log(`E: p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms, p99.9 ${pct(lat, 0.999).toFixed(1)} ms`);
+  // Warm-up (not reported): the roles' code paths compiled and their pools and caches filled, so
+  // that C measures the steady state rather than the first seconds of a cold process.
+  if (opt.warmup > 0) {
+    log(`warm-up: ${opt.warmup} single sends`);
+    await wrkPhase('warm-up', 'bench-W-', fleet.baseUrl, opt.warmup, { connections: opt.connections, receivers: users, fleetPhase: true });
   }
+
+  // C. The fleet, single sends as fast as it answers.
+  const measuredFromUs = nowUs();
+  log(`C: ${opt.single} single sends, ${opt.connections} connections`);
+  report.C = (await wrkPhase('C fleet single', 'bench-C-', fleet.baseUrl, opt.single, { connections: opt.connections, receivers: users, fleetPhase: true })).phase;
+  // D. The fleet, batch sends of 100.
+  report.D = await batchPhase('D fleet batch', opt.batch, 100, 8);
+
+  // E. Latency at a fixed rate, every receiver online: POST written to PUBLISH seen.
+  report.E = await latencyPhase('E', 'bench-E-', opt.rate, opt['rate-seconds']);
+
+  // H. Latency at shares of C's measured maximum.
+  report.H = [];
+  for (const level of levels) {
+    const rate = (report.C.msgs_per_s * level) / 100;
+    report.H.push({ level, ...(await latencyPhase(`H ${level} %`, `bench-H${level}-`, rate, opt['rate-seconds'])) });
+  }
+
+  // G. Burst: single sends as fast as the generator gets answers, then the queues drain.
+  if (opt.burst > 0) {
+    log(`G: burst of ${opt.burst} single sends, ${opt['burst-connections']} connections`);
+    report.G = (await wrkPhase('G burst', 'bench-G-', fleet.baseUrl, opt.burst, { connections: opt['burst-connections'], receivers: users, fleetPhase: true })).phase;
+  }
+
+  const measuredToUs = nowUs();
 
   // F. One message to a large group, half online.
   {
@@ -282,7 +506,7 @@ try {
     sub.on(messageEvent, (_c: string, raw: string) => {
       if (groupId && raw.includes(`"message_id":"${groupId}"`)) heardGroup++;
     });
-    const started = performance.now();
+    const t0 = performance.now();
     const r = await post(fleet.baseUrl + '/v1/group-messages', { sender_id: members[0], group_id: group, content: 'to everyone 📣' });
     groupId = r.body.message_id;
     await waitFor(
@@ -293,94 +517,68 @@ try {
       },
       120_000,
     );
-    const ms = performance.now() - started;
+    const ms = performance.now() - t0;
     report.F = { members: n, last_member_ms: ms, deliveries_per_s: (n - 1) / (ms / 1000) };
     log(`F: last member routed after ${ms.toFixed(0)} ms`);
   }
 
-  // Correctness: every fleet message in history exactly once, and routed.
+  // Correctness: every fleet message answered 202 is in history exactly once, and routed.
   {
     log('verifying: history exactly once, every message routed');
+    const expected = [...fleetAccepted.values()].reduce((a, b) => a + b, 0);
     const [h] = await db.pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n, COUNT(DISTINCT client_msg_id) AS d FROM message_history WHERE client_msg_id LIKE 'bench-%'");
-    const ids = [...accepted.keys()];
-    let offlineHits = 0;
-    const offlineSet = new Set<string>();
-    for (let i = 0; i < ids.length; i += 5000) {
-      const [rows] = await db.pool.query<RowDataPacket[]>('SELECT user_id, message_id FROM offline_message WHERE message_id IN (?)', [ids.slice(i, i + 5000)]);
-      for (const r of rows) offlineSet.add(`${r.user_id}/${r.message_id}`);
+    let after = '0';
+    let routedCount = 0;
+    let offline = 0;
+    let rows = 0;
+    for (;;) {
+      const [page] = await db.pool.query<RowDataPacket[]>(
+        `SELECT h.message_id, o.user_id IS NOT NULL AS off FROM message_history h
+           LEFT JOIN offline_message o ON o.user_id = h.receiver_id AND o.message_id = h.message_id
+          WHERE h.message_id > ? AND h.client_msg_id LIKE 'bench-%' ORDER BY h.message_id LIMIT 20000`,
+        [after],
+      );
+      if (page.length === 0) break;
+      for (const r of page) {
+        rows++;
+        const off = Number(r.off) === 1;
+        if (off) offline++;
+        if (off || heard.has(String(r.message_id))) routedCount++;
+      }
+      after = String(page.at(-1)!.message_id);
     }
-    const unrouted = ids.filter((id) => {
-      const ok = offlineSet.has(`${accepted.get(id)}/${id}`) || heard.has(id);
-      if (ok && offlineSet.has(`${accepted.get(id)}/${id}`)) offlineHits++;
-      return !ok;
-    });
-    report.correctness = { accepted: ids.length, history_rows: Number(h[0]!.n), distinct_client_msg_ids: Number(h[0]!.d), routed: ids.length - unrouted.length, offline: offlineHits };
-    if (Number(h[0]!.n) !== ids.length || Number(h[0]!.d) !== ids.length || unrouted.length > 0) throw new Error(`correctness check failed: ${JSON.stringify(report.correctness)}`);
-    log(`verified: ${ids.length} messages, each in history once and routed`);
+    report.correctness = { accepted: expected, by_phase: Object.fromEntries(fleetAccepted), history_rows: Number(h[0]!.n), distinct_client_msg_ids: Number(h[0]!.d), routed: routedCount, offline };
+    if (Number(h[0]!.n) !== expected || Number(h[0]!.d) !== expected || routedCount !== rows) throw new Error(`correctness check failed: ${JSON.stringify(report.correctness)}`);
+    log(`verified: ${expected} messages, each in history once and routed`);
   }
 
   const peak: Record<string, number> = {};
   for (const r of ROLES) peak[r] = procStats(fleet.procs.get(r)!.child.pid!).peakRss;
-  Object.assign(peak, redisPeaks());
-  const mysqlPid = stackPid('mysql.pid');
-  if (mysqlPid) peak.mariadbd = procStats(mysqlPid).peakRss;
-  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: Boolean(ordered) };
+  for (const [name, pid] of Object.entries(servers)) peak[name] = procStats(pid).peakRss;
   report.peak_rss_bytes = peak;
-  const A = (report.A as { jobs_per_s: number }).jobs_per_s;
-  const B = (report.B as { msgs_per_s: number }).msgs_per_s;
-  const C = (report.C as { msgs_per_s: number }).msgs_per_s;
-  const D = (report.D as { msgs_per_s: number }).msgs_per_s;
-  report.ratios = { 'C/A': C / A, 'D/A': D / A, 'C/B': C / B };
+  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: Boolean(ordered) };
   const [[ver]] = (await db.pool.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
   const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1];
-  report.machine = { cpu: cpus()[0]?.model, cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, mariadb: ver.v, redis: redisVersion, date: new Date().toISOString() };
-  log(`ratios: C/A ${(C / A).toFixed(2)}, D/A ${(D / A).toFixed(2)}, C/B ${(C / B).toFixed(2)}`);
+  report.machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, mariadb: ver.v, redis: redisVersion ?? 'unknown', wrk: wrkVersion };
+  report.finished = new Date().toISOString();
+  if (cpuProf) {
+    // The roles write their profiles when they exit: stop them, then sum up C to G.
+    const pids = rolePids();
+    await fleet.stop();
+    const profiles = summarizeProfiles(profileDir, pids, measuredFromUs, measuredToUs, ROOT);
+    writeFileSync(join(outDir, 'profiles.md'), profileMarkdown(profiles, 'from the start of C to the end of G'));
+    report.profiles = Object.fromEntries(profiles.map((p) => [p.role, { busy_ms: p.busyMs, top: p.categories.slice(0, 6) }]));
+  }
 
-  const dir = join(ROOT, 'bench-out', new Date().toISOString().replace(/[:.]/g, '-'));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(dir, 'report.md'), markdown(report));
-  log(`report: ${join('bench-out', dir.split('/bench-out/')[1]!, 'report.md')}`);
-  process.stdout.write(markdown(report));
+  const full = report as Report;
+  writeFileSync(join(outDir, 'report.json'), JSON.stringify(full, null, 2) + '\n');
+  writeFileSync(join(outDir, 'report.md'), markdown(full));
+  log(`report: ${join('bench-out', outDir.split('/bench-out/')[1]!, 'report.md')}`);
+  process.stdout.write(markdown(full));
 } finally {
   agent.destroy();
   sub.disconnect();
   admin.disconnect();
   await fleet.stop();
   await db.drop();
-}
-
-function markdown(r: Record<string, any>): string {
-  const f = (x: number, d = 0) => x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const mb = (b: number) => `${f(b / 2 ** 20)} MB`;
-  const m = r.machine;
-  return `# im-message benchmark
-
-Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB; Node.js ${m.node}, MariaDB ${m.mariadb}, Redis ${m.redis};
-everything (load generator, fleet of one process per role, Redis, MariaDB) on this one machine. ${m.date}.
-Topology: Redis ${r.topology.redis}, ${r.topology.shards} shard(s), ${r.topology.pubsub} Pub/Sub, ordered delivery ${r.topology.ordered ? 'on' : 'off'}.
-
-| | measure | result |
-|---|---|---|
-| A | BullMQ ceiling: no-op jobs through one queue (concurrency 200) | ${f(r.A.jobs_per_s)} jobs/s |
-| B | naive baseline: synchronous insert + presence + publish/offline per request | ${f(r.B.msgs_per_s)} messages/s |
-| C | fleet, single sends (1 per POST, 64 in flight) | ${f(r.C.msgs_per_s)} messages/s routed end to end |
-| D | fleet, batch sends (100 per POST, 8 in flight) | ${f(r.D.msgs_per_s)} messages/s routed end to end |
-| E | latency at ${f(r.E.offered_rate)} messages/s offered (${f(r.E.achieved_rate)} achieved), POST to PUBLISH seen | p50 ${f(r.E.p50_ms, 1)} ms, p99 ${f(r.E.p99_ms, 1)} ms, p99.9 ${f(r.E.p999_ms, 1)} ms |
-| F | one message to a ${f(r.F.members)}-member group (half online) | last member after ${f(r.F.last_member_ms)} ms (${f(r.F.deliveries_per_s)} deliveries/s) |
-
-Ratios: C/A ${f(r.ratios['C/A'], 2)}, D/A ${f(r.ratios['D/A'], 2)}, C/B ${f(r.ratios['C/B'], 2)}.
-
-Fleet CPU seconds per 1,000 messages (all five roles): single sends ${f(r.C.fleet_cpu_s_per_1000, 3)}, batch sends ${f(r.D.fleet_cpu_s_per_1000, 3)}.
-
-| role | CPU s per 1,000 messages, single sends | batch sends |
-|---|---|---|
-${ROLES.map((role) => `| ${role} | ${f(r.C.cpu_s_per_1000_by_role[role], 3)} | ${f(r.D.cpu_s_per_1000_by_role[role], 3)} |`).join('\n')}
-
-Peak RSS: ${Object.entries(r.peak_rss_bytes as Record<string, number>)
-    .map(([k, v]) => `${k} ${mb(v)}`)
-    .join(', ')}.
-
-Correctness: ${f(r.correctness.accepted)} messages accepted by the fleet; ${f(r.correctness.history_rows)} history rows with ${f(r.correctness.distinct_client_msg_ids)} distinct client_msg_ids (each exactly once); ${f(r.correctness.routed)} routed (published to a subscriber or stored offline).
-`;
 }
