@@ -50,6 +50,9 @@ install_missing() {
   apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2
 }
 
+# PONG, not an error such as LOADING while a restarted server reads its data back.
+redis_ready() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+
 wait_for() { # wait_for <what> <seconds> <command...>
   local what=$1 limit=$2; shift 2
   local waited=0 delay=0.05
@@ -70,7 +73,7 @@ start_redis() {
     redis-server "$root/infra/redis/redis.conf" --port "$redis_port" --dir "$dir/redis" \
       --pidfile "$pidfile" --logfile "$dir/redis.log" --daemonize yes >&2 3>&-
   fi
-  wait_for redis 30 redis-cli -p "$redis_port" ping
+  wait_for redis 60 redis_ready "$redis_port"
 }
 
 start_mysql() {
@@ -143,7 +146,7 @@ start_redis_cluster() {
   for i in 1 2 3 4 5 6; do ports+=($((cluster_port + i))); done
   log "redis cluster (3 primaries, 3 replicas) on 127.0.0.1:${ports[0]}-${ports[5]}"
   for p in "${ports[@]}"; do cluster_node_up "$p"; done
-  for p in "${ports[@]}"; do wait_for "cluster node $p" 30 redis-cli -p "$p" ping; done
+  for p in "${ports[@]}"; do wait_for "cluster node $p" 60 redis_ready "$p"; done
   if ! redis-cli -p "${ports[0]}" cluster info | grep -q 'cluster_known_nodes:6'; then
     log "creating the cluster"
     redis-cli --cluster create $(for p in "${ports[@]}"; do printf '127.0.0.1:%s ' "$p"; done) \

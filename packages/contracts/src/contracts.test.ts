@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareIds, pairKey, parseId } from './ids';
-import { codePointLength, describeIssues, messageEvent, sendSchemas, type StoredMessage } from './messages';
+import { codePointLength, describeIssues, messageEvent, fastSendParsers, sendSchemas, type StoredMessage } from './messages';
 
 describe('parseId', () => {
   it('accepts positive decimal strings up to 2^63-1 and returns them unchanged', () => {
@@ -266,5 +266,44 @@ describe('messageEvent', () => {
     assert.equal(event.group_id, '9');
     assert.equal(event.client_msg_id, null);
     assert.ok('client_msg_id' in event);
+  });
+});
+
+describe('fastSendParsers', () => {
+  const max = 10;
+  const { single, group } = sendSchemas(max);
+  const fast = fastSendParsers(max);
+  const ids: unknown[] = ['1', '9223372036854775807', '9223372036854775808', '0', '-1', '01', 7, 7.5, 2 ** 53, null, true, [], {}, '', ' 1', undefined];
+  const contents: unknown[] = ['hi', '', 'x'.repeat(10), 'x'.repeat(11), '😀'.repeat(10), '😀'.repeat(11), '\ud800', 'e\u0301', 5, null, undefined, ['a']];
+  const types: unknown[] = [undefined, 'text', 'image', 'file', 'voice', 'video', '', null, 1];
+  const cmids: unknown[] = [undefined, null, 'c-1', 'a'.repeat(64), 'a'.repeat(65), 'bad id', '', 3];
+
+  /** Every combination above, plus bodies that are not objects or carry extra fields. */
+  function* bodies(idKey: 'receiver_id' | 'group_id') {
+    for (const a of ids) for (const b of ['2', 'x', undefined]) for (const c of contents) for (const t of types) for (const m of cmids) {
+      const body: Record<string, unknown> = { sender_id: a, [idKey]: b, content: c };
+      if (t !== undefined) body.message_type = t;
+      if (m !== undefined) body.client_msg_id = m;
+      yield body;
+    }
+    yield* [null, [], 'text', 5, { sender_id: '1', [idKey]: '2', content: 'hi', extra: 1 }, JSON.parse(`{"sender_id":"1","${idKey}":"2","content":"hi","__proto__":1}`)];
+  }
+
+  it('accepts exactly what the schemas accept, with the same result', () => {
+    let checked = 0;
+    let valid = 0;
+    for (const [schema, parser, key] of [
+      [single, fast.single, 'receiver_id'],
+      [group, fast.group, 'group_id'],
+    ] as const) {
+      for (const body of bodies(key)) {
+        const z = schema.safeParse(body);
+        const f = parser(body);
+        if (z.success) valid++;
+        assert.deepEqual(f, z.success ? z.data : undefined, JSON.stringify(body));
+        checked++;
+      }
+    }
+    assert.ok(checked > 10_000 && valid > 100, `${checked} bodies, ${valid} valid`);
   });
 });

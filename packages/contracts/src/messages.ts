@@ -105,6 +105,60 @@ export function sendSchemas(maxMessageLength: number) {
   return { single, group };
 }
 
+const SINGLE_KEYS = new Set(['sender_id', 'receiver_id', 'content', 'message_type', 'client_msg_id']);
+const GROUP_KEYS = new Set(['sender_id', 'group_id', 'content', 'message_type', 'client_msg_id']);
+
+/**
+ * The hot path's validation: a plain check of a send body that returns the parsed send when the
+ * body is valid, and undefined otherwise. A caller falls back to the zod schemas for anything
+ * this refuses, so an invalid body still gets the schema's exact error text; a valid one (nearly
+ * every request) skips zod's per-request work. Both must accept exactly the same bodies
+ * (contracts.test.ts holds them against each other).
+ */
+export function fastSendParsers(maxMessageLength: number) {
+  function common(b: Record<string, unknown>) {
+    const sender = parseId(b.sender_id);
+    if (sender === undefined) return undefined;
+    const content = b.content;
+    if (typeof content !== 'string' || content.length === 0) return undefined;
+    // A string of maxMessageLength UTF-16 units or fewer has at most that many code points.
+    if (content.length > maxMessageLength && codePointLength(content) > maxMessageLength) return undefined;
+    if (!content.isWellFormed()) return undefined;
+    const type = b.message_type;
+    let messageType: MessageType = 'text';
+    if (type !== undefined) {
+      if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) return undefined;
+      messageType = type as MessageType;
+    }
+    const cmid = b.client_msg_id;
+    let clientMsgId: string | null = null;
+    if (cmid !== undefined && cmid !== null) {
+      if (typeof cmid !== 'string' || !CLIENT_MSG_ID.test(cmid)) return undefined;
+      clientMsgId = cmid;
+    }
+    return { sender_id: sender, content, message_type: messageType, client_msg_id: clientMsgId };
+  }
+  const plain = (v: unknown, allowed: Set<string>): v is Record<string, unknown> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    for (const k in v) if (!allowed.has(k)) return false;
+    return true;
+  };
+  return {
+    single(v: unknown): SingleSend | undefined {
+      if (!plain(v, SINGLE_KEYS)) return undefined;
+      const receiver = parseId(v.receiver_id);
+      const c = receiver === undefined ? undefined : common(v);
+      return c && { sender_id: c.sender_id, receiver_id: receiver!, content: c.content, message_type: c.message_type, client_msg_id: c.client_msg_id };
+    },
+    group(v: unknown): GroupSend | undefined {
+      if (!plain(v, GROUP_KEYS)) return undefined;
+      const group = parseId(v.group_id);
+      const c = group === undefined ? undefined : common(v);
+      return c && { sender_id: c.sender_id, group_id: group!, content: c.content, message_type: c.message_type, client_msg_id: c.client_msg_id };
+    },
+  };
+}
+
 export type SingleSend = z.output<ReturnType<typeof sendSchemas>['single']>;
 export type GroupSend = z.output<ReturnType<typeof sendSchemas>['group']>;
 export type SendRequest = ({ kind: 'single' } & SingleSend) | ({ kind: 'group' } & GroupSend);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { findUp } from '@im/db';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { sendSchemas } from '@im/contracts';
+import { fastSendParsers, sendSchemas } from '@im/contracts';
 import { invalidArgument, toAppError, type ErrorCode } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -63,6 +63,7 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
   const proto = grpc.loadPackageDefinition(definition) as unknown as { mpim: { MessageService: grpc.ServiceClientConstructor } };
   const authenticate = bearerAuth(o.tokens);
   const { single, group } = sendSchemas(o.services.maxMessageLength);
+  const fast = fastSendParsers(o.services.maxMessageLength);
 
   function unary<T>(name: string, handle: (req: Req) => Promise<T>): grpc.handleUnaryCall<Req, T> {
     return (call, callback) => {
@@ -89,7 +90,8 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
   }
 
   const sendAs = async (r: Req, kind: 'single' | 'group') => {
-    const body = kind === 'single' ? { kind, ...parse(single, sendBody(r, kind)) } : { kind, ...parse(group, sendBody(r, kind)) };
+    const raw = sendBody(r, kind);
+    const body = kind === 'single' ? { kind, ...(fast.single(raw) ?? parse(single, raw)) } : { kind, ...(fast.group(raw) ?? parse(group, raw)) };
     const sent = await o.services.send.send(body as Parameters<Services['send']['send']>[0]);
     return { result: OK, message_id: sent.message_id, timestamp: String(sent.timestamp), seq: String(sent.seq) };
   };
