@@ -75,7 +75,9 @@ describe('group chat end to end', () => {
     const [h] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE group_id = ?', [group]);
     assert.equal(Number(h[0]!.n), 1);
     await fleet.api.post('/v1/group-messages', { sender_id: on1, group_id: group, content: 'second' });
+    // Members' deliveries are independent jobs: wait for each online member that gets it.
     await gateway.waitForCount(owner, 1);
+    await gateway.waitForCount(on2, 2);
     assert.equal(gateway.for(on1).length, 1, 'a sender never gets its own message');
     assert.equal(gateway.for(on2).length, 2);
     assert.equal(gateway.for(outsider).length, 0);

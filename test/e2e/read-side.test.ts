@@ -162,6 +162,40 @@ describe('history, search, receipts, conversations and recall', () => {
     assert.equal(cats[0].unread, 351, 'cat acknowledged nothing');
   });
 
+  it('answers a first page the conversation is being read for from the hot-conversation cache: the page MySQL gives, without a recalled message', async () => {
+    const fromCache = async () => {
+      const text = (await fleet.api.get('/metrics')).body as string;
+      return Number(/^im_history_reads_total\{source="cache"\} (\d+)/m.exec(text)?.[1]);
+    };
+    const firstPage = () => fleet.api.get(`/v1/users/${ben}/history?peer_id=${ann}&limit=20`);
+    // before_seq above every seq takes MySQL's path for the same page.
+    const mysqlPage = () => fleet.api.get(`/v1/users/${ben}/history?peer_id=${ann}&limit=20&before_seq=999999999`);
+    const sendAndHear = async (n: number, label: string) => {
+      const sent = await fleet.api.post('/v1/messages/batch', {
+        messages: Array.from({ length: n }, (_, k) => ({ sender_id: ann, receiver_id: ben, content: `${label} ${k}` })),
+      });
+      const ids = sent.body.results.map((r: any) => r.message_id);
+      // Delivery follows persist's round, and the round fills the cache before it hands off.
+      await waitFor(`ben hears ${label}`, () => ids.every((mid: string) => gateway.for(ben).some((p) => p.message_id === mid)));
+      return ids as string[];
+    };
+    await sendAndHear(30, 'hot');
+    const before = await fromCache();
+    assert.equal((await firstPage()).status, 200, 'the first read asks for the cache');
+    assert.equal(await fromCache(), before, 'and comes from MySQL');
+    const ids = await sendAndHear(5, 'hotter');
+    const cached = await firstPage();
+    assert.equal(await fromCache(), before + 1, 'the read after the next round comes from the cache');
+    assert.deepEqual(cached.body, (await mysqlPage()).body);
+    assert.equal(cached.body.messages[0].content, 'hotter 4');
+    assert.equal(cached.body.has_more, true);
+
+    await fleet.api.del(`/v1/messages/${ids[4]}?user_id=${ann}`);
+    const afterRecall = await firstPage();
+    assert.ok(!afterRecall.body.messages.some((m: any) => m.message_id === ids[4]), 'the recalled message is gone from the first page');
+    assert.deepEqual(afterRecall.body, (await mysqlPage()).body);
+  });
+
   it('recalls a message: recipients get the event, it leaves history and the offline pull, and the list moves back', async () => {
     // cat is offline: the message waits as an offline row.
     const sent = await fleet.api.post('/v1/messages', { sender_id: dan, receiver_id: cat, content: 'oops, wrong person' });

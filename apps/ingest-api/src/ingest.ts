@@ -4,7 +4,7 @@ import { conversationsRepository, createPool, cursorsRepository, groupsRepositor
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, keys, publisher, waitForReplicas, type Redis, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady } from '@im/redis';
+import { closeRedis, createRedis, groupMembersCache, keys, publisher, waitForReplicas, type Redis, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
 import { allShards, every, jobCounts, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
@@ -108,6 +108,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     cursors: cursorsRepository(pool),
     conversations: conversationsRepository(pool),
     presence: presence(redis),
+    hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, shards: config.queue.shards }),
     unacked: unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix),
     redis,
     publisher: publisher(redis, config.queue.pubsub),

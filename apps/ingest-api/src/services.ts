@@ -3,7 +3,7 @@ import { channels, describeIssues } from '@im/contracts';
 import type { ConversationsRepository, CursorsRepository, CursorField, GroupsRepository, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
 import { invalidArgument, notFound } from '@im/errors';
 import type { Metrics } from '@im/metrics';
-import type { GroupMembersCache, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
+import type { GroupMembersCache, HotHistory, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
 import type { KnownIds } from './send/known-ids';
 import { readService } from './read/read.service';
 import type { SendService } from './send/send.service';
@@ -27,6 +27,8 @@ export interface ServiceDeps {
   cursors: CursorsRepository;
   conversations: ConversationsRepository;
   presence: Presence;
+  /** The newest messages of conversations being read (history_cache). */
+  hot: HotHistory;
   unacked: UnackedTracker;
   redis: Redis;
   /** Events on the contract's channels (PUBLISH or SPUBLISH: queue.pubsub). */
@@ -52,6 +54,8 @@ export function createServices(d: ServiceDeps) {
     conversations: d.conversations,
     cursors: d.cursors,
     members: d.members,
+    hot: d.hot,
+    metrics: d.metrics,
     redis: d.redis,
     publisher: d.publisher,
     assertUser,

@@ -1,6 +1,6 @@
 import type { StoredMessage } from '@im/contracts';
-import { conversationsRepository, createPool, messagesRepository, poolStats } from '@im/db';
-import { closeRedis, createRedis, waitForReady } from '@im/redis';
+import { conversationOf, conversationsRepository, createPool, messagesRepository, poolStats } from '@im/db';
+import { closeRedis, createRedis, hotHistory, waitForReady } from '@im/redis';
 import { boot, closeServer, consumedShards, createQueue, every, installShutdown, MicroBatcher, startBatchWorker, startOpsServer, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { handlePersist } from './persist.handler';
 
@@ -11,6 +11,7 @@ const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size })
 const messages = messagesRepository(pool);
 const conversations = conversationsRepository(pool);
 const shards = consumedShards(config);
+const hot = hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, shards: config.queue.shards });
 
 // Rows of a round (and of concurrent rounds) share one INSERT of up to 500 rows, then one upsert of
 // the conversations they touch.
@@ -19,6 +20,11 @@ const inserts = new MicroBatcher<StoredMessage, void>(
     const inserted = await messages.insertMany(batch);
     await conversations.record(batch);
     metrics.messagesPersisted.inc(inserted);
+    // Committed: conversations being read get these rows in their cache.
+    await hot.committed(
+      batch.map((m) => ({ ...m, conversation: conversationOf(m) })),
+      (conversation, limit) => messages.page(conversation, null, limit),
+    );
     return batch.map(() => undefined);
   },
   { maxItems: 500, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: Math.max(1, config.mysql.pool_size - 1) },

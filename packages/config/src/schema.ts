@@ -162,6 +162,15 @@ export const schema = {
     /** false lets the dashboard retry, promote and remove jobs; true only shows them. */
     read_only: bool(true),
   },
+  history_cache: {
+    /**
+     * The newest messages kept in Redis per conversation being read (worker-persist keeps them,
+     * GET history's first page reads them); 0 turns the cache off.
+     */
+    messages: int(100, 0, 1000),
+    /** A conversation's cache lives this long from its first read, then is built again. */
+    ttl_s: int(300, 1, 86_400),
+  },
   cleaner: {
     interval_s: int(3600, 1),
     history_retention_days: int(0, 0, 36_500),

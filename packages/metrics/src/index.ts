@@ -45,6 +45,12 @@ export function createMetrics(role: string) {
       registers: r,
     }),
     messagesPersisted: new Counter({ name: 'im_messages_persisted_total', help: 'History rows written.', registers: r }),
+    historyReads: new Counter({
+      name: 'im_history_reads_total',
+      help: 'First history pages by where they came from: cache (the hot-conversation cache in Redis) or mysql.',
+      labelNames: ['source'] as const,
+      registers: r,
+    }),
     deliveries: new Counter({
       name: 'im_deliveries_total',
       help: 'Deliveries by routing outcome: online, offline, fallback (offline after a failed or unheard publish), redelivered.',

@@ -5,3 +5,4 @@ export * from './message-ids';
 export * from './group-members';
 export * from './unacked';
 export * from './pubsub';
+export * from './hot-history';

@@ -1,7 +1,8 @@
 import { channels, pairKey } from '@im/contracts';
 import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository } from '@im/db';
 import { notFound, permissionDenied } from '@im/errors';
-import { keys, type GroupMembersCache, type Publisher, type Redis } from '@im/redis';
+import type { Metrics } from '@im/metrics';
+import { keys, type GroupMembersCache, type HotHistory, type Publisher, type Redis } from '@im/redis';
 
 export type MessageStatus = 'sent' | 'delivered' | 'read';
 
@@ -13,6 +14,8 @@ export interface ReadDeps {
   conversations: ConversationsRepository;
   cursors: CursorsRepository;
   members: Pick<GroupMembersCache, 'isMember'>;
+  hot: HotHistory;
+  metrics: Pick<Metrics, 'historyReads'>;
   redis: Redis;
   publisher: Publisher;
   assertUser(userId: string): Promise<void>;
@@ -74,7 +77,10 @@ export function readService(d: ReadDeps) {
   return {
     async history(userId: string, target: { peer_id: string } | { group_id: string }, beforeSeq: number | null, limit: number) {
       const conversation = await conversationFor(userId, target);
-      const page = await d.messages.page(conversation, beforeSeq, limit);
+      // The first page of a conversation being read comes from the hot-conversation cache when it can.
+      const cached = beforeSeq === null ? await d.hot.read(conversation, limit) : undefined;
+      if (beforeSeq === null) d.metrics.historyReads.inc({ source: cached ? 'cache' : 'mysql' });
+      const page = cached ? { rows: cached.rows.map((r) => ({ ...r, conversation })), hasMore: cached.hasMore } : await d.messages.page(conversation, beforeSeq, limit);
       return { messages: await withStatus(page.rows), has_more: page.hasMore };
     },
 
@@ -123,6 +129,7 @@ export function readService(d: ReadDeps) {
       if (row.sender_id !== userId) throw permissionDenied(`only the sender (${row.sender_id}) can recall message ${messageId}`);
       await d.redis.set(keys.recalled(messageId), '1', 'EX', RECALL_TOMBSTONE_S);
       await d.messages.remove(messageId);
+      await d.hot.forget(row.conversation);
       const [state] = (await d.conversations.states([row.conversation])).values();
       if (state?.last_message_id === messageId) await d.conversations.refreshLast(row.conversation);
       const event = JSON.stringify({

@@ -1,0 +1,3 @@
+import { onCluster } from '../support/cluster';
+
+await onCluster(() => import('../integration/hot-history.test'), { shards: 4 });
