@@ -1,7 +1,8 @@
 // The hot-conversation cache against MySQL, side by side in one run.
-//   npm run bench -- hot-history [--members 200] [--history 2000] [--seconds 8] [--rounds 3] [--connections 32] [--write-rate 100]
+//   npm run bench -- hot-history [--members 50] [--history 800] [--seconds 8] [--rounds 3] [--connections 32] [--write-rate 20]
 // A fleet on a fresh database; one busy group with `history` messages and more arriving at
-// `write-rate` per second. wrk reads the group's first page (limit 50) as random members, in
+// `write-rate` per second (members are offline: each message is members - 1 offline rows, and the
+// rounds start once the history's rows are all delivered). wrk reads the group's first page (limit 50) as random members, in
 // alternating rounds: the first page as gateways ask for it (served by the cache) and the same
 // page with before_seq above every seq (the same MySQL query the cache replaces). Reported per
 // path: reads per second, latency, and CPU seconds per 1,000 reads of ingest-api, MariaDB and Redis.
@@ -19,12 +20,14 @@ import { ensureWrk } from './wrk';
 
 const { values: opt } = parseArgs({
   options: {
-    members: { type: 'string', default: '200' },
-    history: { type: 'string', default: '2000' },
+    members: { type: 'string', default: '50' },
+    history: { type: 'string', default: '800' },
     seconds: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
-    'write-rate': { type: 'string', default: '100' },
+    'write-rate': { type: 'string', default: '20' },
+    /** Writes each role's CPU profile (node --cpu-prof) to this directory. */
+    'cpu-prof': { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -38,7 +41,8 @@ if (!wrk.path) {
 }
 
 const db = await createTestDatabase();
-const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_RATE_LIMIT_PER_SENDER_PER_S: '100000' }, [], { bundles: true }).startAll([
+const profile = opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${opt['cpu-prof']}`] : [];
+const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_RATE_LIMIT_PER_SENDER_PER_S: '100000' }, profile, { bundles: true }).startAll([
   'ingest-api',
   'worker-persist',
   'worker-fanout',
@@ -67,6 +71,12 @@ for (let i = 0; i < n('history'); i += 500) {
   sent += messages.length;
 }
 await persisted(sent);
+const delivered = async (count: number) =>
+  waitFor(`${count * (members.length - 1)} offline rows`, async () => {
+    const [rows] = await db.pool.query<any[]>('SELECT COUNT(*) AS n FROM offline_message');
+    return Number(rows[0].n) >= count * (members.length - 1);
+  }, 300_000);
+await delivered(sent);
 
 // Messages keep arriving while the rounds run, so the cache is kept up to date under reads.
 let writing = true;
@@ -140,7 +150,11 @@ async function round(path: 'cache' | 'mysql'): Promise<Round> {
   };
 }
 
-const cacheReads = async () => Number(/^im_history_reads_total\{source="cache"\} (\d+)/m.exec((await api.get('/metrics')).body as string)?.[1] ?? 0);
+async function cacheReads(): Promise<number> {
+  const value = Number(/^im_history_reads_total\{source="cache"[^}]*\} (\d+)/m.exec((await api.get('/metrics')).body as string)?.[1]);
+  if (!Number.isInteger(value)) throw new Error('ingest-api does not export im_history_reads_total{source="cache"}');
+  return value;
+}
 
 // A first read asks for the cache; the next persist round fills it.
 await api.get(`/v1/users/${members[0]}/history?group_id=${group}&limit=50`);

@@ -165,7 +165,9 @@ describe('history, search, receipts, conversations and recall', () => {
   it('answers a first page the conversation is being read for from the hot-conversation cache: the page MySQL gives, without a recalled message', async () => {
     const fromCache = async () => {
       const text = (await fleet.api.get('/metrics')).body as string;
-      return Number(/^im_history_reads_total\{source="cache"\} (\d+)/m.exec(text)?.[1]);
+      const value = Number(/^im_history_reads_total\{source="cache"[^}]*\} (\d+)/m.exec(text)?.[1]);
+      assert.ok(Number.isInteger(value), 'ingest-api exports im_history_reads_total{source="cache"}');
+      return value;
     };
     const firstPage = () => fleet.api.get(`/v1/users/${ben}/history?peer_id=${ann}&limit=20`);
     // before_seq above every seq takes MySQL's path for the same page.
