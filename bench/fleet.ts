@@ -26,7 +26,7 @@ import { randomUserBase, TEST_TOKEN, testRedis, testRedisTarget, testServers, to
 import { freePort, Fleet, type FleetRole } from '../test/support/fleet';
 import { waitFor } from '../test/support/wait';
 import pLimit from 'p-limit';
-import { cpuMeter, pidListeningOn, portOf, procStats } from './proc';
+import { cpuMeter, peakRssMeter, pidListeningOn, portOf, procStats } from './proc';
 import { markdown, ROLES, type Batching, type Report, type SendPhase, type LatencyPhase, type Percentiles } from './report';
 import { profileMarkdown, summarizeProfiles } from './profile';
 import { ensureWrk, runWrk, type WrkResult } from './wrk';
@@ -54,9 +54,11 @@ const { values } = parseArgs({
     ordered: { type: 'boolean', default: false },
     unordered: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    /** Extra node options for every role (space separated), e.g. "--max-semi-space-size=4". */
+    'node-args': { type: 'string', default: '' },
   },
 });
-const { 'redis-cluster': onCluster, ordered, unordered, levels: levelList, 'cpu-prof': cpuProf, ...numeric } = values;
+const { 'redis-cluster': onCluster, ordered, unordered, levels: levelList, 'cpu-prof': cpuProf, 'node-args': nodeArgs, ...numeric } = values;
 if (ordered && unordered) throw new Error('give --ordered or --unordered, not both');
 const opt = Object.fromEntries(Object.entries(numeric).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof numeric, number>;
 const levels = levelList.split(',').filter(Boolean).map(Number);
@@ -133,7 +135,7 @@ const profileDir = join(outDir, 'profiles');
 const fleet = await new Fleet(
   db.url,
   { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) },
-  cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  [...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...nodeArgs.split(' ').filter(Boolean)],
   { bundles: true },
 ).startAll(ROLES);
 const rolePids = () => Object.fromEntries(ROLES.map((r) => [r, fleet.procs.get(r)!.child.pid!]));
@@ -274,6 +276,7 @@ async function wrkPhase(
   const before = { offline: (await offlineState()).count, heard: heard.size };
   const counters0 = o.fleetPhase ? await pipelineCounters() : null;
   const meter = cpuMeter({ ...(o.fleetPhase ? rolePids() : {}), ...(o.extraPids ?? {}), ...servers });
+  const peaks = o.fleetPhase ? peakRssMeter(rolePids()) : null;
   const self0 = process.cpuUsage();
   let lastLog = 0;
   const w = await runWrk({
@@ -318,6 +321,7 @@ async function wrkPhase(
     post_to_publish_ms: percentiles(h.fromWrite, 1000),
     fleet_cpu_s_per_1000: o.fleetPhase ? Object.values(roleCpu).reduce((a, b) => a + b, 0) : null,
     cpu_s_per_1000_by_role: o.fleetPhase ? roleCpu : null,
+    peak_rss_by_role: peaks ? peaks() : null,
     cpu_s_per_1000_other: { ...otherCpu, 'bench (subscriber)': per1000((self.user + self.system) / 1e6) },
     generator: { tool: `wrk ${wrkVersion}`, threads: opt['wrk-threads'], cpu_s: w.cpu_s, cpu_s_per_1000: per1000(w.cpu_s), peak_rss: w.peak_rss },
     batching: pipeline,
@@ -349,6 +353,7 @@ async function batchPhase(name: string, total: number, perRequest: number, concu
   const before = { offline: (await offlineState()).count, heard: heard.size };
   const counters0 = await pipelineCounters();
   const meter = cpuMeter({ ...rolePids(), ...servers });
+  const peaks = peakRssMeter(rolePids());
   const self0 = process.cpuUsage();
   let done = 0;
   let n = 0;
@@ -394,6 +399,7 @@ async function batchPhase(name: string, total: number, perRequest: number, concu
     post_to_publish_ms: null,
     fleet_cpu_s_per_1000: Object.values(roleCpu).reduce((a, b) => a + b, 0),
     cpu_s_per_1000_by_role: roleCpu,
+    peak_rss_by_role: peaks(),
     cpu_s_per_1000_other: {
       ...Object.fromEntries(Object.entries(cpu).filter(([k]) => !ROLES.includes(k as FleetRole)).map(([k, v]) => [k, per1000(v)])),
       'bench (generator and subscriber)': per1000((self.user + self.system) / 1e6),
@@ -406,7 +412,7 @@ async function batchPhase(name: string, total: number, perRequest: number, concu
 const report: Partial<Report> = {
   started,
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  options: { ...opt, levels, redis_cluster: onCluster, ordered, cpu_prof: cpuProf },
+  options: { ...opt, levels, redis_cluster: onCluster, ordered, cpu_prof: cpuProf, node_args: nodeArgs },
 };
 try {
   // A. BullMQ ceiling: no-op jobs through one queue, with the fleet's connection settings.

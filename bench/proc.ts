@@ -1,7 +1,7 @@
 // Process accounting for the benches, from /proc: CPU seconds and peak RSS of a process, and the
 // process that listens on a local TCP port (the Redis or MariaDB a bench runs against, however it
 // was started).
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 export interface ProcStats {
   /** User + system CPU seconds of the whole process (every thread). */
@@ -20,6 +20,21 @@ export function procStats(pid: number): ProcStats {
   } catch {
     return { cpuS: 0, peakRss: 0 };
   }
+}
+
+/**
+ * Peak RSS of each process over a stretch of time: resets the kernel's high-water mark (VmHWM, through
+ * /proc/PID/clear_refs) now; call the result to read each process's peak since.
+ */
+export function peakRssMeter(pids: Record<string, number>): () => Record<string, number> {
+  for (const pid of Object.values(pids)) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      // Not ours to reset (another user's process): the peak then covers the process's whole life.
+    }
+  }
+  return () => Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, procStats(p).peakRss]));
 }
 
 /** CPU seconds of a set of processes, as a function that reads them again: call it to get the seconds spent since. */

@@ -1,9 +1,10 @@
+import { ROLES as CONTRACT_ROLES } from '@im/contracts';
 // The fleet bench's report: the figures of one run (report.json) and their Markdown (report.md),
 // written by bench/fleet.ts with no hand editing; every target of issue 14 is printed with met /
 // not met.
 import type { FleetRole } from '../test/support/fleet';
 
-export const ROLES: FleetRole[] = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'];
+export const ROLES: FleetRole[] = [...CONTRACT_ROLES];
 
 export interface Percentiles {
   n: number;
@@ -47,6 +48,8 @@ export interface SendPhase {
   post_to_publish_ms: Percentiles | null;
   fleet_cpu_s_per_1000: number | null;
   cpu_s_per_1000_by_role: Record<string, number> | null;
+  /** Fleet phases: each role's peak RSS during the phase (bytes). */
+  peak_rss_by_role: Record<string, number> | null;
   /** Redis, MariaDB, the naive server, this bench process: CPU seconds per 1,000 accepted messages. */
   cpu_s_per_1000_other: Record<string, number>;
   generator: { tool: string; threads: number; cpu_s: number; cpu_s_per_1000: number; peak_rss: number };
@@ -239,6 +242,10 @@ export function markdown(r: Report): string {
   out.push('', '## Peak RSS', '', '| process | peak RSS |', '|---|---|');
   for (const [k, v] of Object.entries(r.peak_rss_bytes)) out.push(`| ${k} | ${mb(v)} |`);
   out.push(`| naive-server (B) | ${mb(r.B.peak_rss)} |`);
+  const phasesWithRss = all.filter(([, p]) => p.peak_rss_by_role);
+  out.push('', 'Each role\'s peak during each phase (the high-water mark reset at the phase\'s start):', '');
+  out.push(`| role | ${phasesWithRss.map(([n]) => n).join(' | ')} |`, `|---|${phasesWithRss.map(() => '---|').join('')}`);
+  for (const role of ROLES) out.push(`| ${role} | ${phasesWithRss.map(([, p]) => mb(p.peak_rss_by_role![role] ?? 0)).join(' | ')} |`);
 
   if (r.profiles) {
     out.push('', '## CPU profiles (--cpu-prof), C to G', '', 'Self time by package or source file; profiles.md beside this report has the functions.', '', '| role | CPU ms sampled | where most of it went |', '|---|---|---|');
