@@ -1,3 +1,4 @@
+import { ROLES as CONTRACT_ROLES } from '@im/contracts';
 import assert from 'node:assert/strict';
 import { setTimeout as pace } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +17,7 @@ import { waitFor } from '../support/wait';
  * answered 2xx is in message_history exactly once and the pipeline's queues drain to nothing.
  */
 
-const ROLES: readonly FleetRole[] = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'];
+const ROLES: readonly FleetRole[] = CONTRACT_ROLES;
 const PIPELINE_QUEUES = ['im.persist', 'im.fanout', 'im.deliver'] as const;
 const GROUP_SIZE = 200;
 const LOOPS = 3;

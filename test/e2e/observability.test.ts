@@ -1,3 +1,4 @@
+import { ROLES as CONTRACT_ROLES } from '@im/contracts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ROLES: FleetRole[] = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'];
+const ROLES: readonly FleetRole[] = CONTRACT_ROLES;
 
 interface PromResult {
   status: string;

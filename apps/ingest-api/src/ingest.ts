@@ -1,13 +1,13 @@
 import type { Config } from '@im/config';
-import { shardPrefix } from '@im/contracts';
 import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, keys, publisher, waitForReplicas, type Redis, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
-import { allShards, every, jobCounts, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
+import { allShards, backlogSampler, every, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { admissionLedger } from './send/admission';
+import { guardShardChange, persistEnqueuer } from './send/enqueue';
 import { KnownIds } from './send/known-ids';
 import { sendService } from './send/send.service';
 import { createServices } from './services';
@@ -40,20 +40,15 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
 
   const ledger = admissionLedger(redis, config.rate_limit.per_sender_per_s);
 
-  // Persist work not yet done (waiting, retrying, active), sampled once a second: past the bound,
+  // Persist work not yet done (waiting, retrying, active), sampled once a second: at the bound,
   // sends get 503 instead of a longer queue, so Redis memory stays bounded through a MySQL outage.
-  let overloaded = false;
-  const stopBacklogCheck = every(
-    1000,
-    async () => {
-      const bound = config.queue.max_persist_backlog;
-      const backlog = bound > 0 ? (await Promise.all(persistQueues.map(jobCounts))).reduce((sum, c) => sum + c.backlog, 0) : 0;
-      const was = overloaded;
-      overloaded = bound > 0 && backlog >= bound;
-      if (was !== overloaded) log.warn({ backlog, bound, overloaded }, 'persist backlog changed; sends are refused with 503 while it is at the bound');
-    },
-    (err) => log.debug({ err }, 'backlog check failed'),
-  );
+  const backlog = backlogSampler({
+    queues: persistQueues,
+    count: (c) => c.backlog,
+    bound: config.queue.max_persist_backlog,
+    log,
+    message: 'persist backlog changed; sends are refused with 503 while it is at the bound',
+  });
 
   const users = usersRepository(pool);
   const messages = messagesRepository(pool);
@@ -75,24 +70,13 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     groups: knownGroups,
     members,
     seqFloors: (conversations) => messages.seqFloors(conversations),
-    enqueue: async (shard, jobId, batch) => {
-      const queue = persistQueues[shard]!;
-      await queue.add('persist', { messages: batch }, { jobId });
-      if (minReplicas === 0) return;
-      const held = await waitForReplicas(enqueueRedis, `${shardPrefix(config.queue.prefix, shard)}:im.persist:meta`, minReplicas, config.queue.replica_timeout_ms);
-      if (held >= minReplicas) return;
-      // Not on enough replicas in time: take the job back if no worker holds it yet (then nothing
-      // was accepted). A job a worker already holds is being persisted to MySQL: accepted.
-      if ((await queue.remove(jobId)) === 1) {
-        throw new AppError('UNAVAILABLE', `the send reached ${held} of queue.min_replicas (${minReplicas}) Redis replicas within ${config.queue.replica_timeout_ms} ms; nothing was accepted, retry`);
-      }
-    },
+    enqueue: persistEnqueuer({ queues: persistQueues, redis: enqueueRedis, config }),
     isQueued: async (shard, jobId) => (await persistQueues[shard]!.getJob(jobId)) !== undefined,
     wasStored: async (messageId) => (await messages.findRefs([messageId])).length > 0 || (await redis.exists(keys.recalled(messageId))) === 1,
     metrics,
     log,
     maxPending: config.message_service.max_pending_sends,
-    overloaded: () => overloaded,
+    overloaded: backlog.atBound,
     batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, shards: config.queue.shards, ordered: config.queue.ordered },
   });
 
@@ -134,7 +118,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   );
 
   const steps: ShutdownStep[] = [
-    ['stop sampling', async () => (stopSampling(), stopBacklogCheck())],
+    ['stop sampling', async () => (stopSampling(), backlog.stop())],
     ['stop accepting requests', () => app.close()],
     ['flush queued sends', () => send.drain()],
     ['release id node', () => lease.release()],
@@ -145,29 +129,3 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   return { app, services, lease, shutdownSteps: steps };
 }
 
-/**
- * A conversation's shard follows queue.shards, and with it the keys of its seq counter. Changing
- * the count while persist jobs wait would let a counter restart from MySQL below seqs still
- * queued; so ingest starts with a new count only once every persist queue is done.
- */
-async function guardShardChange(redis: Redis, config: Config, log: Logger): Promise<void> {
-  const key = keys.shardCount(config.queue.prefix);
-  const previous = Number(await redis.get(key)) || 0;
-  const shards = config.queue.shards;
-  if (previous > 0 && previous !== shards) {
-    const queues = shardQueues('im.persist', redis, config, log, allShards({ ...config, queue: { ...config.queue, shards: Math.max(previous, shards) } }));
-    try {
-      const backlog = (await Promise.all(queues.map((q) => jobCounts(q.queue)))).reduce((sum, c) => sum + c.backlog + c.failed, 0);
-      if (backlog > 0) {
-        throw new Error(
-          `queue.shards changed from ${previous} to ${shards} while ${backlog} persist job(s) are not done; ` +
-            `start ingest with queue.shards = ${previous}, stop it when the persist queues are empty (im-message queues), then change it`,
-        );
-      }
-    } finally {
-      await Promise.all(queues.map((q) => q.queue.close()));
-    }
-    log.warn({ previous, shards }, 'queue.shards changed; conversations move to their new shard');
-  }
-  await redis.set(key, String(shards));
-}

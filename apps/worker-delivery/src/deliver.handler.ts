@@ -1,7 +1,7 @@
 import { channels, messageEvent, type StoredMessage } from '@im/contracts';
 import type { OfflineRow } from '@im/db';
 import type { Metrics } from '@im/metrics';
-import type { Presence } from '@im/redis';
+import type { Presence, Unacked } from '@im/redis';
 import type { BatchHandler } from '@im/worker-kit';
 
 export type Route = 'online' | 'offline' | 'fallback';
@@ -13,15 +13,18 @@ export interface DeliverDeps {
   /** The ids among messageIds that were recalled meanwhile (one MGET of tombstones). */
   recalled(messageIds: readonly string[]): Promise<Set<string>>;
   /**
-   * Records publishes that wait for their delivered ack (see redelivery). Recorded before the
-   * PUBLISH, so an ack that overtakes the bookkeeping still clears it; unheard ones are untracked.
+   * Publishes that wait for their delivered ack (redelivery.ts stores the late ones offline).
+   * Tracked before the PUBLISH, so an ack that overtakes the bookkeeping still clears it; unheard
+   * ones are done at once (they go offline here).
    */
-  trackUnacked(items: readonly { user_id: string; message_id: string }[]): Promise<void>;
-  untrackUnacked(items: readonly { user_id: string; message_id: string }[]): Promise<void>;
+  unacked: {
+    track(items: readonly Unacked[]): Promise<void>;
+    done(items: readonly Unacked[]): Promise<void>;
+  };
   /** Stores offline rows (shared multi-row INSERT across concurrent jobs). */
   storeOffline(rows: readonly OfflineRow[]): Promise<void>;
-  /** True while the delivery queue holds more than queue_size jobs: route straight to offline. */
-  backlogged(): boolean;
+  /** True while the delivery queues hold more than queue_size waiting jobs: route straight to offline. */
+  atBacklogBound(): boolean;
   /** Attempts that still try to publish; later attempts store everything offline (the seed's degrade path). */
   publishAttempts: number;
   metrics: Metrics;
@@ -45,7 +48,7 @@ interface Delivery {
  */
 export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log }) => {
   const recalled = await deps.recalled([...new Set(jobs.flatMap((j) => j.payload.items.map((i) => i.message.message_id)))]);
-  const backlogged = deps.backlogged();
+  const backlogged = deps.atBacklogBound();
   const deliveries: Delivery[] = [];
   for (const { payload, attempt } of jobs) {
     const degrade = attempt > deps.publishAttempts ? 'publish kept failing' : backlogged ? 'delivery backlog over queue_size' : undefined;
@@ -72,7 +75,7 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
       else offline.push({ d, route: 'offline' });
     }
     if (toPublish.length > 0) {
-      await deps.trackUnacked(toPublish.map((d) => ({ user_id: d.receiver, message_id: d.message.message_id })));
+      await deps.unacked.track(toPublish.map((d) => ({ user_id: d.receiver, message_id: d.message.message_id })));
       const payloads = new Map<StoredMessage, string>();
       const heard = await deps.publish(
         toPublish.map((d) => {
@@ -97,7 +100,7 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
           offline.push({ d, route: 'fallback' });
         }
       });
-      await deps.untrackUnacked(unheard);
+      await deps.unacked.done(unheard);
     }
   }
 

@@ -1,3 +1,4 @@
+import { JOB_NAMES, jobIds } from '@im/contracts';
 import type { Handler, TypedQueue } from '@im/worker-kit';
 
 export interface FanoutDeps {
@@ -19,9 +20,9 @@ export const handleFanout: Handler<'im.fanout', FanoutDeps> = async ({ message }
   const jobs = [];
   for (let i = 0; i < receivers.length; i += deps.chunkSize) {
     jobs.push({
-      name: 'deliver',
+      name: JOB_NAMES['im.deliver'],
       data: { items: [{ message, receivers: receivers.slice(i, i + deps.chunkSize) }] },
-      opts: { jobId: `f${message.message_id}-${i / deps.chunkSize}` },
+      opts: { jobId: jobIds.fanoutChunk(message.message_id, i / deps.chunkSize) },
     });
   }
   // addBulk is one MULTI: all chunks are queued, or none.

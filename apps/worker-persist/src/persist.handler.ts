@@ -1,4 +1,4 @@
-import type { StoredMessage } from '@im/contracts';
+import { JOB_NAMES, jobIds, type StoredMessage } from '@im/contracts';
 import type { Metrics } from '@im/metrics';
 import type { BatchHandler, TypedQueue } from '@im/worker-kit';
 
@@ -26,9 +26,9 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
   for (const { payload, job } of items) {
     const singles = payload.messages.filter((m) => m.group_id === null);
     if (singles.length > 0) {
-      deliveries.push({ name: 'deliver', data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id!] })) }, opts: { jobId: `p${job.id}` } });
+      deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id!] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
     }
-    for (const m of payload.messages) if (m.group_id !== null) fanouts.push({ name: 'fanout', data: { message: m }, opts: { jobId: `g${m.message_id}` } });
+    for (const m of payload.messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
   }
   if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
   if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);

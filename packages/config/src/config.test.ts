@@ -248,6 +248,14 @@ describe('loadConfig from the environment', () => {
     assert.match(err.problems[0]!, /"abc"/);
   });
 
+  it('rejects a history retention shorter than the offline TTL (offline rows would outlive their message), and accepts 0 or longer', () => {
+    const err = configError(() => loadConfig({ env: { IM_CLEANER_HISTORY_RETENTION_DAYS: '7', IM_MESSAGE_LIMITS_OFFLINE_MESSAGE_TTL: '30' } }));
+    assert.equal(err.problems.length, 1);
+    assert.match(err.problems[0]!, /^environment IM_CLEANER_HISTORY_RETENTION_DAYS: .*offline_message_ttl \(30 days; got 7\)/);
+    assert.equal(loadConfig({ env: { IM_CLEANER_HISTORY_RETENTION_DAYS: '0' } }).cleaner.history_retention_days, 0);
+    assert.equal(loadConfig({ env: { IM_CLEANER_HISTORY_RETENTION_DAYS: '30', IM_MESSAGE_LIMITS_OFFLINE_MESSAGE_TTL: '30' } }).cleaner.history_retention_days, 30);
+  });
+
   it('rejects a port above 65535', () => {
     const err = configError(() => loadConfig({ env: { IM_MESSAGE_SERVICE_PORT: '70000' } }));
     assert.equal(err.problems.length, 1);

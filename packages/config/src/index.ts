@@ -127,6 +127,12 @@ function crossCheck(c: Config, sources: Map<string, string>): string[] {
   if (q.cluster_nodes.length > 0 && !/\{[^{}]+\}/.test(q.prefix)) {
     problems.push(`${from('queue.prefix')}: on Redis Cluster the queue prefix needs a hash tag, such as {im} (got "${q.prefix}")`);
   }
+  // History must outlive the offline rows that reference it.
+  const retention = c.cleaner?.history_retention_days ?? 0;
+  const ttl = c.message_limits?.offline_message_ttl ?? 0;
+  if (retention > 0 && retention < ttl) {
+    problems.push(`${from('cleaner.history_retention_days')}: must be 0 (keep) or at least message_limits.offline_message_ttl (${ttl} days; got ${retention})`);
+  }
   return problems;
 }
 

@@ -2,18 +2,8 @@ import { z } from 'zod';
 import { storedMessageSchema, type StoredMessage } from './messages';
 
 /**
- * The pipeline, stage by stage (README's diagram follows this table):
- *
- * | stage           | consumes   | produces              |
- * |-----------------|------------|-----------------------|
- * | ingest-api      | HTTP       | im.persist            |
- * | worker-persist  | im.persist | im.deliver, im.fanout |
- * | worker-fanout   | im.fanout  | im.deliver            |
- * | worker-delivery | im.deliver | Pub/Sub, offline rows |
- * | worker-cleaner  | im.cleaner | (deletes, redelivery) |
- *
- * Queue names contain no ":" (BullMQ refuses it); they share the configured prefix,
- * whose hash tag keeps every key of the fleet in one Redis Cluster slot.
+ * Queue names contain no ":" (BullMQ refuses it); they share the configured prefix, whose hash tag
+ * keeps a shard's keys in one Redis Cluster slot.
  */
 export const QUEUES = {
   persist: 'im.persist',
@@ -22,6 +12,40 @@ export const QUEUES = {
   cleaner: 'im.cleaner',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/**
+ * The pipeline, stage by stage: the process of each role, what it consumes and what it produces
+ * (README's diagram and docs/architecture.md follow this table).
+ */
+export const STAGES = [
+  { role: 'ingest-api', consumes: 'HTTP and gRPC', produces: ['im.persist'] },
+  { role: 'worker-persist', consumes: 'im.persist', produces: ['message_history', 'im.deliver', 'im.fanout'] },
+  { role: 'worker-fanout', consumes: 'im.fanout', produces: ['im.deliver'] },
+  { role: 'worker-delivery', consumes: 'im.deliver', produces: ['Pub/Sub', 'offline rows', 'offline rows of unacknowledged publishes (redelivery)'] },
+  { role: 'worker-cleaner', consumes: 'im.cleaner', produces: ['deleted offline rows', 'history partitions'] },
+] as const;
+
+/** Every role of the fleet, in pipeline order. */
+export const ROLES = STAGES.map((s) => s.role);
+export type Role = (typeof STAGES)[number]['role'];
+
+/** The one job name each queue carries. */
+export const JOB_NAMES = { 'im.persist': 'persist', 'im.fanout': 'fanout', 'im.deliver': 'deliver', 'im.cleaner': 'sweep' } as const satisfies Record<QueueName, string>;
+
+/**
+ * Job ids of the pipeline: each derived from what the job carries, so a stage that retries adds
+ * no job twice (BullMQ ignores an add whose id exists).
+ */
+export const jobIds = {
+  /** A persist job: an admitted micro-batch, named by its first message id. */
+  persist: (firstMessageId: string) => `b${firstMessageId}`,
+  /** The delivery job of a persist job's single-chat messages. */
+  deliverOfPersist: (persistJobId: string) => `p${persistJobId}`,
+  /** The fan-out job of a group message. */
+  fanout: (messageId: string) => `g${messageId}`,
+  /** Delivery chunk n (0, 1, ...) of a group message's members. */
+  fanoutChunk: (messageId: string, n: number) => `f${messageId}-${n}`,
+} as const;
 
 /** Messages accepted by ingest, many per job; persisted as one multi-row insert. */
 export interface PersistJob {

@@ -6,3 +6,4 @@ export * from './group-members';
 export * from './unacked';
 export * from './pubsub';
 export * from './hot-history';
+export * from './recall';

@@ -7,7 +7,7 @@ import { CAPPED_BACKOFF, describeIssues, jobSchemas, shardPrefix, shardQueueName
 import type { Config } from '@im/config';
 import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { applyOrdering, cappedBackoff } from './worker';
+import { applyOrdering, cappedBackoff, type StageWorker } from './worker';
 
 /** One job of a batch: its payload and the attempt it is on (1 on the first). */
 export interface BatchItem<Q extends QueueName> {
@@ -37,9 +37,6 @@ export interface StartBatchWorkerOptions<Q extends QueueName, D> {
   rounds?: number;
 }
 
-export interface BatchWorker {
-  close(timeoutMs: number): Promise<void>;
-}
 
 const LOCK_MS = 10_000;
 const LEASE_MS = 10_000;
@@ -59,7 +56,7 @@ const FAILURES_FIELD = 'imFailures';
  * taken over within 10 s when its holder dies) with one round in flight, so jobs finish in queue
  * order; a job that retries lets the ones behind it pass.
  */
-export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOptions<Q, D>): BatchWorker {
+export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOptions<Q, D>): StageWorker {
   const schema = jobSchemas[o.queue];
   const shard = o.shard ?? 0;
   const label = shardQueueName(o.queue, shard);

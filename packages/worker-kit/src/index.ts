@@ -6,3 +6,5 @@ export * from './worker';
 export * from './process';
 export * from './queue-sampler';
 export * from './batch-worker';
+export * from './run-worker';
+export * from './backlog';

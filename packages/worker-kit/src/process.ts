@@ -2,8 +2,9 @@ import { ConfigError, configFileFromArgv, loadConfig, type Config } from '@im/co
 import { createLogger, type Logger } from '@im/logger';
 import { createMetrics, type Metrics } from '@im/metrics';
 
-export const ROLES = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '@im/contracts';
+
+export { ROLES, type Role } from '@im/contracts';
 
 /** Default port of /health, /ready and /metrics per role (CONTRACT.md section 5). */
 export const DEFAULT_OPS_PORT: Record<Role, number> = {

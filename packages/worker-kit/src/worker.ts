@@ -50,7 +50,13 @@ export function cappedBackoff(attemptsMade: number, base: number, cap: number, r
  * Errors reach BullMQ (which keeps the reason in Redis) reduced to safe fields, like the logs.
  * A crashed worker's jobs come back after the stall check (lock 10 s, checked every 5 s).
  */
-export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>): Worker {
+/** A consumer of a stage's queue, as a process holds it: closing waits for the jobs in hand. */
+export interface StageWorker {
+  /** Stops taking jobs and waits up to timeoutMs for those in hand; past that they are handed back (they stall and are retried). */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>): StageWorker {
   const schema = jobSchemas[o.queue];
   const shard = o.shard ?? 0;
   const label = shardQueueName(o.queue, shard);
@@ -115,7 +121,7 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
     o.metrics.errors.inc({ component: label, kind: 'worker' });
     o.log.error({ err, queue: label }, 'worker error');
   });
-  return worker;
+  return { close: (timeoutMs) => closeWorker(worker, timeoutMs) };
 }
 
 /**
@@ -134,7 +140,7 @@ export async function applyOrdering(connection: Redis, prefix: string, name: Que
 }
 
 /** Closes a worker, waiting for its active jobs up to timeoutMs; past that the jobs are handed back (they stall and are retried). */
-export async function closeWorker(worker: Worker, timeoutMs: number): Promise<void> {
+async function closeWorker(worker: Worker, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const graceful = worker.close();
   const timedOut = await Promise.race([

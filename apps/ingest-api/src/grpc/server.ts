@@ -4,10 +4,12 @@ import { findUp } from '@im/db';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fastSendParsers, sendSchemas } from '@im/contracts';
-import { invalidArgument, toAppError, type ErrorCode } from '@im/errors';
+import { toAppError, type ErrorCode } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { bearerAuth } from '../auth';
+import { offlinePullQuery } from '../routes/offline.route';
+import { userParams } from '../routes/params';
 import { parse, type Services } from '../services';
 
 export const PROTO_FILE = findUp('proto/im_message.proto', dirname(fileURLToPath(import.meta.url)));
@@ -101,13 +103,13 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
     SendMessage: unary('SendMessage', (r) => sendAs(r, r.group_id && r.group_id !== '0' ? 'group' : 'single')),
     SendGroupMessage: unary('SendGroupMessage', (r) => sendAs(r, 'group')),
     PullOfflineMessage: unary('PullOfflineMessage', async (r) => {
-      const userId = String(r.user_id);
-      if (!/^[1-9]\d*$/.test(userId)) throw invalidArgument(`user_id must be a positive integer below 2^63 (got ${userId})`);
-      const limit = Number(r.limit) || 100;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidArgument(`limit must be an integer from 1 to 1000 (got ${limit})`);
-      const last = r.last_message_id && r.last_message_id !== '0' ? String(r.last_message_id) : null;
-      if (last !== null && !/^[1-9]\d*$/.test(last)) throw invalidArgument(`last_message_id must be a positive id or 0 (got ${last})`);
-      const page = await o.services.pullOffline(userId, last, limit);
+      // The HTTP pull's parsers; proto3 sends 0 for a field left out, which means "not given" here.
+      const { user_id: userId } = parse(userParams, { user_id: String(r.user_id) });
+      const q = parse(offlinePullQuery, {
+        limit: r.limit && String(r.limit) !== '0' ? String(r.limit) : undefined,
+        last_message_id: r.last_message_id && String(r.last_message_id) !== '0' ? String(r.last_message_id) : undefined,
+      });
+      const page = await o.services.pullOffline(userId, q.last_message_id, q.limit);
       return {
         result: OK,
         has_more: page.has_more,

@@ -2,7 +2,7 @@ import { channels, pairKey } from '@im/contracts';
 import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository } from '@im/db';
 import { notFound, permissionDenied } from '@im/errors';
 import type { Metrics } from '@im/metrics';
-import { keys, type GroupMembersCache, type HotHistory, type Publisher, type Redis } from '@im/redis';
+import { markRecalled, type GroupMembersCache, type HotHistory, type Publisher, type Redis } from '@im/redis';
 
 export type MessageStatus = 'sent' | 'delivered' | 'read';
 
@@ -21,8 +21,6 @@ export interface ReadDeps {
   assertUser(userId: string): Promise<void>;
   assertGroup(groupId: string): Promise<void>;
 }
-
-const RECALL_TOMBSTONE_S = 86_400;
 
 function statusOf(seq: number, cursor: { delivered_seq: number; read_seq: number } | undefined): MessageStatus {
   if (!cursor) return 'sent';
@@ -127,7 +125,7 @@ export function readService(d: ReadDeps) {
       const [row] = await d.messages.findMany([messageId]);
       if (!row) throw notFound(`message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
       if (row.sender_id !== userId) throw permissionDenied(`only the sender (${row.sender_id}) can recall message ${messageId}`);
-      await d.redis.set(keys.recalled(messageId), '1', 'EX', RECALL_TOMBSTONE_S);
+      await markRecalled(d.redis, messageId);
       await d.messages.remove(messageId);
       await d.hot.forget(row.conversation);
       const [state] = (await d.conversations.states([row.conversation])).values();

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shardOf, type SendRequest, type StoredMessage } from '@im/contracts';
+import { jobIds, shardOf, type SendRequest, type StoredMessage } from '@im/contracts';
 import { conversationOf } from '@im/db';
 import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
@@ -125,7 +125,7 @@ export function sendService(deps: SendDeps) {
   /** One micro-batch of a shard: ids, one admission call (two when counters need MySQL), one persist job. */
   async function admitBatch(shard: number, items: Pending[]): Promise<Outcome[]> {
     const ids = items.map(() => deps.nextId());
-    const jobId = `b${ids[0]!.id}`;
+    const jobId = jobIds.persist(ids[0]!.id);
     const inputs = items.map((p, i) => ({
       conversation: p.conversation,
       sender_id: p.req.sender_id,

@@ -1,0 +1,54 @@
+import type { Config } from '@im/config';
+import { JOB_NAMES, shardPrefix } from '@im/contracts';
+import { AppError } from '@im/errors';
+import type { Logger } from '@im/logger';
+import { keys, waitForReplicas, type Redis } from '@im/redis';
+import { allShards, jobCounts, shardQueues, type TypedQueue } from '@im/worker-kit';
+
+/**
+ * Adds an admitted batch to its shard's persist queue as one job. With queue.min_replicas, the add
+ * counts only once that many Redis replicas hold it (WAIT, on `redis`, the queues' connection); a
+ * job not replicated in time is taken back if no worker holds it yet, and the send is refused.
+ */
+export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]; redis: Redis; config: Config }) {
+  const { min_replicas: minReplicas, replica_timeout_ms: timeoutMs, prefix } = o.config.queue;
+  return async (shard: number, jobId: string, batch: Parameters<TypedQueue<'im.persist'>['add']>[1]['messages']): Promise<void> => {
+    const queue = o.queues[shard]!;
+    await queue.add(JOB_NAMES['im.persist'], { messages: batch }, { jobId });
+    if (minReplicas === 0) return;
+    const held = await waitForReplicas(o.redis, `${shardPrefix(prefix, shard)}:im.persist:meta`, minReplicas, timeoutMs);
+    if (held >= minReplicas) return;
+    // Not on enough replicas in time: take the job back if no worker holds it yet (then nothing
+    // was accepted). A job a worker already holds is being persisted to MySQL: accepted.
+    if ((await queue.remove(jobId)) === 1) {
+      throw new AppError('UNAVAILABLE', `the send reached ${held} of queue.min_replicas (${minReplicas}) Redis replicas within ${timeoutMs} ms; nothing was accepted, retry`);
+    }
+  };
+}
+
+/**
+ * A conversation's shard follows queue.shards, and with it the keys of its seq counter. Changing
+ * the count while persist jobs wait would let a counter restart from MySQL below seqs still
+ * queued; so ingest starts with a new count only once every persist queue is done.
+ */
+export async function guardShardChange(redis: Redis, config: Config, log: Logger): Promise<void> {
+  const key = keys.shardCount(config.queue.prefix);
+  const previous = Number(await redis.get(key)) || 0;
+  const shards = config.queue.shards;
+  if (previous > 0 && previous !== shards) {
+    const queues = shardQueues('im.persist', redis, config, log, allShards({ ...config, queue: { ...config.queue, shards: Math.max(previous, shards) } }));
+    try {
+      const backlog = (await Promise.all(queues.map((q) => jobCounts(q.queue)))).reduce((sum, c) => sum + c.backlog + c.failed, 0);
+      if (backlog > 0) {
+        throw new Error(
+          `queue.shards changed from ${previous} to ${shards} while ${backlog} persist job(s) are not done; ` +
+            `start ingest with queue.shards = ${previous}, stop it when the persist queues are empty (im-message queues), then change it`,
+        );
+      }
+    } finally {
+      await Promise.all(queues.map((q) => q.queue.close()));
+    }
+    log.warn({ previous, shards }, 'queue.shards changed; conversations move to their new shard');
+  }
+  await redis.set(key, String(shards));
+}

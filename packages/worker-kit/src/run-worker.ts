@@ -1,0 +1,66 @@
+import { createPool, poolStats, type Pool } from '@im/db';
+import { closeRedis, createRedis, waitForReady, type Redis } from '@im/redis';
+import { backingServiceChecks, closeServer, startOpsServer } from './ops-server';
+import { boot, every, recordPool, type Boot, type Role } from './process';
+import { consumedShards } from './queues';
+import { installShutdown } from './shutdown';
+import type { StageWorker } from './worker';
+
+/** What a worker's main gets: the process's config, logger and metrics, and its connections. */
+export interface WorkerContext extends Boot {
+  redis: Redis;
+  pool: Pool;
+  /** The shards this process consumes (queue.consume_shards, or every shard). */
+  shards: number[];
+}
+
+/** What a worker's main builds: its consumers and what must be stopped, flushed and closed after them. */
+export interface WorkerParts {
+  /** Consumers; closed first, each finishing the jobs in hand (up to `closeTimeoutMs`). */
+  workers: readonly StageWorker[];
+  /** Background loops (`every`) to stop before the consumers close. */
+  loops?: readonly (() => void)[];
+  /** Batches to flush once the consumers are closed (MicroBatcher.drain). */
+  flush?: readonly (() => Promise<void>)[];
+  /** Queues this process adds to; closed after the flush. */
+  queues?: readonly { close(): Promise<void> }[];
+  /** Fields of the "started" log line. */
+  started?: Record<string, unknown>;
+}
+
+export interface RunWorkerOptions {
+  /** MySQL connections of this process (default mysql.pool_size). */
+  poolSize?: (ctx: Boot) => number;
+  /** How long closing the consumers may wait for their jobs (default 20 s; the shutdown budget is 28 s). */
+  closeTimeoutMs?: number;
+}
+
+/**
+ * Every worker process, around what its main builds: boot (config, logger, metrics), one Redis
+ * connection and one MySQL pool, the ops server (/health, /ready on both, /metrics), a wait for
+ * Redis, the pool gauge, and on SIGTERM the ordered shutdown: loops, consumers, flushes, queues,
+ * ops server, MySQL, Redis.
+ */
+export async function runWorker(role: Role, build: (ctx: WorkerContext) => WorkerParts | Promise<WorkerParts>, options: RunWorkerOptions = {}): Promise<void> {
+  const b = boot(role);
+  const { config, log, metrics, opsPort } = b;
+  const redis = createRedis(config.queue, 'worker', `im-${role}`, (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const pool = createPool({ url: config.mysql.url, size: options.poolSize?.(b) ?? config.mysql.pool_size });
+  const ops = await startOpsServer({ host: config.message_service.host, port: opsPort, registry: metrics.registry, checks: backingServiceChecks(redis, pool) });
+  await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
+
+  const shards = consumedShards(config);
+  const parts = await build({ ...b, redis, pool, shards });
+  const stopPoolGauge = every(5000, async () => recordPool(metrics, poolStats(pool)), (err) => log.debug({ err }, 'sampling failed'));
+  log.info({ opsPort, shards, ...parts.started }, `${role} started`);
+
+  installShutdown(log, () => [
+    ['stop background loops', async () => [stopPoolGauge, ...(parts.loops ?? [])].forEach((stop) => stop())],
+    ['close workers', () => Promise.all(parts.workers.map((w) => w.close(options.closeTimeoutMs ?? 20_000)))],
+    ['flush batches', () => Promise.all((parts.flush ?? []).map((drain) => drain()))],
+    ['close queues', () => Promise.all((parts.queues ?? []).map((q) => q.close()))],
+    ['close ops server', () => closeServer(ops)],
+    ['close mysql', () => pool.end()],
+    ['close redis', () => closeRedis(redis)],
+  ]);
+}
