@@ -1,11 +1,14 @@
 // npm test: dependencies, the local test stack (its own ports and data, apart from npm start's),
 // type check, then every test file with Node's test runner against real Redis and MariaDB.
+// npm run test:unit: only the unit tier, the tests beside the code under apps/ and packages/
+// (plain functions with plain fakes; no stack, no type check), in seconds.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ensureDeps, ROOT, say, stackDown, stackUp } from './lib.mjs';
 
-const filter = process.argv.slice(2);
+const unit = process.argv[2] === '--unit';
+const filter = process.argv.slice(unit ? 3 : 2);
 
 function findTests(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -18,6 +21,12 @@ function findTests(dir, out = []) {
 }
 
 ensureDeps();
+if (unit) {
+  const files = ['packages', 'apps'].flatMap((d) => findTests(join(ROOT, d))).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
+  say(`unit tier: ${files.length} test files`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { cwd: ROOT, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const stack = stackUp('test');
 let status = 1;
 try {

@@ -10,7 +10,8 @@ import type { Metrics } from '@im/metrics';
 import { bearerAuth } from '../auth';
 import { offlinePullQuery } from '../routes/offline.route';
 import { userParams } from '../routes/params';
-import { parse, type Services } from '../services';
+import { parse } from '../routes/parse';
+import type { Services } from '../services';
 
 export const PROTO_FILE = findUp('proto/im_message.proto', dirname(fileURLToPath(import.meta.url)));
 

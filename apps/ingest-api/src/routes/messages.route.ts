@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { fastSendParsers, sendSchemas, type SendRequest } from '@im/contracts';
 import { AppError } from '@im/errors';
-import { parse, type Services } from '../services';
+import type { Services } from '../services';
+import { parse } from './parse';
 
 const MAX_BATCH = 1000;
 

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { contentField } from '@im/contracts';
-import { parse, type Services } from '../services';
+import type { Services } from '../services';
+import { parse } from './parse';
 
 /** POST /v1/notifications: broadcast on system:notification. */
 export function notificationRoutes(s: Services): FastifyPluginAsync {

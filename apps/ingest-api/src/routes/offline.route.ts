@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { parse, type Services } from '../services';
+import type { Services } from '../services';
+import { parse } from './parse';
 import { intQuery, optionalIdQuery, userParams } from './params';
 
 /** The pull's query; gRPC's PullOfflineMessage checks its fields with the same parsers. */

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { describeValue } from '@im/contracts';
-import { parse, type Services } from '../services';
+import type { Services } from '../services';
+import { parse } from './parse';
 import { userParams } from './params';
 
 const gatewayId = z.unknown().transform((v, ctx) => {

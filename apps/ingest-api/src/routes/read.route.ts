@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { describeValue, idField } from '@im/contracts';
 import { invalidArgument } from '@im/errors';
-import { parse, type Services } from '../services';
+import type { Services } from '../services';
+import { parse } from './parse';
 import { intQuery, optionalIdQuery, userParams } from './params';
 
 const historyQuery = z

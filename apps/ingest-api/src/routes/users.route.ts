@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { parse, type Services } from '../services';
+import type { Services } from '../services';
+import { parse } from './parse';
 import { nameField, userParams } from './params';
 
 const body = z.object({ name: nameField('name', 128) }).strict();

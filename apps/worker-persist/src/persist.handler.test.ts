@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StoredMessage } from '@im/contracts';
+import { createMetrics } from '@im/metrics';
+import { batchItem, recordingQueue, silentLog } from '@im/worker-kit/testing';
+import { handlePersist, type PersistDeps } from './persist.handler';
+
+const message = (id: number, over: Partial<StoredMessage> = {}): StoredMessage => ({
+  message_id: String(1000 + id),
+  seq: id,
+  sender_id: '1',
+  receiver_id: '2',
+  group_id: null,
+  content: `m${id}`,
+  message_type: 'text',
+  created_at: 1_700_000_000_000 + id,
+  client_msg_id: null,
+  ...over,
+});
+
+function deps(store: PersistDeps['store'] = async () => {}) {
+  const deliverQueue = recordingQueue();
+  const fanoutQueue = recordingQueue();
+  const d = { store, deliverQueue, fanoutQueue, metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
+  return { d, deliverQueue, fanoutQueue };
+}
+
+describe('handlePersist (unit)', () => {
+  it('stores every message of the round once, in queue order, then hands single chats to delivery per job and groups to fan-out per message', async () => {
+    const stored: StoredMessage[][] = [];
+    const { d, deliverQueue, fanoutQueue } = deps(async (batch) => void stored.push([...batch]));
+    const g = message(3, { receiver_id: null, group_id: '77' });
+    await handlePersist([batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }), batchItem<'im.persist'>('b1003', { messages: [g, message(4)] })], { deps: d, log: silentLog });
+    assert.deepEqual(stored.map((b) => b.map((m) => m.seq)), [[1, 2, 3, 4]], 'one store call for the round');
+    assert.deepEqual(
+      deliverQueue.added.map((j) => [j.name, j.opts?.jobId, j.data.items.map((i: any) => [i.message.seq, i.receivers])]),
+      [
+        ['deliver', 'pb1001', [[1, ['2']], [2, ['2']]]],
+        ['deliver', 'pb1003', [[4, ['2']]]],
+      ],
+    );
+    assert.deepEqual(fanoutQueue.added.map((j) => [j.name, j.opts?.jobId, j.data.message.seq]), [['fanout', 'g1003', 3]]);
+  });
+
+  it('hands nothing on when the store fails (the round is retried whole)', async () => {
+    const { d, deliverQueue, fanoutQueue } = deps(async () => {
+      throw new Error('connection lost');
+    });
+    await assert.rejects(handlePersist([batchItem<'im.persist'>('b1', { messages: [message(1)] })], { deps: d, log: silentLog }), /connection lost/);
+    assert.equal(deliverQueue.added.length + fanoutQueue.added.length, 0);
+  });
+
+  it('adds the same job ids when a round is retried, so BullMQ keeps one of each', async () => {
+    const { d, deliverQueue } = deps();
+    const items = [batchItem<'im.persist'>('b9', { messages: [message(9)] })];
+    await handlePersist(items, { deps: d, log: silentLog });
+    await handlePersist(items, { deps: d, log: silentLog });
+    assert.deepEqual(deliverQueue.added.map((j) => j.opts?.jobId), ['pb9', 'pb9']);
+  });
+});
