@@ -70,6 +70,16 @@ describe('message_history is partitioned by month from the first day', () => {
     const report = await maintainPartitions(repo, now, 3, 0);
     assert.equal(report.partitioned, true);
     assert.deepEqual(report.added, [1, 2, 3].map((m) => monthPartition(monthStart(now, m)).name));
+    // Page compressed (011), the partitions the cleaner added included: their tablespaces carry the
+    // same flags as the first, and not those of an uncompressed table.
+    const [create] = await db.pool.query<RowDataPacket[]>('SHOW CREATE TABLE message_history');
+    assert.match(String(create[0]!['Create Table']), /PAGE_COMPRESSED`?='?1/);
+    const schema = new URL(db.url).pathname.slice(1);
+    const [spaces] = await db.pool.query<RowDataPacket[]>('SELECT NAME, FLAG FROM information_schema.INNODB_SYS_TABLESPACES WHERE NAME LIKE ?', [`${schema}/%`]);
+    const flag = (name: string) => spaces.filter((t) => String(t.NAME).startsWith(`${schema}/${name}`)).map((t) => Number(t.FLAG));
+    assert.equal(flag('message_history#P#').length, 5);
+    assert.deepEqual(new Set(flag('message_history#P#')), new Set(flag('message_history#P#').slice(0, 1)));
+    assert.notEqual(flag('message_history#P#')[0], flag('offline_message')[0], 'offline_message is not compressed, history is');
     // Rows land in the month of their id.
     await insertHistory(db.pool, firstIdAt(now));
     const [rows] = await db.pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM message_history PARTITION (${month.name})`);
