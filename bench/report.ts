@@ -227,11 +227,11 @@ export function markdown(r: Report): string {
 
   out.push(
     '',
-    '## Messages per job',
+    '## Messages per round',
     '',
-    'From worker-persist\'s and worker-delivery\'s metrics: what one BullMQ job carried, and how long its handler took.',
+    'From worker-persist\'s and worker-delivery\'s metrics (im_job_duration_seconds, observed once per handler call): what one round (every waiting job, up to 100) carried, and how long its handler took.',
     '',
-    '| phase | persist jobs | messages per persist job | ms per persist job | delivery jobs | deliveries per delivery job | ms per delivery job |',
+    '| phase | persist rounds | messages per persist round | ms per persist round | delivery rounds | deliveries per delivery round | ms per delivery round |',
     '|---|---|---|---|---|---|---|',
   );
   for (const [name, p] of all) {

@@ -39,7 +39,7 @@ export function createMetrics(role: string) {
     }),
     jobDuration: new Histogram({
       name: 'im_job_duration_seconds',
-      help: 'Time spent handling one job, by queue.',
+      help: 'Time spent in one handler call, by queue: one job, or for persist and delivery one round of up to 100 jobs.',
       labelNames: ['queue'] as const,
       buckets: LATENCY_BUCKETS,
       registers: r,
