@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { firstIdAt } from '@im/redis';
+import { firstIdAt } from '@im/contracts';
 import { createTestDatabase } from '../test/support/db';
 import { cpuMeter, pidListeningOn, portOf } from './proc';
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
 import { monthPartition, monthStart, partitionsRepository } from '@im/db';
-import { firstIdAt } from '@im/redis';
+import { firstIdAt } from '@im/contracts';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, testServers } from '../support/env';
 import { Fleet } from '../support/fleet';

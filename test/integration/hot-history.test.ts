@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StoredMessage } from '@im/contracts';
-import { conversationOf, messagesRepository, type MessagesRepository } from '@im/db';
+import { conversationOf, type AcceptedMessage } from '@im/contracts';
+import { messagesRepository, type MessagesRepository } from '@im/db';
 import { closeRedis, hotHistory, type HotHistory, type Redis } from '@im/redis';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, testRedis, topology } from '../support/env';
@@ -30,7 +30,7 @@ describe('hot-conversation cache', () => {
 
   const cache = (size: number): HotHistory => hotHistory(redis, { size, ttlS: 60, shards: topology().shards });
   const newest = (conversation: string, limit: number) => messages.page(conversation, null, limit);
-  const groupMessage = (group: bigint, seq: number, content = `message ${seq}`): StoredMessage => ({
+  const groupMessage = (group: bigint, seq: number, content = `message ${seq}`): AcceptedMessage => ({
     message_id: String(nextId++),
     seq,
     sender_id: String(base + 1n),
@@ -42,7 +42,7 @@ describe('hot-conversation cache', () => {
     client_msg_id: null,
   });
   /** What worker-persist does: the INSERT, then the cache. */
-  async function commit(hot: HotHistory, batch: StoredMessage[]): Promise<void> {
+  async function commit(hot: HotHistory, batch: AcceptedMessage[]): Promise<void> {
     await messages.insertMany(batch);
     await hot.committed(
       batch.map((m) => ({ ...m, conversation: conversationOf(m) })),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createPool, migrate, MIGRATIONS_DIR, partitionsRepository, readMigrations, type Pool } from '@im/db';
-import { firstIdAt } from '@im/redis';
+import { firstIdAt } from '@im/contracts';
 import { maintainPartitions, monthPartition, monthStart } from '@im/db';
 import { testServers, uniqueName } from '../support/env';
 

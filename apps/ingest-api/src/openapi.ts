@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { parse } from 'yaml';
-import { findUp } from '@im/db';
+import { findUp } from '@im/config';
 
 /** The OpenAPI document of the HTTP API: docs/openapi.yaml, the one source of truth. */
 export type OpenApiDocument = { openapi: string; info: object; paths: Record<string, Record<string, unknown>> } & Record<string, unknown>;

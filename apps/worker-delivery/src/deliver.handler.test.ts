@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StoredMessage } from '@im/contracts';
+import type { AcceptedMessage } from '@im/contracts';
 import { createMetrics } from '@im/metrics';
 import type { Unacked } from '@im/redis';
 import { batchItem, silentLog } from '@im/worker-kit/testing';
 import { handleDeliver, type DeliverDeps } from './deliver.handler';
 
-const message = (id: number, receiver = '2'): StoredMessage => ({
+const message = (id: number, receiver = '2'): AcceptedMessage => ({
   message_id: String(1000 + id),
   seq: id,
   sender_id: '1',
@@ -49,7 +49,7 @@ function world(o: { online?: string[]; deaf?: string[]; recalled?: string[]; bac
 }
 
 const deliver = (items: ReturnType<typeof batchItem<'im.deliver'>>[], deps: DeliverDeps) => handleDeliver(items, { deps, log: silentLog });
-const job = (id: string, ...pairs: [StoredMessage, string[]][]) => batchItem<'im.deliver'>(id, { items: pairs.map(([message, receivers]) => ({ message, receivers })) });
+const job = (id: string, ...pairs: [AcceptedMessage, string[]][]) => batchItem<'im.deliver'>(id, { items: pairs.map(([message, receivers]) => ({ message, receivers })) });
 
 describe('handleDeliver (unit)', () => {
   it('publishes to online receivers, stores the others offline, and tracks each publish until acknowledged', async () => {

@@ -1,4 +1,4 @@
-import { channels, messageEvent, type StoredMessage } from '@im/contracts';
+import { channels, messageEvent, type AcceptedMessage } from '@im/contracts';
 import type { OfflineRow } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Presence, Unacked } from '@im/redis';
@@ -32,7 +32,7 @@ export interface DeliverDeps {
 }
 
 interface Delivery {
-  message: StoredMessage;
+  message: AcceptedMessage;
   receiver: string;
   /** Why it goes offline without a publish, if it does (the seed's degrade path). */
   degrade?: string;
@@ -76,7 +76,7 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
     }
     if (toPublish.length > 0) {
       await deps.unacked.track(toPublish.map((d) => ({ user_id: d.receiver, message_id: d.message.message_id })));
-      const payloads = new Map<StoredMessage, string>();
+      const payloads = new Map<AcceptedMessage, string>();
       const heard = await deps.publish(
         toPublish.map((d) => {
           let payload = payloads.get(d.message);

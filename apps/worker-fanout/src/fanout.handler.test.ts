@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StoredMessage } from '@im/contracts';
+import type { AcceptedGroup } from '@im/contracts';
 import { jobContext, recordingQueue } from '@im/worker-kit/testing';
 import { handleFanout, type FanoutDeps } from './fanout.handler';
 
-const message: StoredMessage = {
+const message: AcceptedGroup = {
   message_id: '5000',
   seq: 1,
   sender_id: '1',

@@ -15,7 +15,7 @@ export interface FanoutDeps {
  * retried fan-out does not queue a chunk that is still waiting; each chunk retries on its own.
  */
 export const handleFanout: Handler<'im.fanout', FanoutDeps> = async ({ message }, { deps, log }) => {
-  const groupId = message.group_id!;
+  const groupId = message.group_id;
   const receivers = (await deps.members(groupId)).filter((m) => m !== message.sender_id);
   const jobs = [];
   for (let i = 0; i < receivers.length; i += deps.chunkSize) {

@@ -1,5 +1,5 @@
-import type { StoredMessage } from '@im/contracts';
-import { conversationOf, type ConversationsRepository, type MessagesRepository } from '@im/db';
+import { conversationOf, type AcceptedMessage } from '@im/contracts';
+import type { ConversationsRepository, MessagesRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { HotHistory } from '@im/redis';
 import { MicroBatcher } from '@im/worker-kit';
@@ -16,7 +16,7 @@ export interface MessageStoreDeps {
 
 export interface MessageStore {
   /** Resolves once the messages are in message_history (with those of concurrent rounds). */
-  store(messages: readonly StoredMessage[]): Promise<void>;
+  store(messages: readonly AcceptedMessage[]): Promise<void>;
   /** Waits for the statements in flight (shutdown). */
   drain(): Promise<void>;
 }
@@ -27,7 +27,7 @@ export interface MessageStore {
  * conversations being read get the rows in their cache (@im/redis hot-history).
  */
 export function messageStore(d: MessageStoreDeps): MessageStore {
-  const inserts = new MicroBatcher<StoredMessage, void>(
+  const inserts = new MicroBatcher<AcceptedMessage, void>(
     async (batch) => {
       const inserted = await d.messages.insertMany(batch);
       await d.conversations.record(batch);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StoredMessage } from '@im/contracts';
+import type { AcceptedMessage } from '@im/contracts';
 import { createMetrics } from '@im/metrics';
 import { batchItem, recordingQueue, silentLog } from '@im/worker-kit/testing';
 import { handlePersist, type PersistDeps } from './persist.handler';
 
-const message = (id: number, over: Partial<StoredMessage> = {}): StoredMessage => ({
+const message = (id: number, over: Partial<AcceptedMessage> = {}): AcceptedMessage => ({
   message_id: String(1000 + id),
   seq: id,
   sender_id: '1',
@@ -16,7 +16,7 @@ const message = (id: number, over: Partial<StoredMessage> = {}): StoredMessage =
   created_at: 1_700_000_000_000 + id,
   client_msg_id: null,
   ...over,
-});
+}) as AcceptedMessage;
 
 function deps(store: PersistDeps['store'] = async () => {}) {
   const deliverQueue = recordingQueue();
@@ -27,7 +27,7 @@ function deps(store: PersistDeps['store'] = async () => {}) {
 
 describe('handlePersist (unit)', () => {
   it('stores every message of the round once, in queue order, then hands single chats to delivery per job and groups to fan-out per message', async () => {
-    const stored: StoredMessage[][] = [];
+    const stored: AcceptedMessage[][] = [];
     const { d, deliverQueue, fanoutQueue } = deps(async (batch) => void stored.push([...batch]));
     const g = message(3, { receiver_id: null, group_id: '77' });
     await handlePersist([batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }), batchItem<'im.persist'>('b1003', { messages: [g, message(4)] })], { deps: d, log: silentLog });

@@ -1,10 +1,10 @@
-import { JOB_NAMES, jobIds, type StoredMessage } from '@im/contracts';
+import { JOB_NAMES, jobIds, type AcceptedMessage, type AcceptedSingle } from '@im/contracts';
 import type { Metrics } from '@im/metrics';
 import type { BatchHandler, TypedQueue } from '@im/worker-kit';
 
 export interface PersistDeps {
   /** Writes messages to message_history (multi-row INSERTs) and records their conversations. */
-  store(messages: readonly StoredMessage[]): Promise<void>;
+  store(messages: readonly AcceptedMessage[]): Promise<void>;
   deliverQueue: TypedQueue<'im.deliver'>;
   fanoutQueue: TypedQueue<'im.fanout'>;
   metrics: Metrics;
@@ -24,9 +24,9 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
   const deliveries = [];
   const fanouts = [];
   for (const { payload, job } of items) {
-    const singles = payload.messages.filter((m) => m.group_id === null);
+    const singles = payload.messages.filter((m): m is AcceptedSingle => m.group_id === null);
     if (singles.length > 0) {
-      deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id!] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
+      deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
     }
     for (const m of payload.messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
   }

@@ -147,3 +147,4 @@ export function configFileFromArgv(argv: readonly string[] = process.argv.slice(
   }
   return undefined;
 }
+export { findUp } from './files';

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareIds, pairKey, parseId } from './ids';
-import { codePointLength, describeIssues, messageEvent, fastSendParsers, sendSchemas, type StoredMessage } from './messages';
+import { compareIds, conversationKeys, conversationOf, pairKey, parseId } from './ids';
+import { firstIdAt, ID_EPOCH_MS, idTimestamp } from './message-id-layout';
+import { jobSchemas } from './pipeline';
+import { codePointLength, describeIssues, fastSendParsers, messageEvent, notificationEvent, recallChannel, recallEvent, sendSchemas, type AcceptedMessage } from './messages';
 
 describe('parseId', () => {
   it('accepts positive decimal strings up to 2^63-1 and returns them unchanged', () => {
@@ -214,7 +216,7 @@ describe('sendSchemas(10).single', () => {
 });
 
 describe('messageEvent', () => {
-  const stored: StoredMessage = {
+  const stored: AcceptedMessage = {
     message_id: '123456789012345678',
     seq: 7,
     sender_id: '1',
@@ -305,5 +307,46 @@ describe('fastSendParsers', () => {
       }
     }
     assert.ok(checked > 10_000 && valid > 100, `${checked} bodies, ${valid} valid`);
+  });
+});
+
+describe('accepted messages: single or group, never both or neither', () => {
+  const base = { message_id: '900', seq: 1, sender_id: '1', content: 'x', message_type: 'text', created_at: 1_700_000_000_000, client_msg_id: null };
+  it('accepts a single message and a group message in persist and delivery jobs', () => {
+    for (const m of [{ ...base, receiver_id: '2', group_id: null }, { ...base, receiver_id: null, group_id: '7' }]) {
+      assert.ok(jobSchemas['im.persist'].safeParse({ messages: [m] }).success, JSON.stringify(m));
+      assert.ok(jobSchemas['im.deliver'].safeParse({ items: [{ message: m, receivers: ['3'] }] }).success);
+    }
+  });
+  it('refuses a message with both a receiver and a group, or neither, and a fan-out job of a single message', () => {
+    for (const m of [{ ...base, receiver_id: '2', group_id: '7' }, { ...base, receiver_id: null, group_id: null }]) {
+      assert.equal(jobSchemas['im.persist'].safeParse({ messages: [m] }).success, false, JSON.stringify(m));
+    }
+    assert.equal(jobSchemas['im.fanout'].safeParse({ message: { ...base, receiver_id: '2', group_id: null } }).success, false);
+    assert.ok(jobSchemas['im.fanout'].safeParse({ message: { ...base, receiver_id: null, group_id: '7' } }).success);
+  });
+  it('names conversations the same from either side', () => {
+    assert.equal(conversationOf({ sender_id: '20', receiver_id: '3', group_id: null }), 's:3:20');
+    assert.equal(conversationKeys.single('3', '20'), 's:3:20');
+    assert.equal(conversationOf({ sender_id: '20', receiver_id: null, group_id: '7' }), 'g:7');
+  });
+});
+
+describe('message id layout', () => {
+  it('maps a time to the first id of that millisecond and back', () => {
+    const ms = Date.UTC(2026, 10, 30, 12, 0, 0);
+    assert.equal(idTimestamp(firstIdAt(ms)), ms);
+    assert.equal(idTimestamp((BigInt(firstIdAt(ms)) + (1n << 22n) - 1n).toString()), ms, 'the last id of the millisecond');
+    assert.equal(firstIdAt(ID_EPOCH_MS - 5), '0', 'before the epoch: 0');
+  });
+});
+
+describe('recall and notification events', () => {
+  it('carry exactly the contract keys, in order, and go to the receiver or the group', () => {
+    const single = { message_id: '900', seq: 3, sender_id: '1', receiver_id: '2', group_id: null } as const;
+    assert.deepEqual(Object.keys(JSON.parse(recallEvent(single, 5))), ['event', 'message_id', 'seq', 'sender_id', 'receiver_id', 'group_id', 'timestamp']);
+    assert.equal(recallChannel(single), 'user:2');
+    assert.equal(recallChannel({ ...single, receiver_id: null, group_id: '7' }), 'group:7');
+    assert.deepEqual(JSON.parse(notificationEvent('maintenance at 2', 9)), { event: 'notification', content: 'maintenance at 2', timestamp: 9 });
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseId } from './ids';
+import { ID_PATTERN, parseId } from './ids';
 
 export const MESSAGE_TYPES = ['text', 'image', 'file', 'voice'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -176,13 +176,10 @@ export function describeIssues(error: z.ZodError, prefix = ''): string {
     .join('; ');
 }
 
-/** A message as it moves through the pipeline after ingest assigned its id and seq. */
-export interface StoredMessage {
+interface AcceptedFields {
   message_id: string;
   seq: number;
   sender_id: string;
-  receiver_id: string | null;
-  group_id: string | null;
   content: string;
   message_type: MessageType;
   /** Milliseconds since the epoch, taken at ingest. */
@@ -190,20 +187,42 @@ export interface StoredMessage {
   client_msg_id: string | null;
 }
 
-export const storedMessageSchema: z.ZodType<StoredMessage> = z.object({
-  message_id: z.string().regex(/^[1-9]\d{0,18}$/),
+/** A single-chat message: to one receiver. */
+export interface AcceptedSingle extends AcceptedFields {
+  receiver_id: string;
+  group_id: null;
+}
+
+/** A group message: to every member of the group but its sender. */
+export interface AcceptedGroup extends AcceptedFields {
+  receiver_id: null;
+  group_id: string;
+}
+
+/**
+ * A message as it moves through the pipeline once ingest accepted it (id and seq assigned), up to
+ * history: single or group, told apart by `group_id`.
+ */
+export type AcceptedMessage = AcceptedSingle | AcceptedGroup;
+
+/** The same type without some fields, kept a union (TypeScript's Omit merges the two sides). */
+export type OmitAccepted<K extends keyof AcceptedFields> = AcceptedMessage extends infer M ? (M extends AcceptedMessage ? Omit<M, K> : never) : never;
+
+const idString = z.string().regex(ID_PATTERN);
+const acceptedFields = {
+  message_id: idString,
   seq: z.number().int().positive(),
-  sender_id: z.string().regex(/^[1-9]\d{0,18}$/),
-  receiver_id: z.string().regex(/^[1-9]\d{0,18}$/).nullable(),
-  group_id: z.string().regex(/^[1-9]\d{0,18}$/).nullable(),
+  sender_id: idString,
   content: z.string().min(1),
   message_type: z.enum(MESSAGE_TYPES),
   created_at: z.number().int().positive(),
   client_msg_id: z.string().nullable(),
-});
+};
+export const acceptedGroupSchema: z.ZodType<AcceptedGroup> = z.object({ ...acceptedFields, receiver_id: z.null(), group_id: idString });
+export const acceptedMessageSchema: z.ZodType<AcceptedMessage> = z.union([z.object({ ...acceptedFields, receiver_id: idString, group_id: z.null() }), acceptedGroupSchema]);
 
 /** The Pub/Sub payload on user:{id} (CONTRACT.md section 4). */
-export function messageEvent(m: StoredMessage): string {
+export function messageEvent(m: AcceptedMessage): string {
   return JSON.stringify({
     event: 'message',
     message_id: m.message_id,
@@ -217,6 +236,29 @@ export function messageEvent(m: StoredMessage): string {
     status: 'sent',
     client_msg_id: m.client_msg_id,
   });
+}
+
+/** The recall event (CONTRACT.md section 4): on user:{receiver} for a single chat, group:{id} for a group. */
+export function recallEvent(m: OmitAccepted<'client_msg_id' | 'content' | 'message_type' | 'created_at'>, now: number): string {
+  return JSON.stringify({
+    event: 'recall',
+    message_id: m.message_id,
+    seq: m.seq,
+    sender_id: m.sender_id,
+    receiver_id: m.receiver_id,
+    group_id: m.group_id,
+    timestamp: now,
+  });
+}
+
+/** The channel a message's recall goes to. */
+export function recallChannel(m: { receiver_id: string; group_id: null } | { receiver_id: null; group_id: string }): string {
+  return m.group_id !== null ? channels.group(m.group_id) : channels.user(m.receiver_id);
+}
+
+/** A system-wide notification on system:notification. */
+export function notificationEvent(content: string, now: number): string {
+  return JSON.stringify({ event: 'notification', content, timestamp: now });
 }
 
 export const channels = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { storedMessageSchema, type StoredMessage } from './messages';
+import { ID_PATTERN } from './ids';
+import { acceptedGroupSchema, acceptedMessageSchema, type AcceptedGroup, type AcceptedMessage } from './messages';
 
 /**
  * Queue names contain no ":" (BullMQ refuses it); they share the configured prefix, whose hash tag
@@ -49,17 +50,17 @@ export const jobIds = {
 
 /** Messages accepted by ingest, many per job; persisted as one multi-row insert. */
 export interface PersistJob {
-  messages: StoredMessage[];
+  messages: AcceptedMessage[];
 }
 
 /** Deliveries: each message with the users to route it to (one for single chat, a chunk of members for a group). */
 export interface DeliverJob {
-  items: { message: StoredMessage; receivers: string[] }[];
+  items: { message: AcceptedMessage; receivers: string[] }[];
 }
 
 /** A persisted group message, to be expanded into member chunks. */
 export interface FanoutJob {
-  message: StoredMessage;
+  message: AcceptedGroup;
 }
 
 export interface CleanerJob {
@@ -73,14 +74,14 @@ export interface JobPayloads {
   'im.cleaner': CleanerJob;
 }
 
-const id = z.string().regex(/^[1-9]\d{0,18}$/);
+const id = z.string().regex(ID_PATTERN);
 
 /** One schema per payload; a worker refuses (without retrying) a job that does not match. */
 export const jobSchemas: { [Q in QueueName]: z.ZodType<JobPayloads[Q]> } = {
-  'im.persist': z.object({ messages: z.array(storedMessageSchema).min(1) }),
-  'im.fanout': z.object({ message: storedMessageSchema }),
+  'im.persist': z.object({ messages: z.array(acceptedMessageSchema).min(1) }),
+  'im.fanout': z.object({ message: acceptedGroupSchema }),
   'im.deliver': z.object({
-    items: z.array(z.object({ message: storedMessageSchema, receivers: z.array(id).min(1) })).min(1),
+    items: z.array(z.object({ message: acceptedMessageSchema, receivers: z.array(id).min(1) })).min(1),
   }),
   'im.cleaner': z.object({ task: z.literal('sweep') }),
 };

@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
+import { findUp } from '@im/config';
 import { createPool } from './pool';
 
-/** Looks upward from this module for `relative` (works from the sources and from a bundle in dist/). */
-export function findUp(relative: string, from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, relative))) return join(dir, relative);
-    if (dirname(dir) === dir) throw new Error(`cannot find ${relative} above ${from}`);
-  }
-}
 
 export const MIGRATIONS_DIR = findUp('infra/mysql/migrations');
 

@@ -1,5 +1,5 @@
 import type { PartitionsRepository } from './repositories/partitions.repository';
-import { firstIdAt, idTimestamp } from '@im/redis';
+import { firstIdAt, idTimestamp } from '@im/contracts';
 
 /** Start of the UTC month containing `ms`, moved by `add` months. */
 export function monthStart(ms: number, add = 0): number {

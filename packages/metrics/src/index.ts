@@ -31,6 +31,13 @@ export function createMetrics(role: string) {
       buckets: LATENCY_BUCKETS,
       registers: r,
     }),
+    grpcDuration: new Histogram({
+      name: 'im_grpc_request_duration_seconds',
+      help: 'gRPC response time by method and status code.',
+      labelNames: ['method', 'code'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
     queueJobs: new Gauge({
       name: 'im_queue_jobs',
       help: 'Jobs per queue and state (sampled).',

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { admissionTag, shardOf, type StoredMessage } from '@im/contracts';
+import { admissionTag, shardOf, type OmitAccepted } from '@im/contracts';
 import { calculateSlot } from './connections';
 
 /** A history row as the cache keeps it: the stored message without its dedupe key. */
-export type HotRow = Omit<StoredMessage, 'client_msg_id'>;
+export type HotRow = OmitAccepted<'client_msg_id'>;
 
 /**
  * The newest messages of conversations that are being read: the first history page without MySQL.

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ID_EPOCH_MS, MAX_NODE, MessageIdGenerator, idTimestamp } from './message-ids';
+import { ID_EPOCH_MS, MAX_NODE, idTimestamp } from '@im/contracts';
+import { MessageIdGenerator } from './message-ids';
 
 const MAX_ID = (1n << 63n) - 1n;
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0); // a fixed, injected "now"

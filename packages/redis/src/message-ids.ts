@@ -1,23 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { ID_EPOCH_MS, ID_NODE_BITS as NODE_BITS, ID_SEQ_BITS as SEQ_BITS, MAX_NODE } from '@im/contracts';
 import { keys } from './keys';
 
-/** 2020-01-01T00:00:00Z: 41 bits of milliseconds from here last until 2089. */
-export const ID_EPOCH_MS = 1_577_836_800_000;
-const NODE_BITS = 10;
-const SEQ_BITS = 12;
-export const MAX_NODE = (1 << NODE_BITS) - 1;
 const MAX_SEQ = (1 << SEQ_BITS) - 1;
-
-/** The smallest message id generated at or after `ms`: the bound of time ranges over ids (partitions). */
-export function firstIdAt(ms: number): string {
-  return (BigInt(Math.max(0, ms - ID_EPOCH_MS)) << BigInt(NODE_BITS + SEQ_BITS)).toString();
-}
-
-/** The millisecond a message id was generated at. */
-export function idTimestamp(messageId: string): number {
-  return Number(BigInt(messageId) >> BigInt(NODE_BITS + SEQ_BITS)) + ID_EPOCH_MS;
-}
 
 /**
  * Snowflake-style ids: milliseconds since ID_EPOCH_MS, node, sequence. Time-ordered and unique

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findUp } from '@im/db';
+import { findUp } from '@im/config';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fastSendParsers, sendSchemas } from '@im/contracts';
@@ -70,12 +70,12 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
 
   function unary<T>(name: string, handle: (req: Req) => Promise<T>): grpc.handleUnaryCall<Req, T> {
     return (call, callback) => {
-      const end = o.metrics.httpDuration.startTimer({ route: `grpc:${name}`, method: 'GRPC' });
+      const end = o.metrics.grpcDuration.startTimer({ method: name });
       void (async () => {
         try {
           authenticate(call.metadata.get('authorization')[0]);
           const result = await handle(call.request);
-          end({ status: 'OK' });
+          end({ code: 'OK' });
           callback(null, result);
         } catch (err) {
           const e = toAppError(err);
@@ -85,7 +85,7 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
           }
           const metadata = new grpc.Metadata();
           metadata.set('im-error-code', e.code);
-          end({ status: grpc.status[GRPC_STATUS[e.code]] });
+          end({ code: grpc.status[GRPC_STATUS[e.code]] });
           callback({ code: GRPC_STATUS[e.code], details: e.message, metadata }, null);
         }
       })();

@@ -1,4 +1,4 @@
-import { channels } from '@im/contracts';
+import { channels, notificationEvent } from '@im/contracts';
 import type { Presence, Publisher } from '@im/redis';
 
 /** What gateways report (who is connected where) and the system-wide notification channel. */
@@ -14,7 +14,7 @@ export function presenceService(d: { presence: Presence; publisher: Publisher })
     },
 
     async notify(content: string): Promise<void> {
-      await d.publisher.publish(channels.notification, JSON.stringify({ event: 'notification', content, timestamp: Date.now() }));
+      await d.publisher.publish(channels.notification, notificationEvent(content, Date.now()));
     },
   };
 }

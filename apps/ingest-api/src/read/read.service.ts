@@ -1,4 +1,4 @@
-import { channels, pairKey } from '@im/contracts';
+import { conversationKeys, recallChannel, recallEvent } from '@im/contracts';
 import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository } from '@im/db';
 import { notFound, permissionDenied } from '@im/errors';
 import type { Metrics } from '@im/metrics';
@@ -34,7 +34,7 @@ export function readService(d: ReadDeps) {
    * cursor any member reached (conversation_state).
    */
   async function withStatus(rows: readonly HistoryRow[]): Promise<Message[]> {
-    const singles = rows.filter((r) => r.group_id === null).map((r) => ({ user_id: r.receiver_id!, conversation: r.conversation }));
+    const singles = rows.flatMap((r) => (r.group_id === null ? [{ user_id: r.receiver_id, conversation: r.conversation }] : []));
     const groups = [...new Set(rows.filter((r) => r.group_id !== null).map((r) => r.conversation))];
     const [cursors, states] = await Promise.all([d.cursors.get(singles), d.conversations.states(groups)]);
     return rows.map((r) => {
@@ -63,13 +63,13 @@ export function readService(d: ReadDeps) {
     await d.assertUser(userId);
     if ('peer_id' in target) {
       await d.assertUser(target.peer_id);
-      return `s:${pairKey(userId, target.peer_id)}`;
+      return conversationKeys.single(userId, target.peer_id);
     }
     await d.assertGroup(target.group_id);
     if (!(await d.members.isMember(target.group_id, userId))) {
       throw permissionDenied(`user ${userId} is not a member of group ${target.group_id}`);
     }
-    return `g:${target.group_id}`;
+    return conversationKeys.group(target.group_id);
   }
 
   return {
@@ -130,16 +130,7 @@ export function readService(d: ReadDeps) {
       await d.hot.forget(row.conversation);
       const [state] = (await d.conversations.states([row.conversation])).values();
       if (state?.last_message_id === messageId) await d.conversations.refreshLast(row.conversation);
-      const event = JSON.stringify({
-        event: 'recall',
-        message_id: row.message_id,
-        seq: row.seq,
-        sender_id: row.sender_id,
-        receiver_id: row.receiver_id,
-        group_id: row.group_id,
-        timestamp: Date.now(),
-      });
-      await d.publisher.publish(row.group_id !== null ? channels.group(row.group_id) : channels.user(row.receiver_id!), event);
+      await d.publisher.publish(recallChannel(row), recallEvent(row, Date.now()));
       return { deleted: true };
     },
   };

@@ -49,8 +49,8 @@ export function readRoutes(s: Services): FastifyPluginAsync {
     app.get('/v1/users/:user_id/history', async (req) => {
       const { user_id } = parse(userParams, req.params);
       const q = parse(historyQuery, req.query);
-      if ((q.peer_id === null) === (q.group_id === null)) throw invalidArgument('give exactly one of peer_id or group_id');
-      const target = q.peer_id !== null ? { peer_id: q.peer_id } : { group_id: q.group_id! };
+      const target = q.peer_id !== null && q.group_id === null ? { peer_id: q.peer_id } : q.group_id !== null && q.peer_id === null ? { group_id: q.group_id } : undefined;
+      if (target === undefined) throw invalidArgument('give exactly one of peer_id or group_id');
       return s.read.history(user_id, target, q.before_seq || null, q.limit);
     });
 

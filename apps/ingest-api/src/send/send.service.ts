@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jobIds, shardOf, type SendRequest, type StoredMessage } from '@im/contracts';
-import { conversationOf } from '@im/db';
+import { conversationOf, jobIds, shardOf, type AcceptedMessage, type SendRequest } from '@im/contracts';
+
 import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -28,7 +28,7 @@ export interface SendDeps {
    * Adds the persist job `jobId` carrying `messages`. Adding the same id again adds nothing, so a
    * retry after an unknown outcome (the reply was lost) is safe.
    */
-  enqueue(shard: number, jobId: string, messages: StoredMessage[]): Promise<void>;
+  enqueue(shard: number, jobId: string, messages: AcceptedMessage[]): Promise<void>;
   /** Whether the persist job exists in the shard's queue (waiting, running, retrying or failed). */
   isQueued(shard: number, jobId: string): Promise<boolean>;
   /** Whether a message is stored in history (or was, and was recalled). */
@@ -87,7 +87,7 @@ export function sendService(deps: SendDeps) {
     return Promise.all(conversations.map(async (c) => [c, await seeding.get(c)!] as const)).then((pairs) => new Map(pairs));
   }
 
-  async function enqueueOnce(shard: number, jobId: string, messages: StoredMessage[]): Promise<void> {
+  async function enqueueOnce(shard: number, jobId: string, messages: AcceptedMessage[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await deps.enqueue(shard, jobId, messages);
@@ -100,7 +100,7 @@ export function sendService(deps: SendDeps) {
   }
 
   /** The records of a job that could not be queued: dropped if the job is known to be absent, else left for a repeat to settle. */
-  async function releaseIfAbsent(shard: number, jobId: string, messages: readonly StoredMessage[]): Promise<void> {
+  async function releaseIfAbsent(shard: number, jobId: string, messages: readonly AcceptedMessage[]): Promise<void> {
     if (!messages.some((m) => m.client_msg_id !== null)) return;
     try {
       if (!(await deps.isQueued(shard, jobId))) await deps.ledger.release(shard, jobId, messages);
@@ -157,7 +157,7 @@ export function sendService(deps: SendDeps) {
     }
 
     const outcomes: Outcome[] = new Array(items.length);
-    const accepted: StoredMessage[] = [];
+    const accepted: AcceptedMessage[] = [];
     const acceptedAt: number[] = [];
     items.forEach((p, i) => {
       const a = admitted[i];
@@ -169,17 +169,16 @@ export function sendService(deps: SendDeps) {
         outcomes[i] = { status: 'dup', record: a.record };
       } else if (a.status === 'ok') {
         const { req } = p;
-        accepted.push({
+        const fields = {
           message_id: ids[i]!.id,
           seq: a.seq,
           sender_id: req.sender_id,
-          receiver_id: req.kind === 'single' ? req.receiver_id : null,
-          group_id: req.kind === 'group' ? req.group_id : null,
           content: req.content,
           message_type: req.message_type,
           created_at: ids[i]!.ms,
           client_msg_id: req.client_msg_id,
-        });
+        };
+        accepted.push(req.kind === 'single' ? { ...fields, receiver_id: req.receiver_id, group_id: null } : { ...fields, receiver_id: null, group_id: req.group_id });
         acceptedAt.push(i);
       }
     });

@@ -1,7 +1,6 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import type { StoredMessage } from '@im/contracts';
+import { conversationOf, type AcceptedMessage } from '@im/contracts';
 import { placeholders } from '../pool';
-import { conversationOf } from './messages.repository';
 
 export interface ConversationState {
   conversation: string;
@@ -21,7 +20,7 @@ export interface ConversationEntry {
 
 export interface ConversationsRepository {
   /** Records persisted messages: last message and max seq per conversation, and both parties' single-chat lists. */
-  record(messages: readonly StoredMessage[]): Promise<void>;
+  record(messages: readonly AcceptedMessage[]): Promise<void>;
   /** The user's most recent conversations (single chats and groups), newest first. */
   recent(userId: string, limit: number): Promise<ConversationEntry[]>;
   states(conversations: readonly string[]): Promise<Map<string, ConversationState>>;
@@ -40,7 +39,7 @@ export function conversationsRepository(pool: Pool): ConversationsRepository {
   return {
     async record(messages) {
       if (messages.length === 0) return;
-      const last = new Map<string, StoredMessage>();
+      const last = new Map<string, AcceptedMessage>();
       const lists = new Map<string, [string, string, string, number]>();
       for (const m of messages) {
         const conversation = conversationOf(m);

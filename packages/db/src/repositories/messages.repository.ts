@@ -1,25 +1,17 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { pairKey, type MessageType, type StoredMessage } from '@im/contracts';
+import { conversationOf, type AcceptedMessage, type MessageType, type OmitAccepted } from '@im/contracts';
 import { placeholders } from '../pool';
 
-/** The conversation key stored with each message: 's:{low}:{high}' or 'g:{group_id}'. */
-export function conversationOf(m: { sender_id: string; receiver_id: string | null; group_id: string | null }): string {
-  if (m.group_id !== null) return `g:${m.group_id}`;
-  if (m.receiver_id === null) throw new Error('a message needs a receiver_id or a group_id');
-  return `s:${pairKey(m.sender_id, m.receiver_id)}`;
-}
-
 /** A history row as the read side returns it (status is derived from cursors by the caller). */
-export interface HistoryRow extends Omit<StoredMessage, 'client_msg_id'> {
-  conversation: string;
-}
+/** A row of message_history: a single or a group message, with its conversation key. */
+export type HistoryRow = OmitAccepted<'client_msg_id'> & { conversation: string };
 
 /** What acks need of a message: who is in its conversation and where it stands. */
 export type MessageRef = Pick<HistoryRow, 'message_id' | 'conversation' | 'seq' | 'sender_id' | 'receiver_id' | 'group_id'>;
 
 export interface MessagesRepository {
   /** Inserts many messages in one statement; rows already there are left alone. Returns rows inserted. */
-  insertMany(messages: readonly StoredMessage[]): Promise<number>;
+  insertMany(messages: readonly AcceptedMessage[]): Promise<number>;
   /**
    * The highest seq stored per conversation: the greater of history and conversation_state (which
    * keeps it after retention dropped the rows or every message was recalled). 0 when none.
@@ -42,17 +34,16 @@ export interface MessagesRepository {
 const HISTORY_COLUMNS = 'message_id, conversation, seq, sender_id, receiver_id, group_id, content, message_type, created_at';
 
 function toHistoryRow(r: RowDataPacket): HistoryRow {
-  return {
+  const fields = {
     message_id: String(r.message_id),
     conversation: String(r.conversation),
     seq: Number(r.seq),
     sender_id: String(r.sender_id),
-    receiver_id: r.receiver_id === null ? null : String(r.receiver_id),
-    group_id: r.group_id === null ? null : String(r.group_id),
     content: String(r.content),
     message_type: r.message_type as MessageType,
     created_at: Number(r.created_at),
   };
+  return r.group_id === null ? { ...fields, receiver_id: String(r.receiver_id), group_id: null } : { ...fields, receiver_id: null, group_id: String(r.group_id) };
 }
 
 /** Escapes LIKE wildcards so a keyword is matched literally. */
