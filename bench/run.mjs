@@ -7,7 +7,7 @@ import { ensureDeps, ROOT, runTs, stackDown, stackUp } from '../scripts/lib.mjs'
 ensureDeps();
 const stack = stackUp('test');
 const args = process.argv.slice(2);
-const named = { 'read-side': 'bench/read-side.ts', cleaner: 'bench/cleaner.ts', storage: 'bench/storage.ts', 'hot-history': 'bench/hot-history.ts' };
+const named = { 'read-side': 'bench/read-side.ts', cleaner: 'bench/cleaner.ts', storage: 'bench/storage.ts', 'hot-history': 'bench/hot-history.ts', rounds: 'bench/rounds.ts' };
 const script = named[args[0]] ?? 'bench/fleet.ts';
 // The fleet under test runs on one Redis server unless --redis-cluster asks for the local cluster,
 // which the bench finds here (as the tests do).

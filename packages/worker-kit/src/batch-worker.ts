@@ -38,6 +38,23 @@ export interface StartBatchWorkerOptions<Q extends QueueName, D> {
 }
 
 
+/**
+ * Runs fn with the connection's socket corked until the next turn of the event loop, so the
+ * commands fn issues together leave in one write instead of one system call each (BullMQ sends
+ * one script call per job). On a cluster, which has no single socket, fn just runs.
+ */
+function togetherOnTheWire<T>(connection: Redis, fn: () => Promise<T>): Promise<T> {
+  const stream = (connection as { stream?: { cork?: () => void; uncork?: () => void } }).stream;
+  if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return fn();
+  stream.cork();
+  try {
+    return fn();
+  } finally {
+    // After the microtasks in which BullMQ issues the commands, before anything else runs.
+    setImmediate(() => stream.uncork!());
+  }
+}
+
 const LOCK_MS = 10_000;
 const LEASE_MS = 10_000;
 const FAILURES_FIELD = 'imFailures';
@@ -141,7 +158,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
       const end = timer.startTimer();
       try {
         await o.handler(items, { deps: o.deps, log });
-        await Promise.all(items.map((i) => i.job.moveToCompleted(undefined, token, false)));
+        await togetherOnTheWire(o.connection, () => Promise.all(items.map((i) => i.job.moveToCompleted(undefined, token, false))));
         return undefined;
       } catch (err) {
         return err;
@@ -180,11 +197,16 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
         const token = randomUUID();
         const first = await worker.getNextJob(token, { block: true });
         if (!first) continue;
+        // The rest of the round in waves of 1, 2, 4, ... fetches sent together: as many round trips
+        // as doublings, and a wave that comes back short means the queue is empty.
         const jobs = [first];
-        while (jobs.length < maxJobs && !closing) {
-          const next = await worker.getNextJob(token, { block: false });
-          if (!next) break;
-          jobs.push(next);
+        for (let wave = 1; jobs.length < maxJobs && !closing; wave *= 2) {
+          const n = Math.min(wave, maxJobs - jobs.length);
+          const fetched = (await togetherOnTheWire(o.connection, () => Promise.all(Array.from({ length: n }, () => worker.getNextJob(token, { block: false }))))).filter(
+            (j): j is Job => j !== undefined,
+          );
+          jobs.push(...fetched);
+          if (fetched.length < n) break;
         }
         for (const j of jobs) held.set(j.id!, token);
         inFlight++;
