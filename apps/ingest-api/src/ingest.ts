@@ -6,6 +6,7 @@ import type { Metrics } from '@im/metrics';
 import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
 import { allShards, backlogSampler, every, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
+import { coalesce } from './read/coalesce';
 import { admissionLedger } from './send/admission';
 import { guardShardChange, persistEnqueuer } from './send/enqueue';
 import { KnownIds } from './send/known-ids';
@@ -56,6 +57,8 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   const knownUsers = new KnownIds(users.existing);
   const knownGroups = new KnownIds(groups.existing);
   const members = groupMembersCache(redis, groups.members);
+  const cursors = cursorsRepository(pool);
+  const conversations = conversationsRepository(pool);
   const send = sendService({
     nextId: () => {
       try {
@@ -89,8 +92,9 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     members,
     messages,
     offline: offlineRepository(pool),
-    cursors: cursorsRepository(pool),
-    conversations: conversationsRepository(pool),
+    // Status lookups of concurrent reads (history, search, conversation lists) share one query.
+    cursors: { ...cursors, get: coalesce(cursors.get, (p) => `${p.user_id}/${p.conversation}`) },
+    conversations: { ...conversations, states: coalesce(conversations.states, (c) => c) },
     presence: presence(redis),
     hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, shards: config.queue.shards }),
     unacked: unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix),
