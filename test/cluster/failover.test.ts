@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { calculateSlot } from '@im/redis';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createTestDatabase, waitAllInHistory, type TestDatabase } from '../support/db';
 import { randomUserBase } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { PrivateCluster } from '../support/private-redis';
@@ -76,14 +76,7 @@ describe('a primary killed under load, with min_replicas = 1', () => {
     await load;
 
     const ids = [...accepted.keys()];
-    await waitFor(
-      `all ${ids.length} accepted messages in history`,
-      async () => {
-        const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id IN (?)', [ids]);
-        return Number(rows[0]!.n) === ids.length;
-      },
-      60_000,
-    );
+    await waitAllInHistory(db, ids, 60_000);
     // Nobody is online: routed means an offline row for the receiver.
     const missing = await waitFor(
       'every message routed',

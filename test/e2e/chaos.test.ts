@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createTestDatabase, waitAllInHistory, type TestDatabase } from '../support/db';
 import { randomUserBase, testServers } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
@@ -75,14 +75,7 @@ describe('chaos: MariaDB and Redis restarted under load lose no accepted message
   async function verify(accepted: Map<string, string[]>) {
     const ids = [...accepted.keys()];
     assert.ok(ids.length > 100, `only ${ids.length} messages were accepted`);
-    await waitFor(
-      `all ${ids.length} accepted messages in history`,
-      async () => {
-        const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id IN (?)', [ids]);
-        return Number(rows[0]!.n) === ids.length;
-      },
-      120_000,
-    );
+    await waitAllInHistory(db, ids, 120_000);
     const unrouted = await waitFor(
       'every delivery routed',
       async () => {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createTestDatabase, waitAllInHistory, type TestDatabase } from '../support/db';
 import { randomUserBase, testServers } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
@@ -101,14 +101,7 @@ describe('a three-minute MySQL outage under steady load', { skip: localStack() ?
     await load;
 
     const ids = [...accepted.keys()];
-    await waitFor(
-      `all ${ids.length} accepted messages in history`,
-      async () => {
-        const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id IN (?)', [ids]);
-        return Number(rows[0]!.n) === ids.length;
-      },
-      60_000 - (Date.now() - back),
-    );
+    await waitAllInHistory(db, ids, 60_000 - (Date.now() - back));
     const unrouted = await waitFor(
       'every delivery routed',
       async () => {

@@ -1,5 +1,7 @@
+import type { RowDataPacket } from 'mysql2/promise';
 import { createPool, migrate, type Pool } from '@im/db';
 import { testServers, uniqueName } from './env';
+import { waitFor } from './wait';
 
 export interface TestDatabase {
   url: string;
@@ -31,4 +33,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await a.end();
     },
   };
+}
+
+/** Waits until every one of `ids` is in message_history (the fault suites' first count). */
+export async function waitAllInHistory(db: TestDatabase, ids: readonly string[], timeoutMs: number): Promise<void> {
+  await waitFor(
+    `all ${ids.length} accepted messages in history`,
+    async () => {
+      const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id IN (?)', [ids]);
+      return Number(rows[0]!.n) === ids.length;
+    },
+    timeoutMs,
+  );
 }

@@ -1,5 +1,5 @@
 import type { Config } from '@im/config';
-import { JOB_NAMES, shardPrefix } from '@im/contracts';
+import { JOB_NAMES, shardPrefix, type AcceptedMessage } from '@im/contracts';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import { keys, waitForReplicas, type Redis } from '@im/redis';
@@ -12,7 +12,7 @@ import { allShards, jobCounts, shardQueues, type TypedQueue } from '@im/worker-k
  */
 export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]; redis: Redis; config: Config }) {
   const { min_replicas: minReplicas, replica_timeout_ms: timeoutMs, prefix } = o.config.queue;
-  return async (shard: number, jobId: string, batch: Parameters<TypedQueue<'im.persist'>['add']>[1]['messages']): Promise<void> => {
+  return async (shard: number, jobId: string, batch: AcceptedMessage[]): Promise<void> => {
     const queue = o.queues[shard]!;
     await queue.add(JOB_NAMES['im.persist'], { messages: batch }, { jobId });
     if (minReplicas === 0) return;
