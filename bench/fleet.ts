@@ -136,7 +136,6 @@ const fleet = await new Fleet(
   db.url,
   { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) },
   [...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...nodeArgs.split(' ').filter(Boolean)],
-  { bundles: true },
 ).startAll(ROLES);
 const rolePids = () => Object.fromEntries(ROLES.map((r) => [r, fleet.procs.get(r)!.child.pid!]));
 

@@ -42,7 +42,7 @@ if (!wrk.path) {
 
 const db = await createTestDatabase();
 const profile = opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${opt['cpu-prof']}`] : [];
-const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_RATE_LIMIT_PER_SENDER_PER_S: '100000' }, profile, { bundles: true }).startAll([
+const fleet = await new Fleet(db.url, { IM_LOG_LEVEL: 'error', IM_RATE_LIMIT_PER_SENDER_PER_S: '100000' }, profile).startAll([
   'ingest-api',
   'worker-persist',
   'worker-fanout',

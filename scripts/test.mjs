@@ -1,14 +1,19 @@
 // npm test: dependencies, the local test stack (its own ports and data, apart from npm start's),
-// type check, then every test file with Node's test runner against real Redis and MariaDB.
+// the roles' bundles, then every test file with Node's test runner against real Redis and MariaDB,
+// several files at once, while the type check runs beside them.
 // npm run test:unit: only the unit tier, the tests beside the code under apps/ and packages/
 // (plain functions with plain fakes; no stack, no type check), in seconds.
+//
+//   npm test [-- PATTERN...]        the files whose path contains a pattern
+//   TEST_CONCURRENCY=N npm test     N files at once (default 4; 1 runs them one after another)
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { ensureDeps, ROOT, say, stackDown, stackUp } from './lib.mjs';
+import { spawn, spawnSync } from 'node:child_process';
+import { availableRoles, ensureBundles, ensureDeps, ROOT, say, stackDown, stackUp } from './lib.mjs';
 
 const unit = process.argv[2] === '--unit';
 const filter = process.argv.slice(unit ? 3 : 2);
+const started = Date.now();
 
 function findTests(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -20,6 +25,20 @@ function findTests(dir, out = []) {
   return out;
 }
 
+/**
+ * The order files start in. The runner keeps N files going and starts the next as one ends, so
+ * the whole run lasts about as long as its longest chain: the slowest files (real processes and
+ * injected faults) go first, the quick tiers fill the gaps at the end.
+ */
+function weight(file) {
+  if (file.startsWith('test/cluster/') || file.startsWith('test/faults/')) return 0;
+  if (file.startsWith('test/e2e/')) return 1;
+  if (file.startsWith('test/integration/')) return 2;
+  return 3;
+}
+
+const seconds = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+
 ensureDeps();
 if (unit) {
   const files = ['packages', 'apps'].flatMap((d) => findTests(join(ROOT, d))).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
@@ -27,18 +46,32 @@ if (unit) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { cwd: ROOT, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
+
+/** The type check, in the background: it needs no stack and only its verdict matters at the end. */
+function typeCheck() {
+  return new Promise((resolve) => {
+    const out = [];
+    const tsc = spawn(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    tsc.stdout.on('data', (c) => out.push(c));
+    tsc.stderr.on('data', (c) => out.push(c));
+    tsc.on('exit', (code) => resolve({ ok: code === 0, output: Buffer.concat(out).toString() }));
+  });
+}
+
+const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY ?? 4) || 4);
 const stack = stackUp('test');
 let status = 1;
 try {
-  say('type check (tsc)');
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { cwd: ROOT, stdio: 'inherit' });
-  if (tsc.status !== 0) throw new Error('type check failed');
+  const typed = typeCheck();
+  // Every file's fleet runs the roles' bundles; building them once here keeps concurrent files
+  // from rebuilding the same files at once.
+  await ensureBundles([...availableRoles(), 'cli']);
 
   const files = ['packages', 'apps', 'test']
     .flatMap((d) => findTests(join(ROOT, d)))
     .filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)))
-    .sort();
-  say(`running ${files.length} test files`);
+    .sort((a, b) => weight(a) - weight(b) || a.localeCompare(b));
+  say(`running ${files.length} test files, ${concurrency} at a time (type check beside them)`);
   const env = { ...process.env, ...stack.env };
   for (const k of Object.keys(env)) if (k.startsWith('IM_')) delete env[k];
   // The fleet under test runs on one Redis server; the suites under test/cluster run the
@@ -46,12 +79,17 @@ try {
   delete env.REDIS_CLUSTER_NODES;
   if (stack.env.REDIS_CLUSTER_NODES) env.TEST_REDIS_CLUSTER_NODES = stack.env.REDIS_CLUSTER_NODES;
   else say('no Redis Cluster (set REDIS_CLUSTER_NODES with REDIS_URL and MYSQL_URL): the suites under test/cluster skip');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-    cwd: ROOT,
-    env,
-    stdio: 'inherit',
+  const r = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { cwd: ROOT, env, stdio: 'inherit' });
+    child.on('exit', (code) => resolve(code ?? 1));
   });
-  status = r.status ?? 1;
+  const tsc = await typed;
+  if (!tsc.ok) {
+    process.stderr.write(tsc.output);
+    say('type check failed');
+  }
+  status = r === 0 && tsc.ok ? 0 : 1;
+  say(`${status === 0 ? 'passed' : 'FAILED'} in ${seconds()} (type check ${tsc.ok ? 'clean' : 'failed'})`);
 } catch (err) {
   say(err.message);
 } finally {

@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, waitAllInHistory, type TestDatabase } from '../support/db';
-import { randomUserBase, testServers } from '../support/env';
+import { randomUserBase } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
-import { localStack, stackUp, stopMysql } from '../support/stack';
+import { PrivateMysql } from '../support/private-mysql';
+import { PrivateRedis } from '../support/private-redis';
 import { waitFor } from '../support/wait';
 
-const local = localStack();
-
-describe('chaos: MariaDB and Redis restarted under load lose no accepted message', { skip: local ? false : 'needs the local test stack (servers from REDIS_URL/MYSQL_URL are not restarted)' }, () => {
+/**
+ * The fleet runs on a Redis and a MariaDB of this file's own, so restarting them disturbs no
+ * other test file running beside it.
+ */
+describe('chaos: MariaDB and Redis restarted under load lose no accepted message', () => {
+  let mysql: PrivateMysql;
+  let redis: PrivateRedis;
   let db: TestDatabase;
   let fleet: Fleet;
   let gateway: GatewaySimulator;
@@ -21,12 +25,13 @@ describe('chaos: MariaDB and Redis restarted under load lose no accepted message
   const group = String(base + 100n);
 
   before(async () => {
-    db = await createTestDatabase();
-    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    [mysql, redis] = await Promise.all([new PrivateMysql().start(), new PrivateRedis().start()]);
+    db = await createTestDatabase(mysql.url);
+    fleet = await new Fleet(db.url, { REDIS_URL: redis.url }).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
     for (const u of users) await fleet.api.put(`/v1/users/${u}`, { name: u });
     await fleet.api.put(`/v1/groups/${group}`, { name: 'chaos' });
     await fleet.api.post(`/v1/groups/${group}/members`, { add: users });
-    gateway = new GatewaySimulator(fleet.api);
+    gateway = new GatewaySimulator(fleet.api, 'gw-test', { redis_url: redis.url, cluster_nodes: [] });
     await gateway.connect(online, 600);
   });
 
@@ -34,6 +39,7 @@ describe('chaos: MariaDB and Redis restarted under load lose no accepted message
     await gateway?.close();
     await fleet?.stop();
     await db?.drop();
+    await Promise.all([mysql?.stop(), redis?.stop()]);
   });
 
   /** Sends until stopped; returns accepted message ids (with receivers) and every non-2xx status seen. */
@@ -93,9 +99,9 @@ describe('chaos: MariaDB and Redis restarted under load lose no accepted message
   it('restarts MariaDB mid-run: every accepted message is persisted once and routed', async () => {
     const l = load();
     await waitFor('load under way', () => l.accepted.size > 200);
-    await stopMysql();
+    await mysql.shutdown();
     await new Promise((r) => setTimeout(r, 1500));
-    stackUp();
+    await mysql.start();
     await waitFor('more load after the restart', () => l.accepted.size > 600, 60_000);
     await l.finish();
     for (const r of l.refused) assert.ok(r === 503 || r === 'UNAVAILABLE', `a send during the outage got ${r}, not 503`);
@@ -105,11 +111,10 @@ describe('chaos: MariaDB and Redis restarted under load lose no accepted message
   it('restarts Redis (AOF on) mid-run: sends in the gap get 503, accepted ones are all delivered', async () => {
     const l = load();
     await waitFor('load under way', () => l.accepted.size > 200);
-    const port = new URL(testServers().redisUrl).port;
     // SHUTDOWN writes the AOF out; a crash would lose at most the last second (appendfsync everysec).
-    spawnSync('redis-cli', ['-p', port, 'shutdown']);
+    await redis.shutdown();
     await new Promise((r) => setTimeout(r, 1000));
-    stackUp();
+    await redis.start();
     await waitFor('more load after the restart', () => l.accepted.size > 600, 60_000);
     await l.finish();
     for (const r of l.refused) assert.ok(r === 503 || r === 'UNAVAILABLE', `a send during the outage got ${r}, not 503`);

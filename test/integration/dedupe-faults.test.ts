@@ -7,6 +7,7 @@ import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
 import { createIngest } from '../../apps/ingest-api/src/ingest';
+import { PENDING_GRACE_MS } from '../../apps/ingest-api/src/send/send.service';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, TEST_TOKEN, testServers, uniqueName } from '../support/env';
 import { FaultyProxy } from '../support/tcp-proxy';
@@ -94,7 +95,8 @@ describe('dedupe holds when Redis loses a reply or a confirmation', () => {
     const body = { sender_id: alice, receiver_id: bob, content: 'confirmation lost', client_msg_id: 'confirm-lost-1' };
     const first = await post(body);
     assert.equal(first.statusCode, 202, first.body);
-    await sleep(31_000);
+    // Past the grace in which a pending record may still belong to a send in flight.
+    await sleep(PENDING_GRACE_MS + 1000);
     assert.equal(proxy.fired, 1, 'the fault fired');
     const again = await sendUntilAccepted(body);
     assert.equal(again.result.message_id, first.json().message_id, 'the retry got the first answer');

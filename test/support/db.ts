@@ -10,9 +10,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own for one test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const { mysqlUrl } = testServers();
+/** A fresh, migrated database of its own for one test file (on the test stack's server, or on `mysqlUrl`'s). */
+export async function createTestDatabase(mysqlUrl = testServers().mysqlUrl): Promise<TestDatabase> {
   const name = uniqueName('im_t_');
   const admin = createPool({ url: mysqlUrl, size: 1 });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

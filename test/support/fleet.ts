@@ -29,7 +29,7 @@ interface RoleProcess {
 }
 
 /**
- * Real processes of the fleet, as `npm run role` starts them, against the test servers, a database
+ * Real processes of the fleet, as `npm run role` starts them (the roles' bundles), against the test servers, a database
  * of the test's own and a queue prefix of its own.
  */
 export class Fleet {
@@ -43,11 +43,6 @@ export class Fleet {
     readonly extraEnv: Record<string, string> = {},
     /** Extra node flags for every role (for example --cpu-prof when profiling a benchmark). */
     readonly nodeArgs: readonly string[] = [],
-    /**
-     * Run the roles from their bundles (`node apps/<role>/dist/main.js`, rebuilt when stale), as
-     * production does; the tests run the sources through tsx.
-     */
-    readonly options: { bundles?: boolean } = {},
   ) {}
 
   env(role: FleetRole, port: number): NodeJS.ProcessEnv {
@@ -81,9 +76,10 @@ export class Fleet {
     const port = this.procs.get(role)?.port ?? (await freePort());
     if (role === 'ingest-api' && this.grpcPort === 0) this.grpcPort = await freePort();
     if (role === 'ingest-api' && this.dashboardPort === 0) this.dashboardPort = await freePort();
-    if (this.options.bundles) await ensureBundles([role]);
-    const entry = this.options.bundles ? ['--enable-source-maps', roleBundle(role)] : ['--import', 'tsx', `apps/${role}/src/main.ts`];
-    const child = spawn(process.execPath, [...this.nodeArgs, ...entry], {
+    // The roles run from their bundles, as production runs them (rebuilt here only when stale:
+    // npm test builds them all before the first file starts).
+    await ensureBundles([role]);
+    const child = spawn(process.execPath, [...this.nodeArgs, '--enable-source-maps', roleBundle(role)], {
       cwd: ROOT,
       env: this.env(role, port),
       stdio: ['ignore', 'pipe', 'pipe'],

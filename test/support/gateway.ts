@@ -1,4 +1,4 @@
-import { createRedis, type Redis } from '@im/redis';
+import { createRedis, type Redis, type RedisTarget } from '@im/redis';
 import type { ApiClient } from './api';
 import { testRedisTarget, topology } from './env';
 import { waitFor } from './wait';
@@ -22,8 +22,10 @@ export class GatewaySimulator {
   constructor(
     private readonly api: ApiClient,
     readonly gatewayId = 'gw-test',
+    /** The fleet's Redis, when it is not the test stack's (a test's private server). */
+    target: RedisTarget = testRedisTarget(),
   ) {
-    this.sub = createRedis(testRedisTarget(), 'subscriber', `im-test-${gatewayId}`);
+    this.sub = createRedis(target, 'subscriber', `im-test-${gatewayId}`);
     // A real gateway rides out a Redis restart: ioredis reconnects and subscribes again.
     this.sub.on('error', () => {});
     const record = (channel: string, raw: string) => this.received.push({ channel, payload: JSON.parse(raw), raw });

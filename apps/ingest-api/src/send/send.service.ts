@@ -56,7 +56,7 @@ interface Pending {
 type Outcome = { status: 'accepted'; result: SendResult } | { status: 'dup'; record: DedupeRecord } | { status: 'refused'; error: AppError };
 
 /** A pending record younger than this may belong to a send still in flight: a repeat waits for it. */
-const PENDING_GRACE_MS = 10_000;
+export const PENDING_GRACE_MS = 10_000;
 const PENDING_DUPLICATE_POLLS = 10;
 const ENQUEUE_ATTEMPTS = 4;
 
