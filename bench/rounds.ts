@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@im/config';
 import { createMetrics } from '@im/metrics';
-import { closeRedis, createRedis } from '@im/redis';
+import { closeRedis, createRedis, topology } from '@im/redis';
 import { createQueue, startBatchWorker } from '@im/worker-kit';
 import { silentLog } from '@im/worker-kit/testing';
 import { testServers, uniqueName } from '../test/support/env';
@@ -22,7 +22,8 @@ for (let run = 1; run <= Number(values.runs); run++) {
   const config = loadConfig({ env: { REDIS_URL: redisUrl, MYSQL_URL: mysqlUrl, IM_QUEUE_PREFIX: `{${uniqueName('rounds')}}`, IM_API_TOKENS: 'x'.repeat(24) } });
   const redis = createRedis(config.queue, 'worker', 'bench-rounds');
   const producer = createRedis(config.queue, 'producer', 'bench-rounds-add');
-  const queue = createQueue('im.persist', producer, config, silentLog);
+  const shard = topology(config.queue).shard(0);
+  const queue = createQueue('im.persist', producer, config, silentLog, shard);
   const message = (i: number) => ({ message_id: String(1_000_000 + i), seq: i + 1, sender_id: '1', receiver_id: '2', group_id: null, content: 'hello', message_type: 'text' as const, created_at: Date.now(), client_msg_id: null });
   for (let i = 0; i < JOBS; i += 1000) await queue.addBulk(Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({ name: 'persist', data: { messages: [message(i + k)] }, opts: { jobId: `b${i + k}` } })));
 
@@ -33,6 +34,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
   const t0 = performance.now();
   const worker = startBatchWorker({
     queue: 'im.persist',
+    shard,
     handler: async (items) => {
       done += items.length;
       if (done >= JOBS) finished();

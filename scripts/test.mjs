@@ -80,7 +80,11 @@ try {
   if (stack.env.REDIS_CLUSTER_NODES) env.TEST_REDIS_CLUSTER_NODES = stack.env.REDIS_CLUSTER_NODES;
   else say('no Redis Cluster (set REDIS_CLUSTER_NODES with REDIS_URL and MYSQL_URL): the suites under test/cluster skip');
   const r = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { cwd: ROOT, env, stdio: 'inherit' });
+    // --test-force-exit: a file whose tests are done ends even if a connection of a failed
+    // before-hook is still open; --test-timeout: a test that hangs fails after 10 minutes
+    // instead of holding the run until CI's limit.
+    const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-timeout=600000', '--test-reporter=spec', ...files];
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
     child.on('exit', (code) => resolve(code ?? 1));
   });
   const tsc = await typed;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { admissionTag, shardOf } from '@im/contracts';
-import { calculateSlot, createRedis, groupMembersCache, keys, mgetAny, presence, unackedTracker, waitForReady, type Redis } from '@im/redis';
+import { calculateSlot, createRedis, groupMembersCache, keys, mgetAny, presence, topology, unackedTracker, waitForReady, type Redis } from '@im/redis';
 import { admissionLedger } from '../../apps/ingest-api/src/send/admission';
 import { randomUserBase, testServers, uniqueName } from '../support/env';
 
@@ -24,25 +23,39 @@ describe('one slot per call on Redis Cluster', { skip: nodes.length === 0 ? 'no 
   });
   after(() => redis?.disconnect());
 
-  it('gives each shard its own slot for admission keys, and keeps a shard in one', () => {
-    const shards = 3;
+  it('keeps each shard in one slot of its own: its queues and its admission, hot-history and lease keys together', () => {
+    const topo = topology({ prefix: '{im}', shards: 3 });
     const slots = new Set<number>();
-    for (let s = 0; s < shards; s++) {
-      const tag = admissionTag(s);
-      const own = new Set([keys.seqEpoch(tag), keys.seqNode(tag), keys.seq('s:1:2', tag), keys.dedupe('1', 'c', tag), keys.rate('1', 5, tag)].map(calculateSlot));
-      assert.equal(own.size, 1, `shard ${s}'s keys share one slot`);
+    for (const s of topo.all) {
+      const own = new Set(
+        [
+          s.queueKey('im.persist', 'wait'),
+          s.queueKey('im.deliver', 'meta'),
+          s.queueKey('im.fanout', 'b1'),
+          s.keys.seqEpoch,
+          s.keys.seqNode,
+          s.keys.seq('s:1:2'),
+          s.keys.dedupe('1', 'c'),
+          s.keys.rate('1', 5),
+          s.keys.hot('g:1'),
+          s.keys.consumer('im.persist'),
+          s.keys.paused,
+        ].map(calculateSlot),
+      );
+      assert.equal(own.size, 1, `shard ${s.index}'s keys share one slot`);
       slots.add([...own][0]!);
     }
-    assert.equal(slots.size, shards, 'each shard in a slot of its own');
+    assert.equal(slots.size, topo.shards, 'each shard in a slot of its own');
+    assert.equal(calculateSlot(topo.recordKey), calculateSlot(topo.shard(0).queueKey('im.persist', 'wait')), "the deployment's record is in shard 0's slot");
   });
 
   it('admits a batch of each shard (seq, dedupe, rate) in one call, and confirms and releases its records', async () => {
     const ledger = admissionLedger(redis, 1000);
-    const shards = 3;
+    const topo = topology({ prefix: `{${uniqueName('imt')}}`, shards: 3 });
     const conversations = users.slice(0, 90).map((u, i) => `s:${u}:${users[(i + 1) % users.length]}`);
-    for (let shard = 0; shard < shards; shard++) {
-      const mine = conversations.filter((c) => shardOf(c, shards) === shard);
-      assert.ok(mine.length > 5, `shard ${shard} has conversations`);
+    for (const shard of topo.all) {
+      const mine = conversations.filter((c) => topo.of(c) === shard);
+      assert.ok(mine.length > 5, `shard ${shard.index} has conversations`);
       const items = mine.map((conversation, i) => ({ conversation, sender_id: users[i]!, client_msg_id: `slots-${uniqueName('c')}`, message_id: String(base + 10_000n + BigInt(i)), created_at: Date.now() }));
       const jobId = `b${uniqueName('slots')}`;
       const seeds = new Map(mine.map((c) => [c, 0]));

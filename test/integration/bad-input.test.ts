@@ -7,7 +7,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
-import { keys } from '@im/redis';
+import { keys, topology } from '@im/redis';
 import { createIngest } from '../../apps/ingest-api/src/ingest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, TEST_TOKEN, testServers, uniqueName } from '../support/env';
@@ -790,8 +790,9 @@ describe('bad input on every /v1 route: contract errors, and nothing written', (
     for (const [state, n] of Object.entries(counts)) assert.equal(n, 0, `no ${state} job in im.persist`);
 
     // No seq was issued and no dedupe record made: a refused send never reached admission.
-    assert.equal(await redis.exists(keys.seq(`s:${alice}:${bob}`), keys.seq(`g:${group}`), keys.seq(`s:${alice}:${unknownUser}`)), 0, 'no seq counter');
-    assert.deepEqual(await redis.keys(`im:dedupe:${alice}:*`), [], 'no dedupe record');
+    const shard = topology({ prefix, shards: 1 }).shard(0);
+    assert.equal(await redis.exists(shard.keys.seq(`s:${alice}:${bob}`), shard.keys.seq(`g:${group}`), shard.keys.seq(`s:${alice}:${unknownUser}`)), 0, 'no seq counter');
+    assert.deepEqual(await redis.keys(shard.keys.dedupe(alice, '*')), [], 'no dedupe record');
     assert.equal(await redis.exists(keys.presence(freshUser)), 0, 'no presence key from a refused heartbeat');
 
     // Refused notifications were never published: a good one sent now is the first to arrive.

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { conversationOf, type AcceptedMessage } from '@im/contracts';
 import { messagesRepository, type MessagesRepository } from '@im/db';
-import { closeRedis, hotHistory, type HotHistory, type Redis } from '@im/redis';
+import { closeRedis, hotHistory, topology, type HotHistory, type Redis } from '@im/redis';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, testRedis, topology } from '../support/env';
+import { randomUserBase, testRedis, topology as testTopology, uniqueName } from '../support/env';
 
 /**
  * The hot-conversation cache against MySQL, on real Redis and MariaDB: whatever mix of commits
@@ -28,7 +28,7 @@ describe('hot-conversation cache', () => {
     await db.drop();
   });
 
-  const cache = (size: number): HotHistory => hotHistory(redis, { size, ttlS: 60, shards: topology().shards });
+  const cache = (size: number): HotHistory => hotHistory(redis, { size, ttlS: 60, topology: topology({ prefix: `{${uniqueName('imt')}}`, shards: testTopology().shards }) });
   const newest = (conversation: string, limit: number) => messages.page(conversation, null, limit);
   const groupMessage = (group: bigint, seq: number, content = `message ${seq}`): AcceptedMessage => ({
     message_id: String(nextId++),

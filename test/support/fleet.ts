@@ -10,15 +10,22 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export type FleetRole = 'ingest-api' | 'worker-persist' | 'worker-fanout' | 'worker-delivery' | 'worker-cleaner';
 
+/**
+ * A loopback port nothing listens on, below Linux's ephemeral range (32768 and up): a port the
+ * kernel hands out for outgoing connections (every process here opens many to Redis and MySQL)
+ * could be taken again before the server meant for it binds. Several test files run at once, so
+ * two may still draw the same port; Fleet.start retries a role that could not listen.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 interface RoleProcess {
@@ -73,6 +80,21 @@ export class Fleet {
   dashboardPort = 0;
 
   async start(role: FleetRole, options: { until?: 'ready' | 'health' } = {}): Promise<void> {
+    // A first start whose port another test file took meanwhile tries new ports; a restart keeps
+    // the role's ports (tests hold its address).
+    const first = !this.procs.has(role);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(role, options);
+      } catch (err) {
+        if (!first || attempt === 3 || !this.logs(role).includes('EADDRINUSE')) throw err;
+        this.procs.delete(role);
+        if (role === 'ingest-api') this.grpcPort = this.dashboardPort = 0;
+      }
+    }
+  }
+
+  private async startOnce(role: FleetRole, options: { until?: 'ready' | 'health' }): Promise<void> {
     const port = this.procs.get(role)?.port ?? (await freePort());
     if (role === 'ingest-api' && this.grpcPort === 0) this.grpcPort = await freePort();
     if (role === 'ingest-api' && this.dashboardPort === 0) this.dashboardPort = await freePort();

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Config } from '@im/config';
-import { channels, parseId, QUEUES, shardList, shardPrefix, shardQueueName, type QueueName } from '@im/contracts';
+import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
 import { createPool, maintainPartitions, migrate, monthPartition, monthStart, partitionsRepository } from '@im/db';
-import { closeRedis, type Redis } from '@im/redis';
+import { closeRedis, topology, type Redis } from '@im/redis';
 import { jobCounts } from '@im/worker-kit';
 import { apiCall } from './api';
 import { checkMysql, connectRedis } from './connect';
@@ -53,11 +53,12 @@ async function withQueues<T>(ctx: RunContext, stages: readonly QueueName[], fn: 
     throw new Error(`--shard must be 0 to ${config.queue.shards - 1} (queue.shards is ${config.queue.shards})`);
   }
   const redis = await connectRedis(config, 'im-cli');
+  const topo = topology(config.queue);
   const queues: CliQueue[] = [];
   for (const stage of stages) {
-    for (const shard of stage === QUEUES.cleaner ? [0] : shardList(config.queue.shards)) {
-      if (only !== undefined && shard !== only) continue;
-      queues.push({ label: shardQueueName(stage, shard), shard, queue: new Queue(stage, { connection: redis, prefix: shardPrefix(config.queue.prefix, shard) }) });
+    for (const shard of stage === QUEUES.cleaner ? [topo.shard(0)] : topo.all) {
+      if (only !== undefined && shard.index !== only) continue;
+      queues.push({ label: shard.label(stage), shard: shard.index, queue: new Queue(stage, { connection: redis, prefix: shard.queuePrefix }) });
     }
   }
   try {

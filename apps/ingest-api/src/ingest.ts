@@ -3,8 +3,8 @@ import { conversationsRepository, createPool, cursorsRepository, groupsRepositor
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
-import { allShards, backlogSampler, every, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory, topology } from '@im/redis';
+import { backlogSampler, every, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { coalesce } from './read/coalesce';
 import { admissionLedger } from './send/admission';
@@ -26,8 +26,9 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   // blocks the connection it runs on, and admission must not wait behind it.
   const minReplicas = config.queue.min_replicas;
   const enqueueRedis = minReplicas > 0 ? createRedis(config.queue, 'producer', 'im-ingest-enqueue', (err) => log.warn({ err: err.message }, 'redis connection error')) : redis;
-  const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, allShards(config)).map((q) => q.queue);
-  await guardShardChange(redis, config, log).catch(async (err) => {
+  const topo = topology(config.queue);
+  const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, topo.all).map((q) => q.queue);
+  await guardShardChange(redis, config, log, topo).catch(async (err) => {
     await Promise.all([...persistQueues.map((q) => q.close()), pool.end(), closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])]);
     throw err;
   });
@@ -74,13 +75,14 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     members,
     seqFloors: (conversations) => messages.seqFloors(conversations),
     enqueue: persistEnqueuer({ queues: persistQueues, redis: enqueueRedis, config }),
-    isQueued: async (shard, jobId) => (await persistQueues[shard]!.getJob(jobId)) !== undefined,
+    isQueued: async (shard, jobId) => (await persistQueues[shard.index]!.getJob(jobId)) !== undefined,
     wasStored: async (messageId) => (await messages.findRefs([messageId])).length > 0 || (await redis.exists(keys.recalled(messageId))) === 1,
     metrics,
     log,
     maxPending: config.message_service.max_pending_sends,
     overloaded: backlog.atBound,
-    batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, shards: config.queue.shards, ordered: config.queue.ordered },
+    batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, ordered: config.queue.ordered },
+    topology: topo,
   });
 
   const services = createServices({
@@ -96,7 +98,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     cursors: { ...cursors, get: coalesce(cursors.get, (p) => `${p.user_id}/${p.conversation}`) },
     conversations: { ...conversations, states: coalesce(conversations.states, (c) => c) },
     presence: presence(redis),
-    hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, shards: config.queue.shards }),
+    hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, topology: topo }),
     unacked: unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix),
     redis,
     publisher: publisher(redis, config.queue.pubsub),
@@ -130,6 +132,6 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     ['close mysql', () => pool.end()],
     ['close redis', () => Promise.all([closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])])],
   ];
-  return { app, services, lease, shutdownSteps: steps };
+  return { app, services, lease, topology: topo, shutdownSteps: steps };
 }
 

@@ -12,7 +12,7 @@ if (config.auth.api_tokens.length === 0) {
   process.exit(2);
 }
 
-const { app, services, lease, shutdownSteps } = await createIngest(config, log, metrics);
+const { app, services, lease, topology, shutdownSteps } = await createIngest(config, log, metrics);
 
 await app.listen({ host: config.message_service.host, port: config.message_service.port });
 app.server.maxConnections = config.message_service.max_connections;
@@ -35,7 +35,7 @@ if (grpc) log.info({ port: grpc.port }, 'gRPC MessageService listening');
 // Every pipeline queue, on a connection of its own: the queue gauges (sampled here as well as in
 // worker-cleaner) and the dashboard read them.
 const opsRedis = createRedis(config.queue, 'producer', 'im-ingest-ops', (err) => log.debug({ err: err.message }, 'ops redis connection error'));
-const pipeline = pipelineQueues(opsRedis, config, log);
+const pipeline = pipelineQueues(opsRedis, config, log, topology);
 const stopQueueSampling = sampleQueues(pipeline, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
 
 // A dashboard that cannot listen (port taken) is logged, not fatal: the API matters more.

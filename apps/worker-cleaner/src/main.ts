@@ -8,13 +8,14 @@ import { sampleStorage } from './storage-gauges';
 // fleet; and the gauges of storage, Redis memory and every pipeline queue.
 await runWorker(
   'worker-cleaner',
-  async ({ config, log, metrics, redis, pool }) => {
+  async ({ config, log, metrics, redis, pool, topology }) => {
     const offline = offlineRepository(pool);
     const partitions = partitionsRepository(pool);
-    const queue = createQueue('im.cleaner', redis, config, log);
+    const queue = createQueue('im.cleaner', redis, config, log, topology.shard(0));
     await scheduleSweeps(queue, config.cleaner.interval_s);
     const worker = startWorker({
       queue: 'im.cleaner',
+      shard: topology.shard(0),
       handler: handleSweep,
       deps: {
         offline,
@@ -33,7 +34,7 @@ await runWorker(
       metrics,
       concurrency: 1,
     });
-    const sampled = pipelineQueues(redis, config, log);
+    const sampled = pipelineQueues(redis, config, log, topology);
     const stopStorageGauges = every(15_000, () => sampleStorage({ offline, partitions, redis, metrics }), (err) => log.debug({ err }, 'sampling failed'));
     const stopQueueGauges = sampleQueues(sampled, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
     return {

@@ -6,11 +6,11 @@ import { handlePersist } from './persist.handler';
 
 // Accepted messages into history, then on to delivery (single chats) and fan-out (groups) of the
 // same shard.
-await runWorker('worker-persist', ({ config, log, metrics, redis, pool, shards }) => {
+await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology, shards }) => {
   const store = messageStore({
     messages: messagesRepository(pool),
     conversations: conversationsRepository(pool),
-    hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, shards: config.queue.shards }),
+    hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, topology }),
     metrics,
     batchWaitMs: config.queue.batch_wait_ms,
     maxInFlight: Math.max(1, config.mysql.pool_size - 1),

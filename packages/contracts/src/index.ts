@@ -1,5 +1,4 @@
 export * from './ids';
 export * from './messages';
 export * from './pipeline';
-export * from './shards';
 export * from './message-id-layout';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { admissionTag, shardOf, type OmitAccepted } from '@im/contracts';
+import type { OmitAccepted } from '@im/contracts';
 import { calculateSlot } from './connections';
+import type { Topology } from './topology';
 
 /** A history row as the cache keeps it: the stored message without its dedupe key. */
 export type HotRow = OmitAccepted<'client_msg_id'>;
@@ -41,7 +42,8 @@ export interface HotHistoryOptions {
   /** Rows kept per conversation; 0 turns the cache off. */
   size: number;
   ttlS: number;
-  shards: number;
+  /** Where a conversation's cache lives: in its shard's slot. */
+  topology: Topology;
 }
 
 const READ_LUA = `
@@ -109,7 +111,7 @@ function encode(r: HotRow): string {
 }
 
 export function hotHistory(redis: Redis, o: HotHistoryOptions): HotHistory {
-  const key = (conversation: string) => `im:{${admissionTag(shardOf(conversation, o.shards))}}:hot:${conversation}`;
+  const key = (conversation: string) => o.topology.of(conversation).keys.hot(conversation);
   const ttlMs = o.ttlS * 1000;
 
   async function committedInSlot(

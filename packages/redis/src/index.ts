@@ -7,3 +7,4 @@ export * from './unacked';
 export * from './pubsub';
 export * from './hot-history';
 export * from './recall';
+export * from './topology';

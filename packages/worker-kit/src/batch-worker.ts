@@ -3,10 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, isUnavailableError } from '@im/errors';
-import { CAPPED_BACKOFF, describeIssues, jobSchemas, shardPrefix, shardQueueName, type JobPayloads, type QueueName } from '@im/contracts';
+import { CAPPED_BACKOFF, describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
 import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
+import type { Shard } from '@im/redis';
 import { applyOrdering, cappedBackoff, type StageWorker } from './worker';
 
 /** One job of a batch: its payload and the attempt it is on (1 on the first). */
@@ -24,7 +25,8 @@ export type BatchHandler<Q extends QueueName, D> = (items: readonly BatchItem<Q>
 
 export interface StartBatchWorkerOptions<Q extends QueueName, D> {
   queue: Q;
-  shard?: number;
+  /** The shard of the stage this worker consumes (the topology's). */
+  shard: Shard;
   handler: BatchHandler<Q, D>;
   deps: D;
   connection: Redis;
@@ -75,9 +77,8 @@ const FAILURES_FIELD = 'imFailures';
  */
 export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOptions<Q, D>): StageWorker {
   const schema = jobSchemas[o.queue];
-  const shard = o.shard ?? 0;
-  const label = shardQueueName(o.queue, shard);
-  const prefix = shardPrefix(o.config.queue.prefix, shard);
+  const label = o.shard.label(o.queue);
+  const prefix = o.shard.queuePrefix;
   const ordered = o.config.queue.ordered;
   const maxJobs = o.maxJobs ?? 100;
   const rounds = ordered ? 1 : (o.rounds ?? 2);
@@ -111,7 +112,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
   }, LOCK_MS / 3);
   extender.unref();
 
-  const leaseKey = `${prefix}:${o.queue}:consumer`;
+  const leaseKey = o.shard.keys.consumer(o.queue);
   const leaseToken = randomUUID();
   let leased = false;
   async function holdLease(): Promise<boolean> {
@@ -133,7 +134,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     let final: Error;
     if (err instanceof UnrecoverableError) final = err;
     else if (err instanceof AppError && !err.retryable) final = new UnrecoverableError(safeMessage(err.message));
-    else if (!outage && (await o.connection.hincrby(`${prefix}:${o.queue}:${job.id}`, FAILURES_FIELD, 1)) >= attempts) {
+    else if (!outage && (await o.connection.hincrby(o.shard.queueKey(o.queue, job.id!), FAILURES_FIELD, 1)) >= attempts) {
       final = new UnrecoverableError(`failed ${attempts} times (queue.attempts), last: ${safeErrorCopy(err).message}`);
     } else final = safeErrorCopy(err);
     await job.moveToFailed(final, token, false);

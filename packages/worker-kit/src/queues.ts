@@ -1,8 +1,9 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { defaultJobOptions, QUEUES, shardList, shardPrefix, shardQueueName, type JobPayloads, type QueueName } from '@im/contracts';
+import { defaultJobOptions, QUEUES, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
 import type { Logger } from '@im/logger';
+import type { Shard, Topology } from '@im/redis';
 
 /** A queue whose `add` only takes its own payload type: queueing the wrong data is a compile error. */
 export type TypedQueue<Q extends QueueName> = Queue<JobPayloads[Q], void, string>;
@@ -12,10 +13,10 @@ export type TypedQueue<Q extends QueueName> = Queue<JobPayloads[Q], void, string
  * go to the log (the first of each 10 s): unheard, BullMQ would print them on stderr with the
  * failed command's arguments.
  */
-export function createQueue<Q extends QueueName>(name: Q, connection: Redis, config: Config, log: Logger, shard = 0): TypedQueue<Q> {
+export function createQueue<Q extends QueueName>(name: Q, connection: Redis, config: Config, log: Logger, shard: Shard): TypedQueue<Q> {
   const queue = new Queue<JobPayloads[Q], void, string>(name, {
     connection,
-    prefix: shardPrefix(config.queue.prefix, shard),
+    prefix: shard.queuePrefix,
     defaultJobOptions: defaultJobOptions(config.queue.backoff_ms),
     streams: { events: { maxLen: 1000 } },
   });
@@ -41,22 +42,16 @@ export interface ShardQueue<Q extends QueueName = QueueName> {
   queue: TypedQueue<Q>;
 }
 
-/** Every shard number of the fleet. */
-export const allShards = (config: Config): number[] => shardList(config.queue.shards);
-/** The shards this process consumes (queue.consume_shards, default all). */
-export const consumedShards = (config: Config): number[] => shardList(config.queue.shards, config.queue.consume_shards);
-
 /** A stage's queue for each of the given shards. */
-export function shardQueues<Q extends QueueName>(stage: Q, connection: Redis, config: Config, log: Logger, shards: readonly number[]): ShardQueue<Q>[] {
-  return shards.map((shard) => ({ stage, shard, label: shardQueueName(stage, shard), queue: createQueue(stage, connection, config, log, shard) }));
+export function shardQueues<Q extends QueueName>(stage: Q, connection: Redis, config: Config, log: Logger, shards: readonly Shard[]): ShardQueue<Q>[] {
+  return shards.map((shard) => ({ stage, shard: shard.index, label: shard.label(stage), queue: createQueue(stage, connection, config, log, shard) }));
 }
 
-/** Every queue of the pipeline, every shard (the cleaner's too): for gauges, the dashboard and the CLI. */
-export function pipelineQueues(connection: Redis, config: Config, log: Logger): ShardQueue[] {
-  const shards = allShards(config);
+/** Every queue of the pipeline, every shard (the cleaner's, on shard 0, too): for gauges, the dashboard and the CLI. */
+export function pipelineQueues(connection: Redis, config: Config, log: Logger, topo: Topology): ShardQueue[] {
   const all: ShardQueue<QueueName>[] = [];
-  for (const stage of SHARDED_STAGES) all.push(...(shardQueues(stage, connection, config, log, shards) as unknown as ShardQueue<QueueName>[]));
-  all.push(...(shardQueues(QUEUES.cleaner, connection, config, log, [0]) as unknown as ShardQueue<QueueName>[]));
+  for (const stage of SHARDED_STAGES) all.push(...(shardQueues(stage, connection, config, log, topo.all) as unknown as ShardQueue<QueueName>[]));
+  all.push(...(shardQueues(QUEUES.cleaner, connection, config, log, [topo.shard(0)]) as unknown as ShardQueue<QueueName>[]));
   return all;
 }
 

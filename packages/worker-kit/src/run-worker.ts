@@ -1,8 +1,7 @@
 import { createPool, poolStats, type Pool } from '@im/db';
-import { closeRedis, createRedis, waitForReady, type Redis } from '@im/redis';
+import { closeRedis, createRedis, topology, waitForReady, type Redis, type Shard, type Topology } from '@im/redis';
 import { backingServiceChecks, closeServer, startOpsServer } from './ops-server';
 import { boot, every, recordPool, type Boot, type Role } from './process';
-import { consumedShards } from './queues';
 import { installShutdown } from './shutdown';
 import type { StageWorker } from './worker';
 
@@ -10,8 +9,10 @@ import type { StageWorker } from './worker';
 export interface WorkerContext extends Boot {
   redis: Redis;
   pool: Pool;
+  /** The deployment's layout in Redis: shards, queue prefixes, per-shard keys. */
+  topology: Topology;
   /** The shards this process consumes (queue.consume_shards, or every shard). */
-  shards: number[];
+  shards: Shard[];
 }
 
 /** What a worker's main builds: its consumers and what must be stopped, flushed and closed after them. */
@@ -49,10 +50,11 @@ export async function runWorker(role: Role, build: (ctx: WorkerContext) => Worke
   const ops = await startOpsServer({ host: config.message_service.host, port: opsPort, registry: metrics.registry, checks: backingServiceChecks(redis, pool) });
   await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
 
-  const shards = consumedShards(config);
-  const parts = await build({ ...b, redis, pool, shards });
+  const topo = topology(config.queue);
+  const shards = topo.consumed(config.queue.consume_shards);
+  const parts = await build({ ...b, redis, pool, topology: topo, shards });
   const stopPoolGauge = every(5000, async () => recordPool(metrics, poolStats(pool)), (err) => log.debug({ err }, 'sampling failed'));
-  log.info({ opsPort, shards, ...parts.started }, `${role} started`);
+  log.info({ opsPort, shards: shards.map((s) => s.index), ...parts.started }, `${role} started`);
 
   installShutdown(log, () => [
     ['stop background loops', async () => [stopPoolGauge, ...(parts.loops ?? [])].forEach((stop) => stop())],

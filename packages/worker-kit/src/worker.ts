@@ -1,10 +1,11 @@
 import { MetricsTime, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, isUnavailableError } from '@im/errors';
-import { CAPPED_BACKOFF, describeIssues, jobSchemas, QUEUES, shardPrefix, shardQueueName, type JobPayloads, type QueueName } from '@im/contracts';
+import { CAPPED_BACKOFF, describeIssues, jobSchemas, QUEUES, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
 import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
+import type { Shard } from '@im/redis';
 
 export interface JobContext<D> {
   deps: D;
@@ -26,8 +27,8 @@ export interface StartWorkerOptions<Q extends QueueName, D> {
   log: Logger;
   metrics: Metrics;
   concurrency?: number;
-  /** The shard of the stage this worker consumes (queue.shards). */
-  shard?: number;
+  /** The shard of the stage this worker consumes (the topology's; the cleaner's queue is on shard 0). */
+  shard: Shard;
 }
 
 /** Hash field of a job (in BullMQ's own job hash, removed with it) counting its failures that were not an outage. */
@@ -58,12 +59,11 @@ export interface StageWorker {
 
 export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>): StageWorker {
   const schema = jobSchemas[o.queue];
-  const shard = o.shard ?? 0;
-  const label = shardQueueName(o.queue, shard);
-  const prefix = shardPrefix(o.config.queue.prefix, shard);
+  const label = o.shard.label(o.queue);
+  const prefix = o.shard.queuePrefix;
   const timer = o.metrics.jobDuration.labels({ queue: label });
   const { backoff_ms: base, max_backoff_ms: cap, attempts } = o.config.queue;
-  const jobKey = (id: string) => `${prefix}:${o.queue}:${id}`;
+  const jobKey = (id: string) => o.shard.queueKey(o.queue, id);
   if (o.queue !== QUEUES.cleaner) void applyOrdering(o.connection, prefix, o.queue, o.config.queue.ordered).catch((err) => o.log.warn({ err, queue: label }, 'could not set the queue ordering; retried at the next start'));
   const worker = new Worker(
     o.queue,

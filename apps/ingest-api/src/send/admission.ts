@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { admissionTag } from '@im/contracts';
-import { keys } from '@im/redis';
+import type { Shard } from '@im/redis';
 
 /**
  * Admission of a whole micro-batch in one Redis call: for each message, in order, the
@@ -131,23 +130,22 @@ export function admissionLedger(redis: Redis, perSenderPerS: number) {
   redis.defineCommand('imConfirm', { lua: CONFIRM_LUA });
   redis.defineCommand('imRelease', { lua: RELEASE_LUA });
   const commands = redis as unknown as { imAdmit: EvalCommand; imConfirm: EvalCommand; imRelease: EvalCommand };
-  const dedupeKey = (shard: number, m: DedupeRef) => keys.dedupe(m.sender_id, m.client_msg_id ?? '-', admissionTag(shard));
+  const dedupeKey = (shard: Shard, m: DedupeRef) => shard.keys.dedupe(m.sender_id, m.client_msg_id ?? '-');
 
   return {
     /**
-     * Admits messages of one shard (all their keys carry the shard's tag: one slot) in order, as
-     * one call. `seeds` holds the highest stored seq of conversations
+     * Admits messages of one shard (all their keys carry the shard's tag, the tag of its queues:
+     * one slot, on the primary that holds the shard's jobs) in order, as one call. `seeds` holds the highest stored seq of conversations
      * whose counter had to be checked against MySQL (status 'seed' in an earlier call).
      * `restarted` is true when this call found the counters on a Redis server that had not checked
      * them yet (and so bumped the epoch).
      */
-    async admit(shard: number, items: readonly AdmissionInput[], jobId: string, seeds: ReadonlyMap<string, number>, now = Date.now()): Promise<{ restarted: boolean; results: Admission[] }> {
-      const tag = admissionTag(shard);
-      const keyList: string[] = [keys.seqEpoch(tag), keys.seqNode(tag)];
+    async admit(shard: Shard, items: readonly AdmissionInput[], jobId: string, seeds: ReadonlyMap<string, number>, now = Date.now()): Promise<{ restarted: boolean; results: Admission[] }> {
+      const keyList: string[] = [shard.keys.seqEpoch, shard.keys.seqNode];
       const args: (string | number)[] = [perSenderPerS, jobId, now];
       const second = Math.floor(now / 1000);
       for (const m of items) {
-        keyList.push(keys.seq(m.conversation, tag), dedupeKey(shard, m), keys.rate(m.sender_id, second, tag));
+        keyList.push(shard.keys.seq(m.conversation), dedupeKey(shard, m), shard.keys.rate(m.sender_id, second));
         const seed = seeds.get(m.conversation);
         args.push(m.message_id, m.created_at, m.client_msg_id === null ? '0' : '1', seed === undefined ? '' : seed);
       }
@@ -165,7 +163,7 @@ export function admissionLedger(redis: Redis, perSenderPerS: number) {
     },
 
     /** Marks the job's messages accepted (their job is queued): a repeat answers at once. Returns records rewritten. */
-    async confirm(shard: number, jobId: string, messages: readonly (DedupeRef & { message_id: string; seq: number; created_at: number })[]): Promise<number> {
+    async confirm(shard: Shard, jobId: string, messages: readonly (DedupeRef & { message_id: string; seq: number; created_at: number })[]): Promise<number> {
       const withId = messages.filter((m) => m.client_msg_id !== null);
       if (withId.length === 0) return 0;
       const values = withId.map((m) => `A|${m.message_id}|${m.seq}|${m.created_at}`);
@@ -173,7 +171,7 @@ export function admissionLedger(redis: Redis, perSenderPerS: number) {
     },
 
     /** Forgets the job's pending records (the job is known not to be queued): a retry is accepted anew. */
-    async release(shard: number, jobId: string, messages: readonly DedupeRef[]): Promise<number> {
+    async release(shard: Shard, jobId: string, messages: readonly DedupeRef[]): Promise<number> {
       const withId = messages.filter((m) => m.client_msg_id !== null);
       if (withId.length === 0) return 0;
       return Number(await commands.imRelease(withId.length, ...withId.map((m) => dedupeKey(shard, m)), `P|${jobId}|`));

@@ -1,9 +1,9 @@
 import type { Config } from '@im/config';
-import { JOB_NAMES, shardPrefix, type AcceptedMessage } from '@im/contracts';
+import { JOB_NAMES, type AcceptedMessage } from '@im/contracts';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
-import { keys, waitForReplicas, type Redis } from '@im/redis';
-import { allShards, jobCounts, shardQueues, type TypedQueue } from '@im/worker-kit';
+import { topology, waitForReplicas, type Redis, type Shard, type Topology } from '@im/redis';
+import { jobCounts, shardQueues, type TypedQueue } from '@im/worker-kit';
 
 /**
  * Adds an admitted batch to its shard's persist queue as one job. With queue.min_replicas, the add
@@ -11,12 +11,14 @@ import { allShards, jobCounts, shardQueues, type TypedQueue } from '@im/worker-k
  * job not replicated in time is taken back if no worker holds it yet, and the send is refused.
  */
 export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]; redis: Redis; config: Config }) {
-  const { min_replicas: minReplicas, replica_timeout_ms: timeoutMs, prefix } = o.config.queue;
-  return async (shard: number, jobId: string, batch: AcceptedMessage[]): Promise<void> => {
-    const queue = o.queues[shard]!;
+  const { min_replicas: minReplicas, replica_timeout_ms: timeoutMs } = o.config.queue;
+  return async (shard: Shard, jobId: string, batch: AcceptedMessage[]): Promise<void> => {
+    const queue = o.queues[shard.index]!;
     await queue.add(JOB_NAMES['im.persist'], { messages: batch }, { jobId });
     if (minReplicas === 0) return;
-    const held = await waitForReplicas(o.redis, `${shardPrefix(prefix, shard)}:im.persist:meta`, minReplicas, timeoutMs);
+    // The shard's admission state lives in the same slot as its queue: the replicas that hold the
+    // job hold the seq counters and dedupe records written before it.
+    const held = await waitForReplicas(o.redis, shard.queueKey('im.persist', 'meta'), minReplicas, timeoutMs);
     if (held >= minReplicas) return;
     // Not on enough replicas in time: take the job back if no worker holds it yet (then nothing
     // was accepted). A job a worker already holds is being persisted to MySQL: accepted.
@@ -31,12 +33,12 @@ export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]
  * the count while persist jobs wait would let a counter restart from MySQL below seqs still
  * queued; so ingest starts with a new count only once every persist queue is done.
  */
-export async function guardShardChange(redis: Redis, config: Config, log: Logger): Promise<void> {
-  const key = keys.shardCount(config.queue.prefix);
+export async function guardShardChange(redis: Redis, config: Config, log: Logger, topo: Topology): Promise<void> {
+  const key = topo.recordKey;
   const previous = Number(await redis.get(key)) || 0;
-  const shards = config.queue.shards;
+  const shards = topo.shards;
   if (previous > 0 && previous !== shards) {
-    const queues = shardQueues('im.persist', redis, config, log, allShards({ ...config, queue: { ...config.queue, shards: Math.max(previous, shards) } }));
+    const queues = shardQueues('im.persist', redis, config, log, topology({ prefix: topo.prefix, shards: Math.max(previous, shards) }).all);
     try {
       const backlog = (await Promise.all(queues.map((q) => jobCounts(q.queue)))).reduce((sum, c) => sum + c.backlog + c.failed, 0);
       if (backlog > 0) {

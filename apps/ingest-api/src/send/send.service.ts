@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conversationOf, jobIds, shardOf, type AcceptedMessage, type SendRequest } from '@im/contracts';
+import { conversationOf, jobIds, type AcceptedMessage, type SendRequest } from '@im/contracts';
 
 import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import type { GroupMembersCache } from '@im/redis';
+import type { GroupMembersCache, Shard, Topology } from '@im/redis';
 import { MicroBatcher } from '@im/worker-kit';
 import type { Admission, AdmissionLedger, DedupeRecord } from './admission';
 import type { KnownIds } from './known-ids';
@@ -28,9 +28,9 @@ export interface SendDeps {
    * Adds the persist job `jobId` carrying `messages`. Adding the same id again adds nothing, so a
    * retry after an unknown outcome (the reply was lost) is safe.
    */
-  enqueue(shard: number, jobId: string, messages: AcceptedMessage[]): Promise<void>;
+  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[]): Promise<void>;
   /** Whether the persist job exists in the shard's queue (waiting, running, retrying or failed). */
-  isQueued(shard: number, jobId: string): Promise<boolean>;
+  isQueued(shard: Shard, jobId: string): Promise<boolean>;
   /** Whether a message is stored in history (or was, and was recalled). */
   wasStored(messageId: string): Promise<boolean>;
   metrics: Metrics;
@@ -43,14 +43,16 @@ export interface SendDeps {
    * Micro-batches: one admission call and one persist job per batch, per shard (queue.shards).
    * ordered: one batch of a shard in flight at a time, so its jobs are added in admission order.
    */
-  batch: { maxItems: number; maxWaitMs: number; shards: number; ordered: boolean };
+  batch: { maxItems: number; maxWaitMs: number; ordered: boolean };
+  /** The deployment's shards: a conversation's sends are admitted and queued in its shard. */
+  topology: Topology;
 }
 
 /** A send that passed validation and the user checks, waiting for its micro-batch. */
 interface Pending {
   req: SendRequest;
   conversation: string;
-  shard: number;
+  shard: Shard;
 }
 
 type Outcome = { status: 'accepted'; result: SendResult } | { status: 'dup'; record: DedupeRecord } | { status: 'refused'; error: AppError };
@@ -87,7 +89,7 @@ export function sendService(deps: SendDeps) {
     return Promise.all(conversations.map(async (c) => [c, await seeding.get(c)!] as const)).then((pairs) => new Map(pairs));
   }
 
-  async function enqueueOnce(shard: number, jobId: string, messages: AcceptedMessage[]): Promise<void> {
+  async function enqueueOnce(shard: Shard, jobId: string, messages: AcceptedMessage[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await deps.enqueue(shard, jobId, messages);
@@ -100,7 +102,7 @@ export function sendService(deps: SendDeps) {
   }
 
   /** The records of a job that could not be queued: dropped if the job is known to be absent, else left for a repeat to settle. */
-  async function releaseIfAbsent(shard: number, jobId: string, messages: readonly AcceptedMessage[]): Promise<void> {
+  async function releaseIfAbsent(shard: Shard, jobId: string, messages: readonly AcceptedMessage[]): Promise<void> {
     if (!messages.some((m) => m.client_msg_id !== null)) return;
     try {
       if (!(await deps.isQueued(shard, jobId))) await deps.ledger.release(shard, jobId, messages);
@@ -110,7 +112,7 @@ export function sendService(deps: SendDeps) {
   }
 
   type Confirmable = Parameters<AdmissionLedger['confirm']>[2][number];
-  async function confirm(shard: number, jobId: string, messages: readonly Confirmable[]): Promise<void> {
+  async function confirm(shard: Shard, jobId: string, messages: readonly Confirmable[]): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
         await deps.ledger.confirm(shard, jobId, messages);
@@ -123,7 +125,7 @@ export function sendService(deps: SendDeps) {
   }
 
   /** One micro-batch of a shard: ids, one admission call (two when counters need MySQL), one persist job. */
-  async function admitBatch(shard: number, items: Pending[]): Promise<Outcome[]> {
+  async function admitBatch(shard: Shard, items: Pending[]): Promise<Outcome[]> {
     const ids = items.map(() => deps.nextId());
     const jobId = jobIds.persist(ids[0]!.id);
     const inputs = items.map((p, i) => ({
@@ -201,16 +203,15 @@ export function sendService(deps: SendDeps) {
   // Sends of concurrent requests share one admission call and one persist job per shard. While
   // a shard's batches are in flight (one when ordered, else two), arrivals gather into the next,
   // larger one.
-  const batchers = Array.from(
-    { length: deps.batch.shards },
-    (_, shard) =>
+  const batchers = deps.topology.all.map(
+    (shard) =>
       new MicroBatcher<Pending, Outcome>((items) => admitBatch(shard, items), {
         maxItems: deps.batch.maxItems,
         maxWaitMs: deps.batch.maxWaitMs,
         maxInFlight: deps.batch.ordered ? 1 : 2,
       }),
   );
-  const batch = (p: Pending) => batchers[p.shard]!.add(p);
+  const batch = (p: Pending) => batchers[p.shard.index]!.add(p);
 
   /**
    * A repeat of (sender, client_msg_id) found a record. Accepted: the first answer. Pending: the
@@ -298,7 +299,7 @@ export function sendService(deps: SendDeps) {
             if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied(`sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
             conversation = conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id });
           }
-          return send({ req, conversation, shard: shardOf(conversation, deps.batch.shards) });
+          return send({ req, conversation, shard: deps.topology.of(conversation) });
         } catch (err) {
           return Promise.reject(err);
         }
