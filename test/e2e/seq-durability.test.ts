@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
+import { topology } from '@im/redis';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase } from '../support/env';
 import { Fleet } from '../support/fleet';
@@ -19,13 +20,13 @@ describe('seq never repeats, whatever Redis lost', () => {
   let fleet: Fleet;
   const base = randomUserBase();
   const id = (n: number) => String(base + BigInt(n));
-  const [a, b, c, d] = [id(1), id(2), id(3), id(4)];
+  const [a, b, c, d, e] = [id(1), id(2), id(3), id(4), id(5)];
 
   before(async () => {
     db = await createTestDatabase();
     redis = await new PrivateRedis().start();
     fleet = await new Fleet(db.url, { REDIS_URL: redis.url }).startAll(['ingest-api', 'worker-persist']);
-    for (const u of [a, b, c, d]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: u })).status, 204);
+    for (const u of [a, b, c, d, e]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: u })).status, 204);
   });
 
   after(async () => {
@@ -89,6 +90,29 @@ describe('seq never repeats, whatever Redis lost', () => {
     assert.equal(stored.length, 30);
     assert.equal(new Set(stored).size, 30, `no seq twice in history: ${stored.join(',')}`);
     for (let i = 1; i < stored.length; i++) assert.ok(stored[i]! > stored[i - 1]!, 'seq grows with message time');
+  });
+
+  it('a seq handed out again (its counter went back while nothing told it so) is stored once: the second message gets a new seq, counted', async () => {
+    const conversation = `s:${a}:${e}`;
+    const first = await send(a, e, 3, 'first three');
+    await persisted(first.map((m) => m.message_id));
+    // What a failover to a replica that lagged can leave behind: the counter one message back,
+    // in the current epoch, so admission trusts it and hands seq 2 out again.
+    const client = redis.client();
+    await client.hset(topology({ prefix: fleet.prefix, shards: 1 }).shard(0).keys.seq(conversation), 'n', 1);
+    client.disconnect();
+    const [again] = await send(a, e, 1, 'numbered twice');
+    assert.equal(again!.seq, 2, 'the 202 carried the seq the counter handed out again');
+    await persisted([again!.message_id]);
+
+    const [rows] = await db.pool.query<RowDataPacket[]>('SELECT message_id, seq FROM message_history WHERE conversation = ? ORDER BY seq', [conversation]);
+    const stored = rows.map((r) => Number(r.seq));
+    assert.deepEqual(stored, [1, 2, 3, 4], `each seq once in history: ${stored.join(',')}`);
+    assert.equal(String(rows.find((r) => Number(r.seq) === 4)!.message_id), again!.message_id, 'the later message took the new seq');
+    const metrics = await (await fetch(`http://127.0.0.1:${fleet.procs.get('worker-persist')!.port}/metrics`)).text();
+    assert.match(metrics, /im_errors_total\{component="im.persist",kind="seq_conflict"[^}]*\} 1\b/, `the conflict was counted: ${metrics.split("\n").filter((l) => l.includes("seq_conflict")).join(" | ")}`);
+    const [next] = await send(a, e, 1, 'after the conflict');
+    assert.equal(next!.seq, 5, 'the counter went on above the new seq');
   });
 
   it('after history retention dropped the highest seq and the counter expired, continues above it', async () => {

@@ -107,6 +107,28 @@ describe('message_history is partitioned by month from the first day', () => {
     assert.equal((await migrate(db.url)).applied.length, 0, 'nothing left to apply, and no checksum changed');
   });
 
+  it('retention drops whole months of history and the seq claims of the messages they held, and keeps the rest', async () => {
+    const db = await emptyDatabase();
+    dbs.push(db);
+    await migrate(db.url);
+    const repo = partitionsRepository(db.pool);
+    const now = Date.now();
+    await maintainPartitions(repo, now, 3, 0);
+    const old = firstIdAt(now);
+    const kept = firstIdAt(monthStart(now, 3));
+    for (const [i, id] of [old, kept].entries()) {
+      await insertHistory(db.pool, id);
+      await db.pool.query('INSERT INTO message_seq (conversation, seq, message_id) VALUES (?, ?, ?)', ['s:1:2', i + 1, id]);
+    }
+    // Two months on with 30 days of retention: this month's partition ended before the cutoff.
+    const report = await maintainPartitions(repo, monthStart(now, 2) + 86_400_000, 3, 30);
+    assert.deepEqual(report.dropped, [monthPartition(monthStart(now)).name]);
+    const [history] = await db.pool.query<RowDataPacket[]>('SELECT message_id FROM message_history');
+    const [claims] = await db.pool.query<RowDataPacket[]>('SELECT message_id FROM message_seq');
+    assert.deepEqual(history.map((r) => String(r.message_id)), [kept]);
+    assert.deepEqual(claims.map((r) => String(r.message_id)), [kept], 'the claims of the dropped month are gone, the later ones kept');
+  });
+
   it('leaves a table that an operator already partitioned alone', async () => {
     const db = await emptyDatabase();
     dbs.push(db);

@@ -1,5 +1,5 @@
 import { conversationsRepository, messagesRepository } from '@im/db';
-import { hotHistory } from '@im/redis';
+import { hotHistory, takeSeqAbove } from '@im/redis';
 import { createQueue, runWorker, startBatchWorker } from '@im/worker-kit';
 import { messageStore } from './message-store';
 import { handlePersist } from './persist.handler';
@@ -11,7 +11,9 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
     messages: messagesRepository(pool),
     conversations: conversationsRepository(pool),
     hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, topology }),
+    takeSeqAbove: (conversation, floor) => takeSeqAbove(redis, topology.of(conversation), conversation, floor),
     metrics,
+    log,
     batchWaitMs: config.queue.batch_wait_ms,
     maxInFlight: Math.max(1, config.mysql.pool_size - 1),
   });

@@ -18,7 +18,7 @@ const message = (id: number, over: Partial<AcceptedMessage> = {}): AcceptedMessa
   ...over,
 }) as AcceptedMessage;
 
-function deps(store: PersistDeps['store'] = async () => {}) {
+function deps(store: PersistDeps['store'] = async (batch) => [...batch]) {
   const deliverQueue = recordingQueue();
   const fanoutQueue = recordingQueue();
   const d = { store, deliverQueue, fanoutQueue, metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
@@ -28,7 +28,10 @@ function deps(store: PersistDeps['store'] = async () => {}) {
 describe('handlePersist (unit)', () => {
   it('stores every message of the round once, in queue order, then hands single chats to delivery per job and groups to fan-out per message', async () => {
     const stored: AcceptedMessage[][] = [];
-    const { d, deliverQueue, fanoutQueue } = deps(async (batch) => void stored.push([...batch]));
+    const { d, deliverQueue, fanoutQueue } = deps(async (batch) => {
+      stored.push([...batch]);
+      return [...batch];
+    });
     const g = message(3, { receiver_id: null, group_id: '77' });
     await handlePersist([batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }), batchItem<'im.persist'>('b1003', { messages: [g, message(4)] })], { deps: d, log: silentLog });
     assert.deepEqual(stored.map((b) => b.map((m) => m.seq)), [[1, 2, 3, 4]], 'one store call for the round');

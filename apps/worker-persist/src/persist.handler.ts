@@ -3,8 +3,11 @@ import type { Metrics } from '@im/metrics';
 import type { BatchHandler, TypedQueue } from '@im/worker-kit';
 
 export interface PersistDeps {
-  /** Writes messages to message_history (multi-row INSERTs) and records their conversations. */
-  store(messages: readonly AcceptedMessage[]): Promise<void>;
+  /**
+   * Writes messages to message_history (multi-row INSERTs) and records their conversations;
+   * resolves to the messages as stored, in order (a seq another message held is replaced).
+   */
+  store(messages: readonly AcceptedMessage[]): Promise<AcceptedMessage[]>;
   deliverQueue: TypedQueue<'im.deliver'>;
   fanoutQueue: TypedQueue<'im.fanout'>;
   metrics: Metrics;
@@ -19,16 +22,18 @@ export interface PersistDeps {
  */
 export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log }) => {
   const all = items.flatMap((i) => i.payload.messages);
-  await deps.store(all);
+  const stored = await deps.store(all);
 
   const deliveries = [];
   const fanouts = [];
+  let at = 0;
   for (const { payload, job } of items) {
-    const singles = payload.messages.filter((m): m is AcceptedSingle => m.group_id === null);
+    const messages = stored.slice(at, (at += payload.messages.length));
+    const singles = messages.filter((m): m is AcceptedSingle => m.group_id === null);
     if (singles.length > 0) {
       deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
     }
-    for (const m of payload.messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
+    for (const m of messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
   }
   if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
   if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);

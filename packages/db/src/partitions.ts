@@ -41,11 +41,15 @@ export async function maintainPartitions(repo: PartitionsRepository, now: number
   if (retentionDays > 0) {
     const cutoff = BigInt(firstIdAt(now - retentionDays * 86_400_000));
     const current = BigInt(firstIdAt(monthStart(now)));
+    let below = 0n;
     for (const p of named) {
       const upper = BigInt(p.lessThan);
-      if (upper <= cutoff && upper <= current) dropped.push(p.name);
+      if (upper <= cutoff && upper <= current) {
+        dropped.push(p.name);
+        below = upper;
+      }
     }
-    await repo.drop(dropped);
+    await repo.drop(dropped, below.toString());
   }
   return { partitioned: true, added, dropped };
 }

@@ -29,7 +29,8 @@ describe('metrics: labelled counters exist at 0 before anything happens', () => 
   it('a worker: job errors of the queue it consumes, including job_failed for the FailedJobs alert', async () => {
     const errors = await samples('worker-persist', 'im_errors_total');
     assert.ok(errors.includes('im_errors_total{component="im.persist",kind="job_failed",role="worker-persist"} 0'), errors.join('\n'));
-    assert.equal(errors.length, 5);
+    assert.ok(errors.includes('im_errors_total{component="im.persist",kind="seq_conflict",role="worker-persist"} 0'), 'for the SeqConflict alert');
+    assert.equal(errors.length, 6);
     assert.deepEqual(await samples('worker-persist', 'im_deliveries_total'), [], 'persist never routes deliveries');
   });
 

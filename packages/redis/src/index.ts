@@ -8,3 +8,4 @@ export * from './pubsub';
 export * from './hot-history';
 export * from './recall';
 export * from './topology';
+export * from './seq';

@@ -9,9 +9,27 @@ export type HistoryRow = OmitAccepted<'client_msg_id'> & { conversation: string 
 /** What acks need of a message: who is in its conversation and where it stands. */
 export type MessageRef = Pick<HistoryRow, 'message_id' | 'conversation' | 'seq' | 'sender_id' | 'receiver_id' | 'group_id'>;
 
+/** What claiming the (conversation, seq) of messages found (infra/mysql/migrations/012_seq_claims.sql). */
+export interface SeqClaims {
+  /** Messages whose pair another message holds: each needs a new seq (a detected fault). */
+  conflicts: AcceptedMessage[];
+  /** Messages that already hold a pair under another seq than they carry (an earlier attempt gave them a new one): message_id -> seq. */
+  moved: Map<string, number>;
+}
+
 export interface MessagesRepository {
   /** Inserts many messages in one statement; rows already there are left alone. Returns rows inserted. */
   insertMany(messages: readonly AcceptedMessage[]): Promise<number>;
+  /**
+   * Claims each message's (conversation, seq) in one statement. A message whose pair it already
+   * holds (a retry) is fine; one whose pair another message holds is a conflict. Only when the
+   * statement did not claim every pair does a second query tell the cases apart.
+   */
+  claimSeqs(messages: readonly AcceptedMessage[]): Promise<SeqClaims>;
+  /** Claims one pair for a message; true when the message holds it afterwards. */
+  claimSeq(conversation: string, seq: number, messageId: string): Promise<boolean>;
+  /** The highest seq claimed in a conversation (0 when none). */
+  maxClaimedSeq(conversation: string): Promise<number>;
   /**
    * The highest seq stored per conversation: the greater of history and conversation_state (which
    * keeps it after retention dropped the rows or every message was recalled). 0 when none.
@@ -66,6 +84,32 @@ export function messagesRepository(pool: Pool): MessagesRepository {
         values,
       );
       return res.affectedRows;
+    },
+    async claimSeqs(messages) {
+      const none: SeqClaims = { conflicts: [], moved: new Map() };
+      if (messages.length === 0) return none;
+      const values: unknown[] = [];
+      for (const m of messages) values.push(conversationOf(m), m.seq, m.message_id);
+      const [res] = await pool.query<ResultSetHeader>(`INSERT IGNORE INTO message_seq (conversation, seq, message_id) VALUES ${placeholders(messages.length, 3)}`, values);
+      if (res.affectedRows === messages.length) return none;
+      const [rows] = await pool.query<RowDataPacket[]>('SELECT seq, message_id FROM message_seq WHERE message_id IN (?)', [messages.map((m) => m.message_id)]);
+      const held = new Map(rows.map((r) => [String(r.message_id), Number(r.seq)]));
+      const out: SeqClaims = { conflicts: [], moved: new Map() };
+      for (const m of messages) {
+        const seq = held.get(m.message_id);
+        if (seq === undefined) out.conflicts.push(m);
+        else if (seq !== m.seq) out.moved.set(m.message_id, seq);
+      }
+      return out;
+    },
+    async claimSeq(conversation, seq, messageId) {
+      await pool.query('INSERT IGNORE INTO message_seq (conversation, seq, message_id) VALUES (?, ?, ?)', [conversation, seq, messageId]);
+      const [rows] = await pool.query<RowDataPacket[]>('SELECT message_id FROM message_seq WHERE conversation = ? AND seq = ?', [conversation, seq]);
+      return rows.length > 0 && String(rows[0]!.message_id) === messageId;
+    },
+    async maxClaimedSeq(conversation) {
+      const [rows] = await pool.query<RowDataPacket[]>('SELECT MAX(seq) AS seq FROM message_seq WHERE conversation = ?', [conversation]);
+      return Number(rows[0]?.seq ?? 0);
     },
     async seqFloors(conversations) {
       const floors = new Map<string, number>(conversations.map((c) => [c, 0]));

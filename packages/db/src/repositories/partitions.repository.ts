@@ -1,4 +1,4 @@
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 
 export interface Partition {
   name: string;
@@ -17,7 +17,11 @@ export interface PartitionsRepository {
   enable(first: { name: string; lessThan: string }): Promise<void>;
   /** Splits the empty p_future so that `next` exists ahead of time. */
   addBefore(next: { name: string; lessThan: string }): Promise<void>;
-  drop(names: readonly string[]): Promise<void>;
+  /**
+   * Drops partitions, and the seq claims (message_seq) of the messages they held, whose ids are
+   * below `below` (the upper bound of the newest partition dropped), in batches of `batch` rows.
+   */
+  drop(names: readonly string[], below: string, batch?: number): Promise<void>;
   /** Data plus index bytes per table, from information_schema. */
   storage(): Promise<Map<string, number>>;
 }
@@ -51,10 +55,14 @@ export function partitionsRepository(pool: Pool): PartitionsRepository {
            PARTITION p_future VALUES LESS THAN MAXVALUE)`,
       );
     },
-    async drop(names) {
+    async drop(names, below, batch = 10_000) {
       if (names.length === 0) return;
       for (const n of names) if (!NAME.test(n)) throw new Error(`bad partition name ${n}`);
       await pool.query(`ALTER TABLE message_history DROP PARTITION ${names.join(', ')}`);
+      for (;;) {
+        const [res] = await pool.query<ResultSetHeader>('DELETE FROM message_seq WHERE message_id < ? LIMIT ?', [below, batch]);
+        if (res.affectedRows < batch) break;
+      }
     },
     async storage() {
       const [rows] = await pool.query<RowDataPacket[]>(
