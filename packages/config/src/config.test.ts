@@ -138,7 +138,7 @@ describe('loadConfig from an INI file', () => {
     const file = join(import.meta.dirname, '../../../conf/im-message.ini');
     const cfg = loadConfig({ file, env: {} });
     assert.equal(cfg.message_service.port, 6000);
-    assert.equal(cfg.queue.attempts, 10);
+    assert.equal(cfg.queue.max_backoff_ms, 5000);
     assert.equal(cfg.message_limits.offline_message_ttl, 30);
   });
 
@@ -154,6 +154,31 @@ describe('loadConfig from an INI file', () => {
     assert.equal(err.problems.length, 1);
     assert.match(err.message, /does-not-exist\.ini/);
     assert.match(err.message, /does not exist/);
+  });
+
+  it('says what replaced a key that is no longer a setting, in the file and in the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'im-config-'));
+    const file = join(dir, 'old.ini');
+    writeFileSync(file, '[queue]\nattempts = 10\n');
+    const fromFile = (() => {
+      try {
+        loadConfig({ file, env: {} });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      assert.fail('a removed key was accepted');
+    })();
+    assert.match(fromFile.problems[0]!, /queue\.attempts is no longer a setting \(remove it\): a job now fails for good only when the job itself is at fault/);
+    const fromEnv = (() => {
+      try {
+        loadConfig({ env: { IM_QUEUE_ATTEMPTS: '10' } });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      assert.fail('a removed key was accepted');
+    })();
+    assert.match(fromEnv.problems[0]!, /^environment IM_QUEUE_ATTEMPTS: queue\.attempts is no longer a setting/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('throws a ConfigError naming an unknown key in the file', () => {

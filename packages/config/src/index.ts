@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { schema, SHORTHANDS, type Config, type KeySpec } from './schema';
+import { REMOVED_KEYS, schema, SHORTHANDS, type Config, type KeySpec } from './schema';
 
 export type { Config };
 export { schema };
@@ -58,6 +58,8 @@ export interface LoadOptions {
  * Reads the INI file and the environment (environment wins), checks every value and
  * returns a frozen, typed Config. Unknown keys and bad values throw a ConfigError naming each.
  */
+const removed = (key: string, why: string) => `${key} is no longer a setting (remove it): ${why}`;
+
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const problems: string[] = [];
@@ -75,6 +77,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     for (const key of Object.keys(keys)) known.set(envName(section, key), [section, key]);
   }
   for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
+  const removedByEnv = new Map(Object.entries(REMOVED_KEYS).map(([k, why]) => [envName(k.split('.')[0]!, k.split('.')[1]!), removed(k, why)]));
 
   // Shorthands first, so that the full IM_<SECTION>_<KEY> name wins when both are set.
   const envEntries = Object.entries(env);
@@ -83,6 +86,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (value === undefined) continue;
     const target = known.get(name);
     if (target) raw.set(`${target[0]}.${target[1]}`, { value, from: `environment ${name}` });
+    else if (removedByEnv.has(name)) problems.push(`environment ${name}: ${removedByEnv.get(name)}`);
     else if (name.startsWith('IM_')) problems.push(`environment ${name}: unknown key (known: ${[...known.keys()].filter((k) => k.startsWith('IM_')).join(', ')})`);
   }
 
@@ -106,7 +110,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
     out[section] = Object.freeze(sec);
   }
-  for (const [k, v] of raw) problems.push(`${v.from}: unknown key "${k}"`);
+  for (const [k, v] of raw) problems.push(`${v.from}: ${REMOVED_KEYS[k] ? removed(k, REMOVED_KEYS[k]) : `unknown key "${k}"`}`);
   problems.push(...crossCheck(out as unknown as Config, sources));
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -125,11 +125,6 @@ export const schema = {
     batch_wait_ms: int(2, 0, 1000),
     /** Jobs one worker process handles at once. */
     concurrency: int(16, 1, 1000),
-    /**
-     * Failures for a reason other than an outage after which a job goes to the failed set. Failures
-     * because Redis or MySQL is unavailable do not count: those jobs retry until it is back.
-     */
-    attempts: int(10, 1, 100),
     /** First retry delay; it doubles per attempt up to max_backoff_ms. */
     backoff_ms: int(200, 10, 600_000),
     /** Longest delay between two attempts: after an outage, work resumes within this time. */
@@ -183,6 +178,12 @@ export const schema = {
 type Schema = typeof schema;
 export type Config = {
   readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: Schema[S][K] extends KeySpec<infer T> ? T : never };
+};
+
+/** Keys that were settings once, with what replaced them: a config that still sets one gets this, not "unknown key". */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  'queue.attempts':
+    'a job now fails for good only when the job itself is at fault (an invalid payload, data the database refuses); every other failure retries with the capped backoff until it succeeds (docs/architecture.md, Routing outcomes)',
 };
 
 /** Environment variables that stand for a key, besides the regular IM_<SECTION>_<KEY>. */

@@ -87,10 +87,9 @@ export const jobSchemas: { [Q in QueueName]: z.ZodType<JobPayloads[Q]> } = {
 };
 
 /**
- * Attempts of a pipeline job: without end in practice. A job that fails because Redis or MySQL is
- * away retries for as long as the outage lasts; one that keeps failing for another reason ends in
- * the failed set after queue.attempts such failures (worker-kit counts them), and one whose
- * payload is invalid ends there at once.
+ * Attempts of a pipeline job: without end in practice. Only an error about the job itself (an
+ * invalid payload, data the database refuses) ends it in the failed set, at once; every other
+ * failure retries for as long as it lasts (worker-kit's failure policy).
  */
 export const UNLIMITED_ATTEMPTS = 2_147_483_647;
 

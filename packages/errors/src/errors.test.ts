@@ -4,6 +4,8 @@ import {
   AppError,
   ERROR_CODES,
   invalidArgument,
+  isDataFault,
+  isJobFault,
   isUnavailableError,
   notFound,
   permissionDenied,
@@ -89,6 +91,15 @@ function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+describe('isJobFault', () => {
+  it('is true for contract errors that are not retryable, false for those that are', () => {
+    assert.equal(isJobFault(invalidArgument('bad')), true);
+    assert.equal(isJobFault(notFound('gone')), true);
+    assert.equal(isJobFault(new AppError('UNAVAILABLE', 'later')), false);
+    assert.equal(isJobFault(new AppError('INTERNAL', 'bug')), false);
+  });
+});
+
 describe('isUnavailableError', () => {
   it('is true for an Error with a connection error code', () => {
     assert.equal(isUnavailableError(withCode('connect failed', 'ECONNREFUSED')), true);
@@ -126,10 +137,37 @@ describe('isUnavailableError', () => {
     assert.equal(isUnavailableError(new Error('an OOM somewhere in the text')), false);
   });
 
-  it('is false for a plain Error and for an Error with another code', () => {
+  it('is true for every failure of the network, DNS or a database switchover, not only a known few', () => {
+    // DNS that does not answer (Kubernetes under load), a route gone, a connection aborted.
+    for (const code of ['EAI_AGAIN', 'ENETUNREACH', 'ECONNABORTED', 'EHOSTDOWN', 'ENOTFOUND']) assert.equal(isUnavailableError(withCode(`getaddrinfo ${code} mysql`, code)), true, code);
+    // MySQL during a switchover: the old primary is read_only.
+    const readOnly = Object.assign(withCode('The MariaDB server is running with the --read-only option so it cannot execute this statement', 'ER_OPTION_PREVENTS_STATEMENT'), { errno: 1290, sqlState: 'HY000' });
+    assert.equal(isUnavailableError(readOnly), true);
+    assert.equal(isJobFault(readOnly), false);
+    assert.equal(isUnavailableError(withCode('x', 'ER_CON_COUNT_ERROR')), true);
+  });
+
+  it('is false for data MySQL refuses: that is about the job, and a retry fails the same way', () => {
+    const tooLong = Object.assign(withCode("Data too long for column 'content'", 'ER_DATA_TOO_LONG'), { errno: 1406, sqlState: '22001' });
+    const duplicate = Object.assign(withCode('Duplicate entry', 'ER_DUP_ENTRY'), { errno: 1062, sqlState: '23000' });
+    for (const e of [tooLong, duplicate]) {
+      assert.equal(isUnavailableError(e), false, e.message);
+      assert.equal(isDataFault(e), true, e.message);
+      assert.equal(isJobFault(e), true, e.message);
+    }
+  });
+
+  it('is false for a statement MySQL cannot run (a bug, a schema not migrated): INTERNAL, though workers retry it', () => {
+    const noTable = Object.assign(withCode("Table 'im.message_history' doesn't exist", 'ER_NO_SUCH_TABLE'), { errno: 1146, sqlState: '42S02' });
+    assert.equal(isUnavailableError(noTable), false);
+    assert.equal(isJobFault(noTable), false);
+    assert.equal(toAppError(noTable).code, 'INTERNAL');
+  });
+
+  it('is false for a plain Error and for a programming error', () => {
     assert.equal(isUnavailableError(new Error('something broke')), false);
-    assert.equal(isUnavailableError(withCode('dup', 'ER_DUP_ENTRY')), false);
     assert.equal(isUnavailableError(new TypeError('x is undefined')), false);
+    assert.equal(isJobFault(new TypeError('x is undefined')), false, 'a bug is not about the job: it retries until fixed');
   });
 
   it('is false for values that are not Errors', () => {
@@ -158,6 +196,11 @@ describe('toAppError', () => {
     assert.equal(e.status, 503);
     assert.equal(e.retryable, true);
     assert.equal(e.cause, cause);
+  });
+
+  it('maps a DNS failure and a read-only database to UNAVAILABLE (503), not INTERNAL', () => {
+    assert.equal(toAppError(withCode('getaddrinfo EAI_AGAIN mysql', 'EAI_AGAIN')).code, 'UNAVAILABLE');
+    assert.equal(toAppError(withCode('read-only', 'ER_OPTION_PREVENTS_STATEMENT')).code, 'UNAVAILABLE');
   });
 
   it('maps a "Connection is closed" error to UNAVAILABLE', () => {

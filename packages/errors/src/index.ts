@@ -42,21 +42,18 @@ export const notFound = (message: string): AppError => new AppError('NOT_FOUND',
 export const permissionDenied = (message: string): AppError => new AppError('PERMISSION_DENIED', message);
 export const unavailable = (message: string, cause?: unknown): AppError => new AppError('UNAVAILABLE', message, { cause });
 
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_LOCK_WAIT_TIMEOUT',
-  'ER_LOCK_DEADLOCK',
-  'ER_SERVER_SHUTDOWN',
-  'ER_QUERY_INTERRUPTED',
-]);
+/**
+ * Error codes of the MySQL driver and the system (network, DNS) that say where a request failed,
+ * not what it carried: `ER_...` replies of the server (read_only during a switchover, a lock
+ * timeout, too many connections, a statement killed), `PROTOCOL_...` and `HANDSHAKE_...` of the
+ * driver, and errno names of the system (`ECONNREFUSED`, `EAI_AGAIN` of DNS in Kubernetes,
+ * `ENETUNREACH`, `ECONNABORTED`, ...). Errors about the data a statement carried are told apart by
+ * their SQLSTATE (isDataFault).
+ */
+const BACKING_SERVICE_CODE = /^(ER_\w+|PROTOCOL_\w+|HANDSHAKE_\w+|E[A-Z][A-Z0-9_]+)$/;
+
+/** Errors of the Redis client that mean the connection, not the command, failed. */
+const REDIS_CLIENT_ERRORS = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 
 const CONNECTION_MESSAGES = [
   'Connection is closed',
@@ -65,8 +62,8 @@ const CONNECTION_MESSAGES = [
   'Queue limit reached',
   'Pool is closed',
   'connect ETIMEDOUT',
+  'Command timed out',
   'Reached the max retries per request limit',
-  'MaxRetriesPerRequestError',
   // ioredis, mostly on a cluster during a failover:
   'Command aborted due to connection close',
   'Failed to refresh slots cache',
@@ -79,18 +76,51 @@ const CONNECTION_MESSAGES = [
  * data after a restart, a replica or a primary without its replicas refusing writes, a cluster
  * that is resharding or lost a primary, a script that runs too long.
  */
-const TRANSIENT_REDIS_REPLY = /^(OOM|LOADING|READONLY|MASTERDOWN|NOREPLICAS|CLUSTERDOWN|TRYAGAIN|BUSY) /;
+const TRANSIENT_REDIS_REPLY = /^(OOM|LOADING|READONLY|MASTERDOWN|NOREPLICAS|CLUSTERDOWN|TRYAGAIN|BUSY|MOVED|ASK) /;
 
 /**
- * True when an error means Redis or MySQL could not be reached, is shutting down or cannot take
- * writes for now: safe to retry later (503 at ingest, retried without end in workers).
+ * True when MySQL refused a statement for the data it carried: SQLSTATE class 22 (data exception:
+ * too long, out of range, a bad value) or 23 (integrity constraint). The same data fails again.
+ */
+export function isDataFault(err: unknown): boolean {
+  const state = (err as { sqlState?: unknown } | null)?.sqlState;
+  return typeof state === 'string' && (state.startsWith('22') || state.startsWith('23'));
+}
+
+/**
+ * True when MySQL refused the statement itself (SQLSTATE class 42: a syntax error, a table or
+ * column that does not exist): a bug or a schema that was not migrated, INTERNAL rather than an
+ * outage. Workers still retry it (the fix lands the jobs), but ingest answers 500, not 503.
+ */
+function isStatementFault(err: unknown): boolean {
+  const state = (err as { sqlState?: unknown } | null)?.sqlState;
+  return typeof state === 'string' && state.startsWith('42');
+}
+
+/**
+ * True when an error is about the job or request itself, so that running it again as it is can
+ * never succeed: a contract error that is not retryable (an invalid argument, an unknown id) or
+ * data MySQL refuses. Workers put such a job in the failed set at once; every other failure
+ * retries with the capped backoff for as long as it lasts.
+ */
+export function isJobFault(err: unknown): boolean {
+  if (err instanceof AppError) return !err.retryable;
+  return isDataFault(err);
+}
+
+/**
+ * True when an error means a backing service (Redis, MySQL, the network or DNS between) failed
+ * or cannot take the request for now: safe to retry later (503 at ingest, retried without end in
+ * workers). Judged by what failed, not by a list of symptoms: any error code of the MySQL driver
+ * or of the system, any Redis error reply that is not about the command, and the Redis client's
+ * connection errors.
  */
 export function isUnavailableError(err: unknown): boolean {
   if (err instanceof AppError) return err.code === 'UNAVAILABLE';
-  if (!(err instanceof Error)) return false;
+  if (!(err instanceof Error) || isDataFault(err) || isStatementFault(err)) return false;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
-  if (err.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof code === 'string' && BACKING_SERVICE_CODE.test(code)) return true;
+  if (REDIS_CLIENT_ERRORS.has(err.name)) return true;
   if (TRANSIENT_REDIS_REPLY.test(err.message)) return true;
   return CONNECTION_MESSAGES.some((m) => err.message.includes(m));
 }

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AppError, isUnavailableError } from '@im/errors';
 import { CAPPED_BACKOFF, describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
-import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
+import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { Shard } from '@im/redis';
+import { judgeFailure } from './failure-policy';
 import { applyOrdering, cappedBackoff, type StageWorker } from './worker';
 
 /** One job of a batch: its payload and the attempt it is on (1 on the first). */
@@ -59,17 +59,17 @@ function togetherOnTheWire<T>(connection: Redis, fn: () => Promise<T>): Promise<
 
 const LOCK_MS = 10_000;
 const LEASE_MS = 10_000;
-const FAILURES_FIELD = 'imFailures';
 
 /**
  * A worker that takes every job waiting (up to maxJobs) per round and hands their payloads to one
  * handler call, so the per-job cost of a stage (a statement, a hand-off, a publish pipeline) is
  * shared by every job that waited, while BullMQ keeps each job's own retry, lock and stall rules.
  *
- * Failures follow the one wrapper's rules (worker.ts): unavailable Redis/MySQL retries without end
- * (capped backoff), an invalid payload or a non-retryable AppError fails the job at once, other
- * errors after queue.attempts. A batch that fails for another reason than an outage is taken
- * apart and its jobs run one by one, so one poison job cannot fail the jobs that rode with it.
+ * Failures follow the one failure policy (failure-policy.ts), as single-job workers do: an error
+ * about the job (an invalid payload, a non-retryable contract error, data MySQL refuses) fails
+ * it at once; anything else retries with the capped backoff without end. A batch that fails for
+ * another reason than an outage is taken apart and its jobs run one by one, so one poison job
+ * cannot hold back or fail the jobs that rode with it.
  *
  * queue.ordered: one process of the fleet consumes the shard's queue at a time (a lease in Redis,
  * taken over within 10 s when its holder dies) with one round in flight, so jobs finish in queue
@@ -82,7 +82,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
   const ordered = o.config.queue.ordered;
   const maxJobs = o.maxJobs ?? 100;
   const rounds = ordered ? 1 : (o.rounds ?? 2);
-  const { backoff_ms: base, max_backoff_ms: cap, attempts } = o.config.queue;
+  const { backoff_ms: base, max_backoff_ms: cap } = o.config.queue;
   const timer = o.metrics.jobDuration.labels({ queue: label });
   const log = o.log.child({ queue: label });
 
@@ -128,19 +128,12 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
   }
 
   async function fail(job: Job, token: string, err: unknown): Promise<void> {
-    const outage = isUnavailableError(err);
-    const kind = err instanceof AppError ? err.code : outage ? 'UNAVAILABLE' : 'INTERNAL';
-    o.metrics.errors.inc({ component: label, kind });
-    let final: Error;
-    if (err instanceof UnrecoverableError) final = err;
-    else if (err instanceof AppError && !err.retryable) final = new UnrecoverableError(safeMessage(err.message));
-    else if (!outage && (await o.connection.hincrby(o.shard.queueKey(o.queue, job.id!), FAILURES_FIELD, 1)) >= attempts) {
-      final = new UnrecoverableError(`failed ${attempts} times (queue.attempts), last: ${safeErrorCopy(err).message}`);
-    } else final = safeErrorCopy(err);
-    await job.moveToFailed(final, token, false);
-    if (final instanceof UnrecoverableError) {
+    const verdict = judgeFailure(err);
+    o.metrics.errors.inc({ component: label, kind: verdict.kind });
+    await job.moveToFailed(verdict.error, token, false);
+    if (verdict.failed) {
       o.metrics.errors.inc({ component: label, kind: 'job_failed' });
-      log.error({ jobId: job.id, attempts: job.attemptsMade, err: final }, 'job failed for good; kept in the failed set (im-message failed / retry)');
+      log.error({ jobId: job.id, attempts: job.attemptsMade, err: verdict.error }, 'job failed for good; kept in the failed set (im-message failed / retry)');
     }
   }
 
@@ -170,8 +163,9 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     if (valid.length === 0) return;
     const err = await attemptBatch(valid);
     if (err === undefined) return;
-    log.warn({ err, jobs: valid.length }, isUnavailableError(err) ? 'round failed: a backing service is unavailable; retrying until it is back' : 'round failed');
-    if (isUnavailableError(err) || valid.length === 1) {
+    const { outage } = judgeFailure(err);
+    log.warn({ err, jobs: valid.length }, outage ? 'round failed: a backing service is unavailable; retrying until it is back' : 'round failed; its jobs are tried one by one');
+    if (outage || valid.length === 1) {
       await Promise.all(valid.map((i) => fail(i.job, token, err)));
       return;
     }

@@ -1,11 +1,11 @@
 import { MetricsTime, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AppError, isUnavailableError } from '@im/errors';
 import { CAPPED_BACKOFF, describeIssues, jobSchemas, QUEUES, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
-import { safeErrorCopy, safeMessage, type Logger } from '@im/logger';
+import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { Shard } from '@im/redis';
+import { judgeFailure } from './failure-policy';
 
 export interface JobContext<D> {
   deps: D;
@@ -31,9 +31,6 @@ export interface StartWorkerOptions<Q extends QueueName, D> {
   shard: Shard;
 }
 
-/** Hash field of a job (in BullMQ's own job hash, removed with it) counting its failures that were not an outage. */
-const FAILURES_FIELD = 'imFailures';
-
 /** Exponential from `base`, capped at `cap`, with up to 20 % jitter so retries of many jobs spread out. */
 export function cappedBackoff(attemptsMade: number, base: number, cap: number, random = Math.random): number {
   const exp = base * 2 ** Math.min(Math.max(attemptsMade - 1, 0), 30);
@@ -41,29 +38,25 @@ export function cappedBackoff(attemptsMade: number, base: number, cap: number, r
   return Math.round(delay * (0.8 + 0.2 * random()));
 }
 
-/**
- * The one wrapper around every handler: validates the payload (an invalid job is refused without
- * retry), logs and times each job, counts errors, and decides what a failure means:
- * - Redis or MySQL unavailable (or out of memory, read-only, ...): retried with a backoff capped at
- *   queue.max_backoff_ms, without end, so an outage of any length heals by itself;
- * - an AppError that is not retryable, or an invalid payload: the failed set at once;
- * - anything else: retried, and after queue.attempts such failures, the failed set.
- * Errors reach BullMQ (which keeps the reason in Redis) reduced to safe fields, like the logs.
- * A crashed worker's jobs come back after the stall check (lock 10 s, checked every 5 s).
- */
 /** A consumer of a stage's queue, as a process holds it: closing waits for the jobs in hand. */
 export interface StageWorker {
   /** Stops taking jobs and waits up to timeoutMs for those in hand; past that they are handed back (they stall and are retried). */
   close(timeoutMs: number): Promise<void>;
 }
 
+/**
+ * The one wrapper around every handler: validates the payload (an invalid job is refused without
+ * retry), logs and times each job, counts errors, and follows the one failure policy
+ * (failure-policy.ts): an error about the job sends it to the failed set, anything else retries
+ * with a backoff capped at queue.max_backoff_ms, without end.
+ * A crashed worker's jobs come back after the stall check (lock 10 s, checked every 5 s).
+ */
 export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>): StageWorker {
   const schema = jobSchemas[o.queue];
   const label = o.shard.label(o.queue);
   const prefix = o.shard.queuePrefix;
   const timer = o.metrics.jobDuration.labels({ queue: label });
-  const { backoff_ms: base, max_backoff_ms: cap, attempts } = o.config.queue;
-  const jobKey = (id: string) => o.shard.queueKey(o.queue, id);
+  const { backoff_ms: base, max_backoff_ms: cap } = o.config.queue;
   if (o.queue !== QUEUES.cleaner) void applyOrdering(o.connection, prefix, o.queue, o.config.queue.ordered).catch((err) => o.log.warn({ err, queue: label }, 'could not set the queue ordering; retried at the next start'));
   const worker = new Worker(
     o.queue,
@@ -78,18 +71,10 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
       try {
         await o.handler(parsed.data as JobPayloads[Q], { deps: o.deps, log, attempt: job.attemptsMade + 1, job });
       } catch (err) {
-        const outage = isUnavailableError(err);
-        const kind = err instanceof AppError ? err.code : outage ? 'UNAVAILABLE' : 'INTERNAL';
-        o.metrics.errors.inc({ component: label, kind });
-        log.warn({ err, kind }, outage ? 'job attempt failed: a backing service is unavailable; retrying until it is back' : 'job attempt failed');
-        if (err instanceof AppError && !err.retryable) throw new UnrecoverableError(safeMessage(err.message));
-        if (!outage) {
-          const failures = await o.connection.hincrby(jobKey(job.id!), FAILURES_FIELD, 1);
-          if (failures >= attempts) {
-            throw new UnrecoverableError(`failed ${failures} times (queue.attempts), last: ${safeErrorCopy(err).message}`);
-          }
-        }
-        throw safeErrorCopy(err);
+        const verdict = judgeFailure(err);
+        o.metrics.errors.inc({ component: label, kind: verdict.kind });
+        log.warn({ err, kind: verdict.kind }, verdict.failed ? 'job attempt failed: the job itself is at fault' : verdict.outage ? 'job attempt failed: a backing service is unavailable; retrying until it is back' : 'job attempt failed; retrying');
+        throw verdict.error;
       } finally {
         end();
       }
