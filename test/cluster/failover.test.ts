@@ -29,7 +29,7 @@ describe('a primary killed under load, with min_replicas = 1', () => {
     fleet = await new Fleet(db.url, {
       REDIS_CLUSTER_NODES: cluster.addresses.join(','),
       IM_QUEUE_MIN_REPLICAS: '1',
-      IM_QUEUE_REPLICA_TIMEOUT_MS: '1000',
+      IM_QUEUE_REPLICA_TIMEOUT_MS: '500',
       IM_QUEUE_SHARDS: '1',
       IM_QUEUE_PUBSUB: 'sharded',
     }).startAll(['ingest-api', 'worker-persist', 'worker-delivery']);

@@ -4,7 +4,14 @@ export type ProxyFault =
   /** Forward the matching chunk, let the server run it, then cut the connection before any reply returns. */
   | 'reply-lost'
   /** Drop the matching chunk and cut the connection: the command never reaches the server. */
-  | 'request-lost';
+  | 'request-lost'
+  /**
+   * Hold the matching chunk and everything after it on that connection for `downMs`, then send it
+   * on in order: a network that stalls; the command reaches the server late.
+   */
+  | 'request-stalled'
+  /** Send the matching chunk on, but hold every reply on that connection for `downMs`: a server that stalls after running it. */
+  | 'reply-stalled';
 
 /**
  * A TCP proxy between a process and Redis that can lose a command or its reply on purpose: the
@@ -48,6 +55,20 @@ export class FaultyProxy {
       const upstream = new Socket();
       this.sockets.add(client).add(upstream);
       let cut = false;
+      // While a stall lasts, what would have crossed in that direction waits here, in order.
+      let heldUp: Buffer[] | undefined;
+      let heldDown: Buffer[] | undefined;
+      const stall = (dir: 'up' | 'down', ms: number, first?: Buffer) => {
+        const held: Buffer[] = first ? [first] : [];
+        if (dir === 'up') heldUp = held;
+        else heldDown = held;
+        setTimeout(() => {
+          if (dir === 'up') heldUp = undefined;
+          else heldDown = undefined;
+          if (cut) return;
+          for (const c of held) (dir === 'up' ? upstream : client).write(c);
+        }, ms);
+      };
       const cutBoth = () => {
         cut = true;
         client.destroy();
@@ -55,14 +76,22 @@ export class FaultyProxy {
       };
       upstream.connect(this.targetPort, this.targetHost);
       upstream.on('data', (chunk) => {
-        if (!cut) client.write(chunk);
+        if (cut) return;
+        if (heldDown) heldDown.push(chunk);
+        else client.write(chunk);
       });
       client.on('data', (chunk) => {
         if (cut) return;
+        if (heldUp) return void heldUp.push(chunk);
         const f = this.fault;
         if (f && chunk.includes(f.match)) {
           this.fired++;
           this.fault = undefined;
+          if (f.kind === 'request-stalled') return stall('up', f.downMs, chunk);
+          if (f.kind === 'reply-stalled') {
+            stall('down', f.downMs);
+            return void upstream.write(chunk);
+          }
           this.refuseUntil = Date.now() + f.downMs;
           if (f.kind === 'request-lost') return cutBoth();
           cut = true;

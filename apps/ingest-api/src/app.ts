@@ -123,7 +123,9 @@ export function buildApp(o: AppOptions): FastifyInstance {
       o.metrics.errors.inc({ component: 'http', kind: appErr.code });
       req.log.error({ err, reqId: req.id, route: req.routeOptions.url }, 'request failed');
     }
-    if (appErr.retryAfterS !== undefined) reply.header('retry-after', String(appErr.retryAfterS));
+    // Every 429 and 503 says when to try again (a 503 by default after 1 s).
+    const retryAfter = appErr.retryAfterS ?? (appErr.status === 503 ? 1 : undefined);
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     void reply.status(appErr.status).send({ error: appErr.toJSON() });
   });
 

@@ -8,7 +8,7 @@ import { backlogSampler, every, shardQueues, type ShutdownStep, backingServiceCh
 import { buildApp } from './app';
 import { coalesce } from './read/coalesce';
 import { admissionLedger } from './send/admission';
-import { guardShardChange, persistEnqueuer } from './send/enqueue';
+import { guardShardChange, persistEnqueuer, persistTakeBack } from './send/enqueue';
 import { KnownIds } from './send/known-ids';
 import { sendService } from './send/send.service';
 import { createServices } from './services';
@@ -18,14 +18,18 @@ import { createServices } from './services';
  * main.ts listens; tests call this and send requests in process against real Redis and MySQL.
  */
 export async function createIngest(config: Config, log: Logger, metrics: Metrics) {
-  const redis = createRedis(config.queue, 'producer', 'im-ingest-api', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const timing = sendTiming(config);
+  const redis = createRedis(config.queue, 'producer', 'im-ingest-api', (err) => log.warn({ err: err.message }, 'redis connection error'), { commandTimeoutMs: timing.commandMs });
   const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
   await waitForReady(redis, 60_000);
 
   // The persist queues, one per shard. With queue.min_replicas, on a connection of their own: WAIT
   // blocks the connection it runs on, and admission must not wait behind it.
   const minReplicas = config.queue.min_replicas;
-  const enqueueRedis = minReplicas > 0 ? createRedis(config.queue, 'producer', 'im-ingest-enqueue', (err) => log.warn({ err: err.message }, 'redis connection error')) : redis;
+  const enqueueRedis =
+    minReplicas > 0
+      ? createRedis(config.queue, 'producer', 'im-ingest-enqueue', (err) => log.warn({ err: err.message }, 'redis connection error'), { commandTimeoutMs: timing.commandMs + config.queue.replica_timeout_ms })
+      : redis;
   const topo = topology(config.queue);
   const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, topo.all).map((q) => q.queue);
   await guardShardChange(redis, config, log, topo).catch(async (err) => {
@@ -75,6 +79,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     members,
     seqFloors: (conversations) => messages.seqFloors(conversations),
     enqueue: persistEnqueuer({ queues: persistQueues, redis: enqueueRedis, config }),
+    takeBack: persistTakeBack(persistQueues),
     isQueued: async (shard, jobId) => (await persistQueues[shard.index]!.getJob(jobId)) !== undefined,
     wasStored: async (messageId) => (await messages.findRefs([messageId])).length > 0 || (await redis.exists(keys.recalled(messageId))) === 1,
     metrics,
@@ -83,6 +88,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     overloaded: backlog.atBound,
     batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, ordered: config.queue.ordered },
     topology: topo,
+    timing,
   });
 
   const services = createServices({
@@ -135,3 +141,16 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   return { app, services, lease, topology: topo, shutdownSteps: steps };
 }
 
+/**
+ * How a send spends message_service.request_timeout_ms (T): each Redis command of ingest times
+ * out after T/8; the enqueue (an add, a WAIT for replicas with queue.min_replicas, and when the
+ * add failed, a removal and a look-up) takes at most three of them plus the WAIT; so a send must
+ * reach its enqueue by T minus that, or it is answered 503 (nothing queued). Every send is
+ * answered within T.
+ */
+export function sendTiming(config: Config): { commandMs: number; admitWithinMs: number; checkWithinMs: number } {
+  const t = config.message_service.request_timeout_ms;
+  const commandMs = Math.floor(t / 8);
+  const enqueueMs = 3 * commandMs + (config.queue.min_replicas > 0 ? config.queue.replica_timeout_ms : 0);
+  return { commandMs, admitWithinMs: t - enqueueMs - commandMs, checkWithinMs: commandMs };
+}

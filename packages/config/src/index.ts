@@ -128,6 +128,10 @@ function crossCheck(c: Config, sources: Map<string, string>): string[] {
   for (const s of q.consume_shards) {
     if (Number(s) >= q.shards) problems.push(`${from('queue.consume_shards')}: shard ${s} does not exist (queue.shards is ${q.shards}: 0 to ${q.shards - 1})`);
   }
+  const requestTimeout = c.message_service?.request_timeout_ms;
+  if (requestTimeout !== undefined && q.min_replicas > 0 && q.replica_timeout_ms * 4 > requestTimeout) {
+    problems.push(`${from('queue.replica_timeout_ms')}: must be at most a quarter of message_service.request_timeout_ms (${requestTimeout} ms), so that a send waiting for replicas is still answered in time (got ${q.replica_timeout_ms})`);
+  }
   if (q.cluster_nodes.length > 0 && !/\{[^{}]+\}/.test(q.prefix)) {
     problems.push(`${from('queue.prefix')}: on Redis Cluster the queue prefix needs a hash tag, such as {im} (got "${q.prefix}")`);
   }

@@ -82,6 +82,11 @@ export const schema = {
     max_body_bytes: int(1_048_576, 1024, 64 * 1024 * 1024),
     /** Upper bound of ingest's in-flight sends waiting for the queue; beyond it ingest answers 503. */
     max_pending_sends: int(20_000, 100),
+    /**
+     * Every send is answered within this time: 202 once queued, else 503 (nothing queued, safe to
+     * retry). Each Redis command of ingest times out after an eighth of it (docs/architecture.md).
+     */
+    request_timeout_ms: int(2000, 200, 60_000),
   },
   message_limits: {
     max_message_length: int(4096, 1, 65_535),

@@ -24,6 +24,8 @@ export function zeroKnownSeries(m: Metrics, role: string): void {
     for (const kind of ['single', 'group']) for (const result of ['accepted', 'rejected', 'duplicate']) m.messagesIngested.inc({ kind, result }, 0);
     for (const status of ['delivered', 'read', 'rejected']) m.acks.inc({ status }, 0);
     for (const component of ['http', 'grpc']) for (const kind of SERVER_ERROR_KINDS) m.errors.inc({ component, kind }, 0);
+    // A send answered 503 whose enqueue's outcome Redis did not tell in time (send.service.ts).
+    m.errors.inc({ component: 'ingest', kind: 'outcome_unknown' }, 0);
     for (const source of ['cache', 'mysql']) m.historyReads.inc({ source }, 0);
   }
   const queue = CONSUMES[role];

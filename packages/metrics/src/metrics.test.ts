@@ -21,6 +21,7 @@ describe('metrics: labelled counters exist at 0 before anything happens', () => 
         'im_errors_total{component="grpc",kind="UNAVAILABLE",role="ingest-api"} 0',
         'im_errors_total{component="http",kind="INTERNAL",role="ingest-api"} 0',
         'im_errors_total{component="http",kind="UNAVAILABLE",role="ingest-api"} 0',
+        'im_errors_total{component="ingest",kind="outcome_unknown",role="ingest-api"} 0',
       ],
     );
     assert.equal((await samples('ingest-api', 'im_acks_total')).length, 3);

@@ -7,6 +7,7 @@ import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, Shard, Topology } from '@im/redis';
 import { MicroBatcher } from '@im/worker-kit';
 import type { Admission, AdmissionLedger, DedupeRecord } from './admission';
+import type { EnqueueOutcome } from './enqueue';
 import type { KnownIds } from './known-ids';
 
 export interface SendResult {
@@ -24,11 +25,10 @@ export interface SendDeps {
   members: Pick<GroupMembersCache, 'isMember'>;
   /** Highest seq stored per conversation (history and conversation_state), for counters Redis cannot vouch for. */
   seqFloors(conversations: readonly string[]): Promise<Map<string, number>>;
-  /**
-   * Adds the persist job `jobId` carrying `messages`. Adding the same id again adds nothing, so a
-   * retry after an unknown outcome (the reply was lost) is safe.
-   */
-  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[]): Promise<void>;
+  /** Adds the persist job `jobId` carrying `messages`, and says what came of it (enqueue.ts). */
+  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[]): Promise<EnqueueOutcome>;
+  /** Takes a persist job back if no worker holds it yet. */
+  takeBack(shard: Shard, jobId: string): Promise<'removed' | 'kept'>;
   /** Whether the persist job exists in the shard's queue (waiting, running, retrying or failed). */
   isQueued(shard: Shard, jobId: string): Promise<boolean>;
   /** Whether a message is stored in history (or was, and was recalled). */
@@ -46,6 +46,13 @@ export interface SendDeps {
   batch: { maxItems: number; maxWaitMs: number; ordered: boolean };
   /** The deployment's shards: a conversation's sends are admitted and queued in its shard. */
   topology: Topology;
+  /**
+   * The time bound of a send (message_service.request_timeout_ms), split: a send that has not
+   * reached its enqueue `admitWithinMs` after it arrived is answered 503 (nothing was queued); the
+   * enqueue, bounded by Redis command timeouts, takes the rest; `checkWithinMs` bounds a look-up
+   * in history that tells whether a job that vanished was done.
+   */
+  timing: { admitWithinMs: number; checkWithinMs: number };
 }
 
 /** A send that passed validation and the user checks, waiting for its micro-batch. */
@@ -53,14 +60,50 @@ interface Pending {
   req: SendRequest;
   conversation: string;
   shard: Shard;
+  /** Answered 503 because it did not reach its enqueue in time: its batch leaves it out. */
+  abandoned?: boolean;
+  /** Its batch's enqueue has started: from here the enqueue's outcome answers it. */
+  enqueuing?: boolean;
+  /** When it must have reached its enqueue (ms). */
+  cutoffAt: number;
+}
+
+const tooLate = () => new AppError('UNAVAILABLE', 'the send could not be admitted within message_service.request_timeout_ms; nothing was accepted, retry');
+
+/**
+ * `work`, or a 503 once `p.cutoffAt` passes while it has not reached its enqueue (it is then
+ * marked abandoned, so its batch leaves it out). Past the cutoff, a send whose enqueue started
+ * waits for the enqueue's outcome, which Redis command timeouts bound.
+ */
+function untilCutoff<T>(p: { cutoffAt: number; enqueuing?: boolean; abandoned?: boolean }, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        if (p.enqueuing) return;
+        p.abandoned = true;
+        reject(tooLate());
+      },
+      Math.max(0, p.cutoffAt - Date.now()),
+    );
+    work.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 type Outcome = { status: 'accepted'; result: SendResult } | { status: 'dup'; record: DedupeRecord } | { status: 'refused'; error: AppError };
 
 /** A pending record younger than this may belong to a send still in flight: a repeat waits for it. */
 export const PENDING_GRACE_MS = 10_000;
-const PENDING_DUPLICATE_POLLS = 10;
-const ENQUEUE_ATTEMPTS = 4;
+/** Tries to take back a job whose enqueue's outcome was unknown, once a second. */
+const TAKE_BACK_TRIES = 60;
 
 /**
  * Accepting sends: known users, then, per micro-batch of concurrent sends, one admission call
@@ -89,25 +132,46 @@ export function sendService(deps: SendDeps) {
     return Promise.all(conversations.map(async (c) => [c, await seeding.get(c)!] as const)).then((pairs) => new Map(pairs));
   }
 
-  async function enqueueOnce(shard: Shard, jobId: string, messages: AcceptedMessage[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await deps.enqueue(shard, jobId, messages);
-      } catch (err) {
-        // The add may have run with its reply lost: the same job id makes trying again safe.
-        if (attempt >= ENQUEUE_ATTEMPTS || toAppError(err).code !== 'UNAVAILABLE') throw err;
-        await sleep(100 * attempt);
-      }
+  /** Drops the dedupe records of a job that is known not to be queued: a retry is admitted anew. */
+  async function release(shard: Shard, jobId: string, messages: readonly AcceptedMessage[]): Promise<void> {
+    if (!messages.some((m) => m.client_msg_id !== null)) return;
+    try {
+      await deps.ledger.release(shard, jobId, messages);
+    } catch (err) {
+      deps.log.warn({ err, jobId }, 'could not drop the dedupe records of a send that was not queued; a repeat settles them');
     }
   }
 
-  /** The records of a job that could not be queued: dropped if the job is known to be absent, else left for a repeat to settle. */
-  async function releaseIfAbsent(shard: Shard, jobId: string, messages: readonly AcceptedMessage[]): Promise<void> {
-    if (!messages.some((m) => m.client_msg_id !== null)) return;
+  /**
+   * A job whose enqueue had no known outcome (Redis did not answer in time), answered 503: taken
+   * back as soon as Redis answers, if no worker holds it yet; then its records go too. If a worker
+   * got it first, the message is delivered after all, and a retry with the same client_msg_id
+   * answers its first outcome (the records stay pending).
+   */
+  function takeBackLater(shard: Shard, jobId: string, messages: readonly AcceptedMessage[]): void {
+    deps.metrics.errors.inc({ component: 'ingest', kind: 'outcome_unknown' });
+    void (async () => {
+      for (let attempt = 1; attempt <= TAKE_BACK_TRIES; attempt++) {
+        try {
+          if ((await deps.takeBack(shard, jobId)) === 'removed') await release(shard, jobId, messages);
+          else deps.log.warn({ jobId }, 'a send answered 503 with an unknown outcome was queued after all; a retry with its client_msg_id answers it');
+          return;
+        } catch {
+          await sleep(1000);
+        }
+      }
+      deps.log.warn({ jobId }, 'could not take back a send answered 503 with an unknown outcome; a retry with its client_msg_id settles it');
+    })();
+  }
+
+  /** Whether a message is in history, or undefined when that cannot be told within checkWithinMs. */
+  async function storedWithin(messageId: string): Promise<boolean | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.timing.checkWithinMs)));
     try {
-      if (!(await deps.isQueued(shard, jobId))) await deps.ledger.release(shard, jobId, messages);
-    } catch (err) {
-      deps.log.warn({ err, jobId }, 'could not settle the dedupe records of a send that was not queued; a repeat settles them');
+      return await Promise.race([deps.wasStored(messageId).catch(() => undefined), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -126,6 +190,9 @@ export function sendService(deps: SendDeps) {
 
   /** One micro-batch of a shard: ids, one admission call (two when counters need MySQL), one persist job. */
   async function admitBatch(shard: Shard, items: Pending[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = items.map(() => ({ status: 'refused', error: tooLate() }));
+    const live = items.flatMap((p, i) => (p.abandoned ? [] : [i]));
+    if (live.length === 0) return outcomes;
     const ids = items.map(() => deps.nextId());
     const jobId = jobIds.persist(ids[0]!.id);
     const inputs = items.map((p, i) => ({
@@ -136,7 +203,7 @@ export function sendService(deps: SendDeps) {
       created_at: ids[i]!.ms,
     }));
     const admitted: (Admission | undefined)[] = new Array(items.length);
-    let todo = items.map((_, i) => i);
+    let todo = live;
     let seeds = new Map<string, number>();
     for (let round = 0; round < 3 && todo.length > 0; round++) {
       const { restarted, results } = await deps.ledger.admit(
@@ -158,10 +225,11 @@ export function sendService(deps: SendDeps) {
       if (todo.length > 0) seeds = await seedsOf([...new Set(todo.map((i) => items[i]!.conversation))]);
     }
 
-    const outcomes: Outcome[] = new Array(items.length);
     const accepted: AcceptedMessage[] = [];
     const acceptedAt: number[] = [];
-    items.forEach((p, i) => {
+    const late: AcceptedMessage[] = [];
+    for (const i of live) {
+      const p = items[i]!;
       const a = admitted[i];
       if (a === undefined) {
         outcomes[i] = { status: 'refused', error: new AppError('UNAVAILABLE', 'the conversation seq could not be checked against MySQL; retry shortly') };
@@ -180,16 +248,35 @@ export function sendService(deps: SendDeps) {
           created_at: ids[i]!.ms,
           client_msg_id: req.client_msg_id,
         };
-        accepted.push(req.kind === 'single' ? { ...fields, receiver_id: req.receiver_id, group_id: null } : { ...fields, receiver_id: null, group_id: req.group_id });
-        acceptedAt.push(i);
+        const message: AcceptedMessage = req.kind === 'single' ? { ...fields, receiver_id: req.receiver_id, group_id: null } : { ...fields, receiver_id: null, group_id: req.group_id };
+        // Answered 503 while it was being admitted: it stays out of the job (its seq is a gap).
+        if (p.abandoned) late.push(message);
+        else {
+          accepted.push(message);
+          acceptedAt.push(i);
+        }
       }
-    });
+    }
+    if (late.length > 0) void release(shard, jobId, late);
     if (accepted.length === 0) return outcomes;
-    try {
-      await enqueueOnce(shard, jobId, accepted);
-    } catch (err) {
-      void releaseIfAbsent(shard, jobId, accepted);
-      const error = toAppError(err);
+    for (const i of acceptedAt) items[i]!.enqueuing = true;
+    const r = await deps.enqueue(shard, jobId, accepted);
+    let queued = r.status === 'queued';
+    if (r.status === 'absent') {
+      // Not in the queue: never added, or done already (a worker took it and finished at once).
+      const stored = await storedWithin(accepted[0]!.message_id);
+      if (stored === undefined) r.status = 'unknown';
+      else queued = stored;
+    }
+    if (!queued) {
+      const error =
+        r.status === 'unknown'
+          ? new AppError('UNAVAILABLE', 'Redis did not answer in time, so whether the send was queued is not known; it is taken back as soon as Redis answers. Retry with the same client_msg_id: the retry answers the first outcome')
+          : 'error' in r
+            ? r.error
+            : tooLate();
+      if (r.status === 'unknown') takeBackLater(shard, jobId, accepted);
+      else void release(shard, jobId, accepted);
       for (const i of acceptedAt) outcomes[i] = { status: 'refused', error };
       return outcomes;
     }
@@ -221,6 +308,7 @@ export function sendService(deps: SendDeps) {
    */
   async function settle(p: Pending, record: DedupeRecord): Promise<{ result: SendResult; duplicate: boolean }> {
     for (let poll = 0; ; poll++) {
+      if (Date.now() >= p.cutoffAt) throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`);
       const first = { result: { message_id: record.message_id, seq: record.seq, timestamp: record.timestamp }, duplicate: true };
       if (record.state === 'A') return first;
       if ((await deps.isQueued(p.shard, record.job_id)) || (await deps.wasStored(record.message_id))) {
@@ -230,12 +318,11 @@ export function sendService(deps: SendDeps) {
       }
       if (Date.now() - record.written >= PENDING_GRACE_MS) {
         await deps.ledger.release(p.shard, record.job_id, [p.req]);
-      } else if (poll >= PENDING_DUPLICATE_POLLS) {
-        throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`);
       } else {
-        await sleep(50 * (poll + 1));
+        await sleep(Math.min(50 * (poll + 1), Math.max(0, p.cutoffAt - Date.now())));
+        continue;
       }
-      const next = await batch(p);
+      const next = await untilCutoff(p, batch(p));
       if (next.status === 'accepted') return { result: next.result, duplicate: false };
       if (next.status === 'refused') throw next.error;
       record = next.record;
@@ -243,7 +330,7 @@ export function sendService(deps: SendDeps) {
   }
 
   async function send(p: Pending): Promise<{ result: SendResult; duplicate: boolean }> {
-    const outcome = await batch(p);
+    const outcome = await untilCutoff(p, batch(p));
     if (outcome.status === 'accepted') return { result: outcome.result, duplicate: false };
     if (outcome.status === 'refused') throw outcome.error;
     return settle(p, outcome.record);
@@ -263,6 +350,7 @@ export function sendService(deps: SendDeps) {
       throw new AppError('UNAVAILABLE', `ingest holds ${inFlight} sends in flight, its limit is ${deps.maxPending}; retry shortly`);
     }
     inFlight += reqs.length;
+    const cutoffAt = Date.now() + deps.timing.admitWithinMs;
     try {
       const userIds = new Set<string>();
       const groupIds = new Set<string>();
@@ -271,7 +359,8 @@ export function sendService(deps: SendDeps) {
         if (r.kind === 'single') userIds.add(r.receiver_id);
         else groupIds.add(r.group_id);
       }
-      const [unknownUsers, unknownGroups] = await Promise.all([deps.users.unknown([...userIds]), deps.groups.unknown([...groupIds])]);
+      const checks = { cutoffAt };
+      const [unknownUsers, unknownGroups] = await untilCutoff(checks, Promise.all([deps.users.unknown([...userIds]), deps.groups.unknown([...groupIds])]));
       const missingUsers = new Set(unknownUsers);
       const missingGroups = new Set(unknownGroups);
       const pairs = new Set<string>();
@@ -279,12 +368,12 @@ export function sendService(deps: SendDeps) {
         if (r.kind === 'group' && !missingGroups.has(r.group_id) && !missingUsers.has(r.sender_id)) pairs.add(`${r.group_id}/${r.sender_id}`);
       }
       const membership = new Map(
-        await Promise.all(
+        await untilCutoff(checks, Promise.all(
           [...pairs].map(async (pair) => {
             const [groupId, senderId] = pair.split('/') as [string, string];
             return [pair, await deps.members.isMember(groupId, senderId)] as const;
           }),
-        ),
+        )),
       );
 
       const started = reqs.map((req) => {
@@ -299,7 +388,7 @@ export function sendService(deps: SendDeps) {
             if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied(`sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
             conversation = conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id });
           }
-          return send({ req, conversation, shard: deps.topology.of(conversation) });
+          return send({ req, conversation, shard: deps.topology.of(conversation), cutoffAt });
         } catch (err) {
           return Promise.reject(err);
         }
