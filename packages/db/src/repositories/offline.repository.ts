@@ -33,8 +33,12 @@ export interface OfflineRepository {
   pull(userId: string, lastMessageId: string | null, limit: number, now: number): Promise<{ messages: OfflineMessage[]; hasMore: boolean }>;
   /** Deletes up to `limit` rows stored before `before` (ms); returns how many. */
   deleteExpired(before: number, limit: number): Promise<number>;
-  /** Users holding more than `cap` rows (an index scan of offline_message; run by the cleaner only). */
-  usersOverCap(cap: number, limit: number): Promise<string[]>;
+  /**
+   * Up to `limit` users holding more than `cap` rows, in user_id order, after `afterUserId` when
+   * given (a range scan of the primary key from there; run by the cleaner only). Walking with the
+   * last id of each page visits every user once, however fast rows arrive meanwhile.
+   */
+  usersOverCap(cap: number, limit: number, afterUserId?: string): Promise<string[]>;
   /** Deletes up to `limit` of the user's oldest rows beyond the newest `keep`; returns how many. */
   trimUser(userId: string, keep: number, limit: number): Promise<number>;
   /** InnoDB's row estimate: cheap, approximate, for the gauge. */
@@ -93,8 +97,12 @@ export function offlineRepository(pool: Pool): OfflineRepository {
       const [res] = await pool.query<ResultSetHeader>('DELETE FROM offline_message WHERE created_at < ? LIMIT ?', [before, limit]);
       return res.affectedRows;
     },
-    async usersOverCap(cap, limit) {
-      const [rows] = await pool.query<RowDataPacket[]>('SELECT user_id FROM offline_message GROUP BY user_id HAVING COUNT(*) > ? LIMIT ?', [cap, limit]);
+    async usersOverCap(cap, limit, afterUserId) {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT user_id FROM offline_message ${afterUserId === undefined ? '' : 'WHERE user_id > ?'}
+          GROUP BY user_id HAVING COUNT(*) > ? ORDER BY user_id LIMIT ?`,
+        [...(afterUserId === undefined ? [] : [afterUserId]), cap, limit],
+      );
       return rows.map((r) => String(r.user_id));
     },
     async trimUser(userId, keep, limit) {
