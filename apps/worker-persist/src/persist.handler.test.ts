@@ -18,7 +18,7 @@ const message = (id: number, over: Partial<AcceptedMessage> = {}): AcceptedMessa
   ...over,
 }) as AcceptedMessage;
 
-function deps(store: PersistDeps['store'] = async () => {}) {
+function deps(store: PersistDeps['store'] = async () => new Set()) {
   const deliverQueue = recordingQueue();
   const fanoutQueue = recordingQueue();
   const d = { store, deliverQueue, fanoutQueue, metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
@@ -28,7 +28,11 @@ function deps(store: PersistDeps['store'] = async () => {}) {
 describe('handlePersist (unit)', () => {
   it('stores every message of the round once, in queue order, then hands single chats to delivery per job and groups to fan-out per message', async () => {
     const stored: AcceptedMessage[][] = [];
-    const { d, deliverQueue, fanoutQueue } = deps(async (batch) => void stored.push([...batch]));
+    const { d, deliverQueue, fanoutQueue } = deps(async (batch) => {
+      assert.ok(batch.every((i) => !i.redone), 'first runs');
+      stored.push(batch.map((i) => i.message));
+      return new Set();
+    });
     const g = message(3, { receiver_id: null, group_id: '77' });
     await handlePersist([batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }), batchItem<'im.persist'>('b1003', { messages: [g, message(4)] })], { deps: d, log: silentLog });
     assert.deepEqual(stored.map((b) => b.map((m) => m.seq)), [[1, 2, 3, 4]], 'one store call for the round');
@@ -48,6 +52,34 @@ describe('handlePersist (unit)', () => {
     });
     await assert.rejects(handlePersist([batchItem<'im.persist'>('b1', { messages: [message(1)] })], { deps: d, log: silentLog }), /connection lost/);
     assert.equal(deliverQueue.added.length + fanoutQueue.added.length, 0);
+  });
+
+  it('marks the messages of jobs that ran before as redone, and hands on none that the store found recalled', async () => {
+    const seen: [string, boolean][] = [];
+    const g = message(3, { receiver_id: null, group_id: '77' });
+    const { d, deliverQueue, fanoutQueue } = deps(async (batch) => {
+      seen.push(...batch.map((i) => [i.message.message_id, i.redone] as [string, boolean]));
+      return new Set(['1002', '1003']);
+    });
+    await handlePersist(
+      [batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }, 2), batchItem<'im.persist'>('b1003', { messages: [g, message(4)] }, 1, true)],
+      { deps: d, log: silentLog },
+    );
+    assert.deepEqual(seen, [['1001', true], ['1002', true], ['1003', true], ['1004', true]]);
+    assert.deepEqual(
+      deliverQueue.added.map((j) => [j.opts?.jobId, j.data.items.map((i: any) => i.message.message_id)]),
+      [
+        ['pb1001', ['1001']],
+        ['pb1003', ['1004']],
+      ],
+    );
+    assert.deepEqual(fanoutQueue.added, [], 'the recalled group message is not fanned out');
+  });
+
+  it('adds no delivery job for a job whose every message was recalled', async () => {
+    const { d, deliverQueue } = deps(async () => new Set(['1005']));
+    await handlePersist([batchItem<'im.persist'>('b1005', { messages: [message(5)] }, 3)], { deps: d, log: silentLog });
+    assert.deepEqual(deliverQueue.added, []);
   });
 
   it('adds the same job ids when a round is retried, so BullMQ keeps one of each', async () => {

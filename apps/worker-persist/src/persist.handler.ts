@@ -1,10 +1,14 @@
 import { JOB_NAMES, jobIds, type AcceptedMessage, type AcceptedSingle } from '@im/contracts';
 import type { Metrics } from '@im/metrics';
 import type { BatchHandler, TypedQueue } from '@im/worker-kit';
+import type { ToStore } from './message-store';
 
 export interface PersistDeps {
-  /** Writes messages to message_history (multi-row INSERTs) and records their conversations. */
-  store(messages: readonly AcceptedMessage[]): Promise<void>;
+  /**
+   * Writes messages to message_history (multi-row INSERTs) and records their conversations;
+   * resolves to the ids of redone messages that were recalled (not written, not to hand on).
+   */
+  store(messages: readonly ToStore[]): Promise<ReadonlySet<string>>;
   deliverQueue: TypedQueue<'im.deliver'>;
   fanoutQueue: TypedQueue<'im.fanout'>;
   metrics: Metrics;
@@ -15,22 +19,25 @@ export interface PersistDeps {
  * order: one delivery job per persist job for its single-chat messages, one fan-out job per group
  * message, all added in one call each. Idempotent: a retry re-inserts nothing (INSERT IGNORE) and
  * the follow-up jobs carry ids derived from their persist job's id or their message id, so a round
- * retried with other jobs around it adds no job twice.
+ * retried with other jobs around it adds no job twice. A job that ran before (a retry, or back
+ * after a stall) neither writes nor hands on a message recalled meanwhile: a recall is final.
  */
 export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log }) => {
-  const all = items.flatMap((i) => i.payload.messages);
-  await deps.store(all);
+  const all = items.flatMap((i) => i.payload.messages.map((message) => ({ message, redone: i.redone })));
+  const recalled = await deps.store(all);
 
   const deliveries = [];
   const fanouts = [];
   for (const { payload, job } of items) {
-    const singles = payload.messages.filter((m): m is AcceptedSingle => m.group_id === null);
+    const messages = recalled.size === 0 ? payload.messages : payload.messages.filter((m) => !recalled.has(m.message_id));
+    const singles = messages.filter((m): m is AcceptedSingle => m.group_id === null);
     if (singles.length > 0) {
       deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
     }
-    for (const m of payload.messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
+    for (const m of messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
   }
   if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
   if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+  if (recalled.size > 0) log.info({ recalled: [...recalled] }, 'recalled messages left out of jobs that ran again');
   log.debug({ jobs: items.length, messages: all.length, deliveries: deliveries.length, groups: fanouts.length }, 'persisted');
 };
