@@ -9,11 +9,12 @@ import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
 
 /**
- * The offline cursor deletes only rows a pull has handed out: a row stored after the client pulled
- * past its id (a redelivered publish, a delivery retried, a late group chunk) is returned by a
- * later pull before any cursor can delete it.
+ * The offline cursor acknowledges exactly the page that ended with it: a row stored after the
+ * client pulled past its id (a redelivered publish, a delivery retried, a late group chunk) is
+ * returned by a later pull before any cursor can delete it, and a page whose answer was lost is
+ * returned again whatever id the client passes next.
  */
-describe('offline pull: no row is deleted before a pull handed it out', () => {
+describe('offline pull: no row is deleted before the page that returned it was acknowledged', () => {
   let db: TestDatabase;
   let fleet: Fleet;
   const base = randomUserBase();
@@ -91,6 +92,62 @@ describe('offline pull: no row is deleted before a pull handed it out', () => {
     } finally {
       await gateway.close();
     }
+  });
+
+  it('an id received online deletes nothing when the page pulled before it never reached the client', async () => {
+    const u = id(4);
+    assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: u })).status, 204);
+    const gateway = new GatewaySimulator(fleet.api, 'gw-lost-page');
+    try {
+      // Two messages stored offline, pulled; the answer is lost: the client never saw them.
+      const stored = [];
+      for (const text of ['unseen 1', 'unseen 2']) stored.push((await fleet.api.post('/v1/messages', { sender_id: sender, receiver_id: u, content: text })).body.message_id);
+      await waitFor('both stored offline', async () => (await offlineIds(u)).length === 2);
+      assert.deepEqual((await pull(u)).messages.map((m) => m.message_id), stored, 'the page whose answer is lost');
+      // The user comes online and receives a third message there, then pulls with its id.
+      await gateway.connect([u]);
+      const online = await fleet.api.post('/v1/messages', { sender_id: sender, receiver_id: u, content: 'online' });
+      const [got] = await gateway.waitForCount(u, 1);
+      assert.equal(got.message_id, online.body.message_id);
+      await gateway.ack(u, [got.message_id]);
+      const page = await pull(u, online.body.message_id);
+      assert.deepEqual(page.messages.map((m) => m.message_id), stored, 'the unseen page comes again');
+      assert.deepEqual(page.messages.map((m) => m.content), ['unseen 1', 'unseen 2']);
+      assert.deepEqual(await offlineIds(u), stored, 'no row deleted unseen');
+      // The cursor of the page the client did receive acknowledges it.
+      assert.deepEqual(await pull(u, stored[1]), { messages: [], has_more: false });
+      assert.deepEqual(await offlineIds(u), []);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('a cursor acknowledges exactly the page that ended with it (repository)', async () => {
+    const offline = offlineRepository(db.pool);
+    const u = id(10);
+    const ids = [201, 202, 203, 204, 205].map((n) => String(base + 1000n + BigInt(n)));
+    await db.pool.query(
+      'INSERT INTO message_history (message_id, conversation, seq, sender_id, receiver_id, message_type, content, created_at) VALUES ?',
+      [ids.map((m, i) => [m, `s:${sender}:${u}`, i + 1, sender, u, 'text', `p${i}`, Date.now()])],
+    );
+    await offline.insertMany(ids.map((m) => ({ user_id: u, message_id: m })), Date.now());
+    const page = async (cursor: string | null, limit: number) => (await offline.pull(u, cursor, limit, Date.now())).messages.map((m) => m.message_id);
+
+    assert.deepEqual(await page(null, 2), [ids[0], ids[1]]);
+    // An id inside the page, or one that ended no page, deletes nothing: the same page again.
+    assert.deepEqual(await page(ids[0]!, 2), [ids[0], ids[1]]);
+    assert.deepEqual(await page(ids[3]!, 2), [ids[0], ids[1]]);
+    assert.deepEqual(await page(String(base + 9_999_999n), 2), [ids[0], ids[1]]);
+    assert.deepEqual(await offlineIds(u), ids, 'nothing deleted by a cursor that ended no page');
+    // The page's own cursor acknowledges it, and a repeat of that pull returns the same next page.
+    assert.deepEqual(await page(ids[1]!, 2), [ids[2], ids[3]]);
+    assert.deepEqual(await page(ids[1]!, 2), [ids[2], ids[3]]);
+    assert.deepEqual(await offlineIds(u), ids.slice(2));
+    // A page returned again under a longer limit ends elsewhere: only its latest end acknowledges it.
+    assert.deepEqual(await page(ids[1]!, 3), [ids[2], ids[3], ids[4]]);
+    assert.deepEqual(await page(ids[3]!, 3), [ids[2], ids[3], ids[4]], 'the earlier end no longer acknowledges rows returned since in a later page');
+    assert.deepEqual(await page(ids[4]!, 3), []);
+    assert.deepEqual(await offlineIds(u), []);
   });
 
   it('keeps a late row of an older id through a pull whose page ended past it (repository, any order of arrival)', async () => {

@@ -116,8 +116,8 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   pull: {
-    summary: "pull a user's offline messages (acknowledging up to --after)",
-    usage: `usage: im-message pull USER [--limit 1..1000] [--after MESSAGE_ID]\n  --after ID          the newest message id already held: rows up to it are deleted first\n${apiUsage}`,
+    summary: "pull a user's offline messages (acknowledging the page that ended at --after)",
+    usage: `usage: im-message pull USER [--limit 1..1000] [--after MESSAGE_ID]\n  --after ID          the last message id of the previous page: that page is acknowledged (deleted) first\n${apiUsage}`,
     options: { ...apiOptions, limit: { type: 'string', default: '100' }, after: { type: 'string' } },
     async run(ctx) {
       const user = requireId(ctx.positionals[0], 'USER');

@@ -1,5 +1,5 @@
 import type { Config } from '@im/config';
-import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, usersRepository } from '@im/db';
+import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, recallsRepository, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -58,6 +58,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
 
   const users = usersRepository(pool);
   const messages = messagesRepository(pool);
+  const recalls = recallsRepository(pool);
   const groups = groupsRepository(pool);
   const knownUsers = new KnownIds(users.existing);
   const knownGroups = new KnownIds(groups.existing);
@@ -81,7 +82,8 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     enqueue: persistEnqueuer({ queues: persistQueues, redis: enqueueRedis, config }),
     takeBack: persistTakeBack(persistQueues),
     isQueued: async (shard, jobId) => (await persistQueues[shard.index]!.getJob(jobId)) !== undefined,
-    wasStored: async (messageId) => (await messages.findRefs([messageId])).length > 0 || (await redis.exists(keys.recalled(messageId))) === 1,
+    wasStored: async (messageId) =>
+      (await messages.findRefs([messageId])).length > 0 || (await recalls.among([messageId])).size > 0 || (await redis.exists(keys.recalled(messageId))) === 1,
     metrics,
     log,
     maxPending: config.message_service.max_pending_sends,
@@ -99,6 +101,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     knownGroups,
     members,
     messages,
+    recalls,
     offline: offlineRepository(pool),
     // Status lookups of concurrent reads (history, search, conversation lists) share one query.
     cursors: { ...cursors, get: coalesce(cursors.get, (p) => `${p.user_id}/${p.conversation}`) },

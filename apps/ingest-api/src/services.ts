@@ -1,4 +1,4 @@
-import type { ConversationsRepository, CursorsRepository, GroupsRepository, MessagesRepository, OfflineRepository, UsersRepository } from '@im/db';
+import type { ConversationsRepository, CursorsRepository, GroupsRepository, MessagesRepository, OfflineRepository, RecallsRepository, UsersRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, HotHistory, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
 import { directoryService } from './directory/directory.service';
@@ -16,6 +16,8 @@ export interface ServiceDeps {
   knownGroups: KnownIds;
   members: GroupMembersCache;
   messages: MessagesRepository;
+  /** Recalls, durable in MySQL. */
+  recalls: RecallsRepository;
   offline: OfflineRepository;
   cursors: CursorsRepository;
   conversations: ConversationsRepository;

@@ -17,6 +17,8 @@ export interface SweepDeps {
 }
 
 const DAY_MS = 86_400_000;
+/** Users over the cap looked up per query. */
+const CAP_PAGE = 500;
 
 /** What a sweep has done so far: the job's progress, shown by the queue dashboard (/queues). */
 export interface SweepProgress {
@@ -30,9 +32,10 @@ export interface SweepProgress {
 }
 
 /**
- * One clean-up pass: offline rows past their TTL, offline rows beyond a user's cap (oldest first),
- * then history partitions. Deletes go in bounded batches, each its own short statement, with
- * progress in the log and in the job (at each step and every 20 batches), ending with the totals.
+ * One clean-up pass: offline rows past their TTL, offline rows beyond a user's cap (oldest first;
+ * each user once, in user_id order), then history partitions. Deletes go in bounded batches, each
+ * its own short statement, with progress in the log and in the job (at each step and every 20
+ * batches), ending with the totals.
  */
 export const handleSweep: Handler<'im.cleaner', SweepDeps> = async (_payload, { deps, log, job }) => {
   const started = deps.now();
@@ -52,8 +55,11 @@ export const handleSweep: Handler<'im.cleaner', SweepDeps> = async (_payload, { 
   }
 
   await report('cap');
-  for (let batch = 1; ; ) {
-    const over = await deps.offline.usersOverCap(deps.maxOfflinePerUser, 500);
+  // Users in user_id order, each trimmed once per sweep: a page starts after the last user of the
+  // one before, so users that new rows keep over the cap (a busy group) cannot hold the pass.
+  let batch = 1;
+  for (let after: string | undefined; ; ) {
+    const over = await deps.offline.usersOverCap(deps.maxOfflinePerUser, CAP_PAGE, after);
     for (const user of over) {
       for (;;) {
         const n = await deps.offline.trimUser(user, deps.maxOfflinePerUser, deps.batchSize);
@@ -64,7 +70,8 @@ export const handleSweep: Handler<'im.cleaner', SweepDeps> = async (_payload, { 
       }
     }
     progress.usersOverCap += over.length;
-    if (over.length < 500) break;
+    if (over.length < CAP_PAGE) break;
+    after = over.at(-1);
     await report('cap');
   }
 

@@ -1,4 +1,4 @@
-import { conversationsRepository, messagesRepository } from '@im/db';
+import { conversationsRepository, messagesRepository, recallsRepository } from '@im/db';
 import { hotHistory, takeSeqAbove } from '@im/redis';
 import { createQueue, runWorker, startBatchWorker } from '@im/worker-kit';
 import { messageStore } from './message-store';
@@ -10,6 +10,7 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
   const store = messageStore({
     messages: messagesRepository(pool),
     conversations: conversationsRepository(pool),
+    recalls: recallsRepository(pool),
     hot: hotHistory(redis, { size: config.history_cache.messages, ttlS: config.history_cache.ttl_s, topology }),
     takeSeqAbove: (conversation, floor) => takeSeqAbove(redis, topology.of(conversation), conversation, floor),
     metrics,

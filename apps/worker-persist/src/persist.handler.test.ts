@@ -18,7 +18,7 @@ const message = (id: number, over: Partial<AcceptedMessage> = {}): AcceptedMessa
   ...over,
 }) as AcceptedMessage;
 
-function deps(store: PersistDeps['store'] = async (batch) => [...batch]) {
+function deps(store: PersistDeps['store'] = async (batch) => batch.map((i) => i.message)) {
   const deliverQueue = recordingQueue();
   const fanoutQueue = recordingQueue();
   const d = { store, deliverQueue, fanoutQueue, metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
@@ -29,8 +29,9 @@ describe('handlePersist (unit)', () => {
   it('stores every message of the round once, in queue order, then hands single chats to delivery per job and groups to fan-out per message', async () => {
     const stored: AcceptedMessage[][] = [];
     const { d, deliverQueue, fanoutQueue } = deps(async (batch) => {
-      stored.push([...batch]);
-      return [...batch];
+      assert.ok(batch.every((i) => !i.redone), 'first runs');
+      stored.push(batch.map((i) => i.message));
+      return batch.map((i) => i.message);
     });
     const g = message(3, { receiver_id: null, group_id: '77' });
     await handlePersist([batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }), batchItem<'im.persist'>('b1003', { messages: [g, message(4)] })], { deps: d, log: silentLog });
@@ -45,12 +46,46 @@ describe('handlePersist (unit)', () => {
     assert.deepEqual(fanoutQueue.added.map((j) => [j.name, j.opts?.jobId, j.data.message.seq]), [['fanout', 'g1003', 3]]);
   });
 
+  it('hands on each message with the seq it was stored under', async () => {
+    const { d, deliverQueue } = deps(async (batch) => batch.map((i) => ({ ...i.message, seq: i.message.seq + 100 })));
+    await handlePersist([batchItem<'im.persist'>('b1007', { messages: [message(7)] })], { deps: d, log: silentLog });
+    assert.deepEqual(deliverQueue.added.map((j) => j.data.items.map((i: any) => i.message.seq)), [[107]]);
+  });
+
   it('hands nothing on when the store fails (the round is retried whole)', async () => {
     const { d, deliverQueue, fanoutQueue } = deps(async () => {
       throw new Error('connection lost');
     });
     await assert.rejects(handlePersist([batchItem<'im.persist'>('b1', { messages: [message(1)] })], { deps: d, log: silentLog }), /connection lost/);
     assert.equal(deliverQueue.added.length + fanoutQueue.added.length, 0);
+  });
+
+  it('marks the messages of jobs that ran before as redone, and hands on none that the store found recalled', async () => {
+    const seen: [string, boolean][] = [];
+    const g = message(3, { receiver_id: null, group_id: '77' });
+    const { d, deliverQueue, fanoutQueue } = deps(async (batch) => {
+      seen.push(...batch.map((i) => [i.message.message_id, i.redone] as [string, boolean]));
+      return batch.map((i) => (['1002', '1003'].includes(i.message.message_id) ? null : i.message));
+    });
+    await handlePersist(
+      [batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }, 2), batchItem<'im.persist'>('b1003', { messages: [g, message(4)] }, 1, true)],
+      { deps: d, log: silentLog },
+    );
+    assert.deepEqual(seen, [['1001', true], ['1002', true], ['1003', true], ['1004', true]]);
+    assert.deepEqual(
+      deliverQueue.added.map((j) => [j.opts?.jobId, j.data.items.map((i: any) => i.message.message_id)]),
+      [
+        ['pb1001', ['1001']],
+        ['pb1003', ['1004']],
+      ],
+    );
+    assert.deepEqual(fanoutQueue.added, [], 'the recalled group message is not fanned out');
+  });
+
+  it('adds no delivery job for a job whose every message was recalled', async () => {
+    const { d, deliverQueue } = deps(async (batch) => batch.map(() => null));
+    await handlePersist([batchItem<'im.persist'>('b1005', { messages: [message(5)] }, 3)], { deps: d, log: silentLog });
+    assert.deepEqual(deliverQueue.added, []);
   });
 
   it('adds the same job ids when a round is retried, so BullMQ keeps one of each', async () => {

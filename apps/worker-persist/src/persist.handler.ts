@@ -1,13 +1,17 @@
 import { JOB_NAMES, jobIds, type AcceptedMessage, type AcceptedSingle } from '@im/contracts';
 import type { Metrics } from '@im/metrics';
 import type { BatchHandler, TypedQueue } from '@im/worker-kit';
+import type { ToStore } from './message-store';
 
 export interface PersistDeps {
   /**
    * Writes messages to message_history (multi-row INSERTs) and records their conversations;
-   * resolves to the messages as stored, in order (a seq another message held is replaced).
+  /**
+   * Writes messages to message_history (multi-row INSERTs) and records their conversations;
+   * resolves to the messages as stored, in order: a seq another message held is replaced, and a
+   * redone message that was recalled is null (not written, not to hand on).
    */
-  store(messages: readonly AcceptedMessage[]): Promise<AcceptedMessage[]>;
+  store(messages: readonly ToStore[]): Promise<(AcceptedMessage | null)[]>;
   deliverQueue: TypedQueue<'im.deliver'>;
   fanoutQueue: TypedQueue<'im.fanout'>;
   metrics: Metrics;
@@ -18,17 +22,20 @@ export interface PersistDeps {
  * order: one delivery job per persist job for its single-chat messages, one fan-out job per group
  * message, all added in one call each. Idempotent: a retry re-inserts nothing (INSERT IGNORE) and
  * the follow-up jobs carry ids derived from their persist job's id or their message id, so a round
- * retried with other jobs around it adds no job twice.
+ * retried with other jobs around it adds no job twice. A job that ran before (a retry, or back
+ * after a stall) neither writes nor hands on a message recalled meanwhile: a recall is final.
  */
 export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log }) => {
-  const all = items.flatMap((i) => i.payload.messages);
+  const all = items.flatMap((i) => i.payload.messages.map((message) => ({ message, redone: i.redone })));
   const stored = await deps.store(all);
+  let recalled = 0;
 
   const deliveries = [];
   const fanouts = [];
   let at = 0;
   for (const { payload, job } of items) {
-    const messages = stored.slice(at, (at += payload.messages.length));
+    const messages = stored.slice(at, (at += payload.messages.length)).filter((m): m is AcceptedMessage => m !== null);
+    recalled += payload.messages.length - messages.length;
     const singles = messages.filter((m): m is AcceptedSingle => m.group_id === null);
     if (singles.length > 0) {
       deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
@@ -37,5 +44,6 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
   }
   if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
   if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+  if (recalled > 0) log.info({ recalled }, 'recalled messages left out of jobs that ran again');
   log.debug({ jobs: items.length, messages: all.length, deliveries: deliveries.length, groups: fanouts.length }, 'persisted');
 };

@@ -14,7 +14,19 @@ import { applyOrdering, cappedBackoff, type StageWorker } from './worker';
 export interface BatchItem<Q extends QueueName> {
   payload: JobPayloads[Q];
   attempt: number;
+  /**
+   * The job's work may have run before, in part or whole: a retry after a failure, a job handed
+   * back after a stall (its worker died or lost the lock; `attempt` does not count those), or the
+   * one-by-one rerun of a round that failed. False on a first run, so a handler can keep checks
+   * that only a repeat needs off its first runs.
+   */
+  redone: boolean;
   job: Job;
+}
+
+/** Whether a job fetched to run has been started before (BullMQ counts every start, stalls included). */
+export function startedBefore(job: Pick<Job, 'attemptsStarted' | 'attemptsMade' | 'stalledCounter'>): boolean {
+  return job.attemptsStarted > 1 || job.attemptsMade > 0 || job.stalledCounter > 0;
 }
 
 /**
@@ -142,7 +154,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     const valid: BatchItem<Q>[] = [];
     for (const job of jobs) {
       const parsed = schema.safeParse(job.data);
-      if (parsed.success) valid.push({ payload: parsed.data as JobPayloads[Q], attempt: job.attemptsMade + 1, job });
+      if (parsed.success) valid.push({ payload: parsed.data as JobPayloads[Q], attempt: job.attemptsMade + 1, redone: startedBefore(job), job });
       else {
         o.metrics.errors.inc({ component: label, kind: 'invalid_job' });
         await fail(job, token, new UnrecoverableError(`invalid ${o.queue} job: ${describeIssues(parsed.error)}`));
@@ -170,7 +182,8 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
       return;
     }
     for (const item of valid) {
-      const one = await attemptBatch([item]);
+      // The round may have written part of this job's work before it failed.
+      const one = await attemptBatch([{ ...item, redone: true }]);
       if (one !== undefined) await fail(item.job, token, one);
     }
   }

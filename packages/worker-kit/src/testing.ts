@@ -14,12 +14,12 @@ export const silentLog: Logger = createLogger('test', 'silent');
 
 /** A job as handlers see it: an id and its payload (handlers read nothing else). */
 export function fakeJob(id: string, data: unknown): Job {
-  return { id, data, attemptsMade: 0 } as unknown as Job;
+  return { id, data, attemptsMade: 0, attemptsStarted: 1, stalledCounter: 0 } as unknown as Job;
 }
 
-/** One item of a round, as the batch worker hands it to a handler. */
-export function batchItem<Q extends QueueName>(id: string, payload: JobPayloads[Q], attempt = 1): BatchItem<Q> {
-  return { payload, attempt, job: fakeJob(id, payload) };
+/** One item of a round, as the batch worker hands it to a handler (redone: a retry, or back after a stall). */
+export function batchItem<Q extends QueueName>(id: string, payload: JobPayloads[Q], attempt = 1, redone = attempt > 1): BatchItem<Q> {
+  return { payload, attempt, redone, job: fakeJob(id, payload) };
 }
 
 /** The context of a single-job handler. */

@@ -1,5 +1,5 @@
 import { conversationKeys, recallChannel, recallEvent } from '@im/contracts';
-import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository } from '@im/db';
+import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository, Recall, RecallsRepository } from '@im/db';
 import { notFound, permissionDenied } from '@im/errors';
 import type { Metrics } from '@im/metrics';
 import { markRecalled, type GroupMembersCache, type HotHistory, type Publisher, type Redis } from '@im/redis';
@@ -11,6 +11,7 @@ export type Message = Omit<HistoryRow, 'conversation'> & { status: MessageStatus
 
 export interface ReadDeps {
   messages: MessagesRepository;
+  recalls: Pick<RecallsRepository, 'record' | 'find'>;
   conversations: ConversationsRepository;
   cursors: CursorsRepository;
   members: Pick<GroupMembersCache, 'isMember'>;
@@ -117,20 +118,32 @@ export function readService(d: ReadDeps) {
     },
 
     /**
-     * Recall by the sender: a tombstone first (delivery still in flight skips the message), then
-     * the history row and every pending offline row go, the conversation's last message is
-     * refreshed, and the recipients get a recall event.
+     * Recall by the sender. The recall is recorded in MySQL first (message_recall): from then on
+     * it is final, whatever fails next. Then a tombstone (delivery still in flight skips the
+     * message), the history row and every pending offline row go, the hot cache is dropped, the
+     * conversation's last message is refreshed, and the recipients get a recall event. Every step
+     * is idempotent, so a repeated DELETE (after a failure half-way, or a lost answer) finds the
+     * recorded recall when the history row is gone, redoes them all and answers as the first did.
      */
     async recall(messageId: string, userId: string): Promise<{ deleted: true }> {
       const [row] = await d.messages.findMany([messageId]);
-      if (!row) throw notFound(`message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
-      if (row.sender_id !== userId) throw permissionDenied(`only the sender (${row.sender_id}) can recall message ${messageId}`);
+      let recall: Recall;
+      if (row) {
+        if (row.sender_id !== userId) throw permissionDenied(`only the sender (${row.sender_id}) can recall message ${messageId}`);
+        recall = await d.recalls.record(row, Date.now());
+      } else {
+        const [recorded] = await d.recalls.find([messageId]);
+        if (!recorded) throw notFound(`message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
+        if (recorded.sender_id !== userId) throw permissionDenied(`only the sender (${recorded.sender_id}) can recall message ${messageId}`);
+        recall = recorded;
+      }
       await markRecalled(d.redis, messageId);
       await d.messages.remove(messageId);
-      await d.hot.forget(row.conversation);
-      const [state] = (await d.conversations.states([row.conversation])).values();
-      if (state?.last_message_id === messageId) await d.conversations.refreshLast(row.conversation);
-      await d.publisher.publish(recallChannel(row), recallEvent(row, Date.now()));
+      await d.hot.forget(recall.conversation);
+      const [state] = (await d.conversations.states([recall.conversation])).values();
+      if (state?.last_message_id === messageId) await d.conversations.refreshLast(recall.conversation);
+      // The first recall's time: a repeated event is the same event (gateways drop it by message_id).
+      await d.publisher.publish(recallChannel(recall), recallEvent(recall, recall.recalled_at));
       return { deleted: true };
     },
   };

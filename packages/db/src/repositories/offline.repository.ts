@@ -25,16 +25,21 @@ export interface OfflineRepository {
   /** Stores many offline rows in one statement; a row already stored is left alone. Returns rows inserted. */
   insertMany(rows: readonly OfflineRow[], now: number): Promise<number>;
   /**
-   * Acknowledge-by-cursor pull: deletes the user's rows up to lastMessageId (when given) that an
-   * earlier pull handed out, then returns the first `limit` rows in ascending message_id, marks
-   * them handed out, and says whether more remain. A row no pull returned yet is never deleted by
-   * a cursor, whatever its id and whenever it arrived.
+   * Acknowledge-by-cursor pull: deletes the user's rows whose latest page ended at lastMessageId
+   * (when given), then returns the first `limit` rows in ascending message_id, marks them with
+   * this page's last message_id, and says whether more remain. A cursor acknowledges exactly the
+   * page that ended with it: an id that ended no page deletes nothing, a row no pull returned is
+   * never deleted by a cursor, and a repeated pull with the same cursor returns the same page.
    */
   pull(userId: string, lastMessageId: string | null, limit: number, now: number): Promise<{ messages: OfflineMessage[]; hasMore: boolean }>;
   /** Deletes up to `limit` rows stored before `before` (ms); returns how many. */
   deleteExpired(before: number, limit: number): Promise<number>;
-  /** Users holding more than `cap` rows (an index scan of offline_message; run by the cleaner only). */
-  usersOverCap(cap: number, limit: number): Promise<string[]>;
+  /**
+   * Up to `limit` users holding more than `cap` rows, in user_id order, after `afterUserId` when
+   * given (a range scan of the primary key from there; run by the cleaner only). Walking with the
+   * last id of each page visits every user once, however fast rows arrive meanwhile.
+   */
+  usersOverCap(cap: number, limit: number, afterUserId?: string): Promise<string[]>;
   /** Deletes up to `limit` of the user's oldest rows beyond the newest `keep`; returns how many. */
   trimUser(userId: string, keep: number, limit: number): Promise<number>;
   /** InnoDB's row estimate: cheap, approximate, for the gauge. */
@@ -55,7 +60,8 @@ export function offlineRepository(pool: Pool): OfflineRepository {
     },
     async pull(userId, lastMessageId, limit, now) {
       if (lastMessageId !== null) {
-        await pool.query('DELETE FROM offline_message WHERE user_id = ? AND message_id <= ? AND pulled_at IS NOT NULL', [userId, lastMessageId]);
+        // Rows of a page all lie at or below its last id: the primary key's range, then the mark.
+        await pool.query('DELETE FROM offline_message WHERE user_id = ? AND message_id <= ? AND page_end = ?', [userId, lastMessageId, lastMessageId]);
       }
       const [rows] = await pool.query<RowDataPacket[]>(
         `SELECT o.message_id, h.seq, h.sender_id, u.name AS sender_name, h.group_id, g.name AS group_name,
@@ -71,9 +77,15 @@ export function offlineRepository(pool: Pool): OfflineRepository {
       );
       const hasMore = rows.length > limit;
       const page = rows.slice(0, limit);
-      // Marked before the answer leaves: from now on the client's cursor may delete these rows.
+      // Marked before the answer leaves, by id (not by range: a late row of an id inside the page,
+      // stored meanwhile, was not returned): from now on this page's last id acknowledges them.
       if (page.length > 0) {
-        await pool.query('UPDATE offline_message SET pulled_at = ? WHERE user_id = ? AND message_id IN (?) AND pulled_at IS NULL', [now, userId, page.map((r) => r.message_id)]);
+        await pool.query('UPDATE offline_message SET page_end = ?, pulled_at = ? WHERE user_id = ? AND message_id IN (?)', [
+          page.at(-1)!.message_id,
+          now,
+          userId,
+          page.map((r) => r.message_id),
+        ]);
       }
       const messages = page.map((r) => ({
         id: String(r.message_id),
@@ -93,8 +105,12 @@ export function offlineRepository(pool: Pool): OfflineRepository {
       const [res] = await pool.query<ResultSetHeader>('DELETE FROM offline_message WHERE created_at < ? LIMIT ?', [before, limit]);
       return res.affectedRows;
     },
-    async usersOverCap(cap, limit) {
-      const [rows] = await pool.query<RowDataPacket[]>('SELECT user_id FROM offline_message GROUP BY user_id HAVING COUNT(*) > ? LIMIT ?', [cap, limit]);
+    async usersOverCap(cap, limit, afterUserId) {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT user_id FROM offline_message ${afterUserId === undefined ? '' : 'WHERE user_id > ?'}
+          GROUP BY user_id HAVING COUNT(*) > ? ORDER BY user_id LIMIT ?`,
+        [...(afterUserId === undefined ? [] : [afterUserId]), cap, limit],
+      );
       return rows.map((r) => String(r.user_id));
     },
     async trimUser(userId, keep, limit) {

@@ -1,0 +1,11 @@
+-- The offline cursor acknowledges exactly the page that ended with it. Each pull sets page_end on
+-- the rows of the page it returns to the page's last message_id (a row returned again is marked
+-- with its latest page); `last_message_id = X` then deletes only the user's rows whose page_end is
+-- X. An id that ended no page (an id received online, one inside a page) deletes nothing, so a page
+-- whose answer never reached the client is returned again, never deleted unseen.
+--
+-- pulled_at stays and is still set with the mark (when the row was last handed out). Rows handed
+-- out before this migration have no page_end: the next pull returns them again (clients drop
+-- duplicates by message_id), none is lost. Adding a nullable column at the end is instant on
+-- MariaDB 10.11 and MySQL 8.
+ALTER TABLE offline_message ADD COLUMN page_end BIGINT NULL;
