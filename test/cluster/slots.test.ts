@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { calculateSlot, createRedis, groupMembersCache, keys, mgetAny, presence, topology, unackedTracker, waitForReady, type Redis } from '@im/redis';
+import { openShards } from '@im/worker-kit';
 import { admissionLedger } from '../../apps/ingest-api/src/send/admission';
 import { randomUserBase, testServers, uniqueName } from '../support/env';
 
@@ -39,7 +40,7 @@ describe('one slot per call on Redis Cluster', { skip: nodes.length === 0 ? 'no 
           s.keys.rate('1', 5),
           s.keys.hot('g:1'),
           s.keys.consumer('im.persist'),
-          s.keys.paused,
+          s.keys.generation,
         ].map(calculateSlot),
       );
       assert.equal(own.size, 1, `shard ${s.index}'s keys share one slot`);
@@ -50,8 +51,9 @@ describe('one slot per call on Redis Cluster', { skip: nodes.length === 0 ? 'no 
   });
 
   it('admits a batch of each shard (seq, dedupe, rate) in one call, and confirms and releases its records', async () => {
-    const ledger = admissionLedger(redis, 1000);
+    const ledger = admissionLedger(redis, 1000, () => 1);
     const topo = topology({ prefix: `{${uniqueName('imt')}}`, shards: 3 });
+    await openShards(redis, topo, 1, true);
     const conversations = users.slice(0, 90).map((u, i) => `s:${u}:${users[(i + 1) % users.length]}`);
     for (const shard of topo.all) {
       const mine = conversations.filter((c) => topo.of(c) === shard);

@@ -60,7 +60,7 @@ describe('the im-message command line against the real fleet', () => {
   it('explains itself: --help on every command, usage errors exit 2', () => {
     const help = cli('--help');
     assert.equal(help.code, 0);
-    for (const c of ['send', 'send-group', 'pull', 'tail', 'queues', 'failed', 'retrying', 'retry', 'migrate', 'status', 'partitions']) {
+    for (const c of ['send', 'send-group', 'pull', 'tail', 'queues', 'failed', 'retrying', 'retry', 'migrate', 'status', 'partitions', 'reshard']) {
       assert.match(help.stdout, new RegExp(`\\b${c}\\b`));
       const h = cli(c, '--help');
       assert.equal(h.code, 0, c);

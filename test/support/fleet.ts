@@ -40,17 +40,29 @@ interface RoleProcess {
  * of the test's own and a queue prefix of its own.
  */
 export class Fleet {
-  readonly prefix = `{${uniqueName('imt')}}`;
+  readonly prefix: string;
   readonly procs = new Map<FleetRole, RoleProcess>();
   api!: ApiClient;
   baseUrl = '';
+  /** Roles this fleet stopped itself (kill, stop): the others that exit are restarted with restartOnExit. */
+  private readonly stopping = new Set<FleetRole>();
+  /** How many times each role was restarted after it exited on its own. */
+  readonly restarts = new Map<FleetRole, number>();
 
   constructor(
     readonly mysqlUrl: string,
     readonly extraEnv: Record<string, string> = {},
     /** Extra node flags for every role (for example --cpu-prof when profiling a benchmark). */
     readonly nodeArgs: readonly string[] = [],
-  ) {}
+    readonly options: {
+      /** Another fleet's queue prefix: processes of one deployment started by two Fleets (a second ingest-api, more workers). */
+      prefix?: string;
+      /** Start a role again when it exits on its own, as a supervisor would (npm start, Kubernetes). */
+      restartOnExit?: boolean;
+    } = {},
+  ) {
+    this.prefix = options.prefix ?? `{${uniqueName('imt')}}`;
+  }
 
   env(role: FleetRole, port: number): NodeJS.ProcessEnv {
     const { redisUrl } = testServers();
@@ -115,6 +127,14 @@ export class Fleet {
     child.stderr!.on('data', keep);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     this.procs.set(role, { child, port, output, exited });
+    this.stopping.delete(role);
+    if (this.options.restartOnExit) {
+      void exited.then(() => {
+        if (this.stopping.has(role) || this.procs.get(role)?.child !== child) return;
+        this.restarts.set(role, (this.restarts.get(role) ?? 0) + 1);
+        void this.start(role).catch(() => {});
+      });
+    }
     if (role === 'ingest-api') {
       this.baseUrl = `http://127.0.0.1:${port}`;
       this.api = apiClient(this.baseUrl);
@@ -138,6 +158,7 @@ export class Fleet {
   /** Sends a signal and waits for the exit; returns the exit code. */
   async kill(role: FleetRole, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const p = this.procs.get(role);
+    this.stopping.add(role);
     if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return p?.child.exitCode ?? null;
     p.child.kill(signal);
     return p.exited;

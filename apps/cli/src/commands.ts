@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Config } from '@im/config';
 import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
-import { createPool, maintainPartitions, migrate, monthPartition, monthStart, partitionsRepository } from '@im/db';
+import { createPool, maintainPartitions, messagesRepository, migrate, monthPartition, monthStart, partitionsRepository, recallsRepository } from '@im/db';
 import { closeRedis, topology, type Redis } from '@im/redis';
-import { jobCounts } from '@im/worker-kit';
+import { jobCounts, readDeployment, reshard } from '@im/worker-kit';
 import { apiCall } from './api';
 import { checkMysql, connectRedis } from './connect';
 
@@ -48,12 +48,15 @@ interface CliQueue {
 /** The stages' queues, every shard (or only --shard's); the cleaner's queue is one. */
 async function withQueues<T>(ctx: RunContext, stages: readonly QueueName[], fn: (queues: CliQueue[], redis: Redis) => Promise<T>): Promise<T> {
   const config = ctx.config;
-  const only = ctx.values.shard === undefined ? undefined : Number(ctx.values.shard);
-  if (only !== undefined && !(Number.isInteger(only) && only >= 0 && only < config.queue.shards)) {
-    throw new Error(`--shard must be 0 to ${config.queue.shards - 1} (queue.shards is ${config.queue.shards})`);
-  }
   const redis = await connectRedis(config, 'im-cli');
-  const topo = topology(config.queue);
+  // The deployment's shards (its record in Redis), or queue.shards for one no process has joined.
+  const shards = (await readDeployment(redis, config.queue.prefix).catch(async (err) => (await closeRedis(redis), Promise.reject(err))))?.shards ?? config.queue.shards;
+  const only = ctx.values.shard === undefined ? undefined : Number(ctx.values.shard);
+  if (only !== undefined && !(Number.isInteger(only) && only >= 0 && only < shards)) {
+    await closeRedis(redis);
+    throw new Error(`--shard must be 0 to ${shards - 1} (the deployment runs ${shards} shard(s))`);
+  }
+  const topo = topology({ prefix: config.queue.prefix, shards });
   const queues: CliQueue[] = [];
   for (const stage of stages) {
     for (const shard of stage === QUEUES.cleaner ? [topo.shard(0)] : topo.all) {
@@ -319,6 +322,64 @@ export const COMMANDS: Record<string, Command> = {
         out(ctx, [...notes, ...lines].join('\n'), parts);
       } finally {
         await pool.end();
+      }
+    },
+  },
+
+  reshard: {
+    summary: "show the deployment's shard count, or change it without repeating a seq or stranding a job",
+    usage: `usage: im-message reshard [N] [--wait-s SECONDS]
+  without N   the deployment's shard count, generation and state
+  N           change the shard count to N (1 to 256): sends are refused with 503 (safe to retry) while
+              the queues drain and the admission state moves, usually a few seconds; every process
+              then restarts on the new layout by itself. Progress on stderr. Interrupted, run it again.
+  --wait-s S  how long to wait for the queues to drain before giving up, the shards open again (600)`,
+    options: { 'wait-s': { type: 'string', default: '600' } },
+    async run(ctx) {
+      const redis = await connectRedis(ctx.config, 'im-cli-reshard');
+      try {
+        if (ctx.positionals[0] === undefined) {
+          const record = await readDeployment(redis, ctx.config.queue.prefix);
+          if (!record) {
+            out(ctx, `no process has joined this deployment yet; its first one records queue.shards (${ctx.config.queue.shards})`, null);
+            return;
+          }
+          const state = record.state === 'resharding' ? `resharding to ${record.target} (run \`im-message reshard ${record.target}\` to finish it)` : 'active';
+          out(ctx, `${record.shards} shard(s), generation ${record.generation}, ${state}`, record);
+          return;
+        }
+        const target = Number(ctx.positionals[0]);
+        const waitS = Number(ctx.values['wait-s']);
+        if (!Number.isInteger(target) || target < 1 || target > 256) throw new Error(`N must be a shard count from 1 to 256, got "${ctx.positionals[0]}"`);
+        if (!Number.isFinite(waitS) || waitS < 1) throw new Error(`--wait-s must be a number of seconds, got "${ctx.values['wait-s']}"`);
+        await checkMysql(ctx.config);
+        const pool = createPool({ url: ctx.config.mysql.url, size: 2 });
+        try {
+          const messages = messagesRepository(pool);
+          const recalls = recallsRepository(pool);
+          const report = await reshard(
+            {
+              redis,
+              config: ctx.config,
+              conversationsOf: async (ids) =>
+                new Map([...(await messages.findRefs(ids)), ...(await recalls.find(ids))].map((m) => [m.message_id, m.conversation] as const)),
+              progress: (line) => !ctx.json && process.stderr.write(`${line}\n`),
+              drainTimeoutMs: waitS * 1000,
+            },
+            target,
+          );
+          out(
+            ctx,
+            report.from === report.to
+              ? `the deployment runs ${report.to} shard(s) already (generation ${report.generation})`
+              : `resharded from ${report.from} to ${report.to} shard(s), generation ${report.generation}: ${report.countersMoved} seq counter(s) and ${report.recordsMoved} dedupe record(s) moved, ${report.recordsDropped} record(s) of sends never queued dropped`,
+            report,
+          );
+        } finally {
+          await pool.end();
+        }
+      } finally {
+        await closeRedis(redis);
       }
     },
   },

@@ -3,12 +3,12 @@ import { conversationsRepository, createPool, cursorsRepository, groupsRepositor
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory, topology } from '@im/redis';
-import { backlogSampler, every, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
+import { backlogSampler, joinDeployment, openShards, readDeployment, watchDeployment, type DeploymentRecord, every, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { coalesce } from './read/coalesce';
 import { admissionLedger } from './send/admission';
-import { guardShardChange, persistEnqueuer, persistTakeBack } from './send/enqueue';
+import { persistEnqueuer, persistTakeBack } from './send/enqueue';
 import { KnownIds } from './send/known-ids';
 import { sendService } from './send/send.service';
 import { createServices } from './services';
@@ -17,7 +17,16 @@ import { createServices } from './services';
  * The ingest process without its listener: connections, repositories, services and the HTTP app.
  * main.ts listens; tests call this and send requests in process against real Redis and MySQL.
  */
-export async function createIngest(config: Config, log: Logger, metrics: Metrics) {
+export interface IngestOptions {
+  /**
+   * The deployment's generation moved on (a reshard finished): this process's layout is stale and
+   * it should stop, to start again on the new one (main.ts). Tests that build ingest in process
+   * leave it out: the change is then only logged.
+   */
+  onDeploymentChange?: (record: DeploymentRecord) => void;
+}
+
+export async function createIngest(config: Config, log: Logger, metrics: Metrics, options: IngestOptions = {}) {
   const timing = sendTiming(config);
   const redis = createRedis(config.queue, 'producer', 'im-ingest-api', (err) => log.warn({ err: err.message }, 'redis connection error'), { commandTimeoutMs: timing.commandMs });
   const pool = createPool({ url: config.mysql.url, size: config.mysql.pool_size });
@@ -30,12 +39,33 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     minReplicas > 0
       ? createRedis(config.queue, 'producer', 'im-ingest-enqueue', (err) => log.warn({ err: err.message }, 'redis connection error'), { commandTimeoutMs: timing.commandMs + config.queue.replica_timeout_ms })
       : redis;
-  const topo = topology(config.queue);
-  const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, topo.all).map((q) => q.queue);
-  await guardShardChange(redis, config, log, topo).catch(async (err) => {
-    await Promise.all([...persistQueues.map((q) => q.close()), pool.end(), closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])]);
+  const deployment = await joinDeployment(redis, config, log).catch(async (err) => {
+    await Promise.all([pool.end(), closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])]);
     throw err;
   });
+  const topo = deployment.topology;
+  const generation = deployment.record.generation;
+  const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, topo.all).map((q) => q.queue);
+  const followDeployment = (record: DeploymentRecord) => {
+    log.warn({ generation, now: record.generation, shards: record.shards }, 'the deployment was resharded: this process stops, to start again on the new layout');
+    options.onDeploymentChange?.(record);
+  };
+  const stopWatching = watchDeployment(redis, config.queue.prefix, generation, followDeployment, log);
+  // A shard that refused admission: a reshard is under way (its generation is 0), finished (the
+  // record says so; the watcher follows), or the shard lost its key (opened again).
+  let checkingStale = false;
+  const onStale = (shardGeneration: number) => {
+    if (checkingStale) return;
+    checkingStale = true;
+    void (async () => {
+      const record = await readDeployment(redis, config.queue.prefix);
+      if (record && record.generation !== generation) followDeployment(record);
+      else if (record?.state === 'active') await openShards(redis, topo, generation, false);
+      else log.info({ shardGeneration }, 'the deployment is being resharded: sends are refused with 503 until it is done');
+    })()
+      .catch((err) => log.warn({ err }, 'could not read the deployment record'))
+      .finally(() => (checkingStale = false));
+  };
 
   const ids = new MessageIdGenerator(0);
   const lease = new NodeLease(redis, (node) => {
@@ -44,7 +74,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   });
   await lease.acquire();
 
-  const ledger = admissionLedger(redis, config.rate_limit.per_sender_per_s);
+  const ledger = admissionLedger(redis, config.rate_limit.per_sender_per_s, () => generation);
 
   // Persist work not yet done (waiting, retrying, active), sampled once a second: at the bound,
   // sends get 503 instead of a longer queue, so Redis memory stays bounded through a MySQL outage.
@@ -91,6 +121,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms, ordered: config.queue.ordered },
     topology: topo,
     timing,
+    onStale,
   });
 
   const services = createServices({
@@ -133,7 +164,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   );
 
   const steps: ShutdownStep[] = [
-    ['stop sampling', async () => (stopSampling(), backlog.stop())],
+    ['stop sampling', async () => (stopSampling(), backlog.stop(), stopWatching())],
     ['stop accepting requests', () => app.close()],
     ['flush queued sends', () => send.drain()],
     ['release id node', () => lease.release()],

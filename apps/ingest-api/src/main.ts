@@ -12,7 +12,9 @@ if (config.auth.api_tokens.length === 0) {
   process.exit(2);
 }
 
-const { app, services, lease, topology, shutdownSteps } = await createIngest(config, log, metrics);
+// A reshard that finished stops this process, which then starts again on the new layout.
+let followDeployment = () => {};
+const { app, services, lease, topology, shutdownSteps } = await createIngest(config, log, metrics, { onDeploymentChange: () => followDeployment() });
 
 await app.listen({ host: config.message_service.host, port: config.message_service.port });
 app.server.maxConnections = config.message_service.max_connections;
@@ -53,9 +55,10 @@ const dashboard =
         },
       );
 
-installShutdown(log, () => [
+const shutdown = installShutdown(log, () => [
   ...(grpc ? [['stop gRPC', () => grpc.close()] as const] : []),
   ...(dashboard ? [['close dashboard', () => dashboard.close()] as const] : []),
   ...shutdownSteps,
   ['close pipeline queues', async () => (stopQueueSampling(), await Promise.all(pipeline.map((q) => q.queue.close())), await closeRedis(opsRedis))],
 ]);
+followDeployment = () => void shutdown();

@@ -101,7 +101,11 @@ export const schema = {
      * process uses the cluster for everything and redis_url only lends its user, password and TLS.
      */
     cluster_nodes: list('comma-separated host:port of Redis Cluster nodes', /^[\w.-]+:\d{1,5}$/),
-    /** Queues per stage; a conversation's messages go through the shard of its conversation. */
+    /**
+     * Queues per stage; a conversation's messages go through the shard of its conversation. The
+     * count a new deployment starts with: after that the deployment's record in Redis rules
+     * (`im-message reshard N` changes it; processes follow it whatever this says).
+     */
     shards: int(1, 1, 256),
     /** Shards this worker process consumes (empty: all). */
     consume_shards: list('comma-separated shard numbers (0 to shards - 1)', /^\d{1,3}$/),

@@ -9,3 +9,4 @@ export * from './hot-history';
 export * from './recall';
 export * from './topology';
 export * from './seq';
+export * from './dedupe-record';

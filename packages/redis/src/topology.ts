@@ -40,8 +40,12 @@ export interface Shard {
     hot(conversation: string): string;
     /** The lease of the one process that consumes a queue of this shard when delivery is ordered. */
     consumer(queue: QueueName): string;
-    /** Set while a reshard moves the shard's state: admission refuses sends (they get 503). */
-    paused: string;
+    /**
+     * The deployment generation allowed to admit into this shard (deployment.ts). Admission passes
+     * the generation its process runs and is refused on any other: a process that has not followed
+     * a reshard yet, or a shard whose state a reshard is moving (0), admits nothing.
+     */
+    generation: string;
   };
 }
 
@@ -99,7 +103,7 @@ function shardAt(prefix: string, index: number): Shard {
       rate: (senderId, second) => k(`rate:${senderId}:${second}`),
       hot: (conversation) => k(`hot:${conversation}`),
       consumer: (queue) => `${queuePrefix}:${queue}:consumer`,
-      paused: k('paused'),
+      generation: k('generation'),
     },
   };
 }

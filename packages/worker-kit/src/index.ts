@@ -8,3 +8,5 @@ export * from './queue-sampler';
 export * from './batch-worker';
 export * from './run-worker';
 export * from './backlog';
+export * from './deployment';
+export * from './reshard';

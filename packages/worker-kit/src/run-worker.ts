@@ -1,5 +1,6 @@
 import { createPool, poolStats, type Pool } from '@im/db';
-import { closeRedis, createRedis, topology, waitForReady, type Redis, type Shard, type Topology } from '@im/redis';
+import { closeRedis, createRedis, waitForReady, type Redis, type Shard, type Topology } from '@im/redis';
+import { joinDeployment, watchDeployment } from './deployment';
 import { backingServiceChecks, closeServer, startOpsServer } from './ops-server';
 import { boot, every, recordPool, type Boot, type Role } from './process';
 import { installShutdown } from './shutdown';
@@ -50,14 +51,30 @@ export async function runWorker(role: Role, build: (ctx: WorkerContext) => Worke
   const ops = await startOpsServer({ host: config.message_service.host, port: opsPort, registry: metrics.registry, checks: backingServiceChecks(redis, pool) });
   await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
 
-  const topo = topology(config.queue);
+  // The layout is the deployment's (its record in Redis), not this process's queue.shards.
+  const deployment = await joinDeployment(redis, config, log);
+  const topo = deployment.topology;
   const shards = topo.consumed(config.queue.consume_shards);
   const parts = await build({ ...b, redis, pool, topology: topo, shards });
   const stopPoolGauge = every(5000, async () => recordPool(metrics, poolStats(pool)), (err) => log.debug({ err }, 'sampling failed'));
-  log.info({ opsPort, shards: shards.map((s) => s.index), ...parts.started }, `${role} started`);
+  log.info({ opsPort, shards: shards.map((s) => s.index), generation: deployment.record.generation, ...parts.started }, `${role} started`);
 
-  installShutdown(log, () => [
-    ['stop background loops', async () => [stopPoolGauge, ...(parts.loops ?? [])].forEach((stop) => stop())],
+  // A reshard that finished stops this process (ordered shutdown, exit 0), which then starts
+  // again on the new layout (its supervisor restarts it: npm start, Kubernetes, compose).
+  let shutdown: () => Promise<void> = async () => {};
+  const stopWatching = watchDeployment(
+    redis,
+    config.queue.prefix,
+    deployment.record.generation,
+    (record) => {
+      log.warn({ generation: deployment.record.generation, now: record.generation, shards: record.shards }, 'the deployment was resharded: this process stops, to start again on the new layout');
+      void shutdown();
+    },
+    log,
+  );
+
+  shutdown = installShutdown(log, () => [
+    ['stop background loops', async () => [stopPoolGauge, stopWatching, ...(parts.loops ?? [])].forEach((stop) => stop())],
     ['close workers', () => Promise.all(parts.workers.map((w) => w.close(options.closeTimeoutMs ?? 20_000)))],
     ['flush batches', () => Promise.all((parts.flush ?? []).map((drain) => drain()))],
     ['close queues', () => Promise.all((parts.queues ?? []).map((q) => q.close()))],

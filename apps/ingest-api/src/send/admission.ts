@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { Shard } from '@im/redis';
+import { acceptedRecord, parseRecord, type DedupeRecord, type Shard } from '@im/redis';
+
+export type { DedupeRecord };
 
 /**
  * Admission of a whole micro-batch in one Redis call: for each message, in order, the
@@ -14,13 +16,21 @@ import type { Shard } from '@im/redis';
  *   call sets the counter to the greater of that and its own value before counting on.
  * - A Redis that comes back older than MySQL therefore never hands out a seq already stored.
  *
- * Dedupe records name the persist job that carries the message:
- *   'P|job|message_id|seq|timestamp|written' (pending: being queued) and
- *   'A|message_id|seq|timestamp' (accepted: the job is queued), both kept 24 h.
+ * Dedupe records name the persist job that carries the message, and its conversation (so that a
+ * reshard can move the record to the conversation's new shard):
+ *   'P|job|message_id|seq|timestamp|written|conversation' (pending: being queued) and
+ *   'A|message_id|seq|timestamp|conversation' (accepted: the job is queued), both kept 24 h.
+ *   Records written before the conversation was part of them lack that last field.
+ *
+ * The call runs only in the deployment generation the shard admits (its `generation` key,
+ * deployment.ts): on any other it admits nothing and answers 'stale' with the shard's generation.
  * A pending record is never dropped on a guess: a repeat that finds one asks whether its job is
  * queued (or its message stored) before deciding (send.service.ts).
  */
 const ADMIT_LUA = `
+if redis.call('GET', KEYS[3]) ~= ARGV[4] then
+  return {0, 'stale', redis.call('GET', KEYS[3]) or ''}
+end
 local node = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
 local restarted = 0
 local epoch = tonumber(redis.call('GET', KEYS[1]))
@@ -34,9 +44,9 @@ local job = ARGV[2]
 local written = ARGV[3]
 local out = {restarted}
 local unseeded = {}
-for i = 0, (#KEYS - 2) / 3 - 1 do
-  local seqKey, dedupeKey, rateKey = KEYS[3 + i * 3], KEYS[4 + i * 3], KEYS[5 + i * 3]
-  local mid, createdAt, dedupe, seed = ARGV[4 + i * 4], ARGV[5 + i * 4], ARGV[6 + i * 4] == '1', ARGV[7 + i * 4]
+for i = 0, (#KEYS - 3) / 3 - 1 do
+  local seqKey, dedupeKey, rateKey = KEYS[4 + i * 3], KEYS[5 + i * 3], KEYS[6 + i * 3]
+  local mid, createdAt, dedupe, seed, conv = ARGV[5 + i * 5], ARGV[6 + i * 5], ARGV[7 + i * 5] == '1', ARGV[8 + i * 5], ARGV[9 + i * 5]
   local status, value = nil, ''
   if dedupe then
     local prior = redis.call('GET', dedupeKey)
@@ -61,7 +71,7 @@ for i = 0, (#KEYS - 2) / 3 - 1 do
     local seq = redis.call('HINCRBY', seqKey, 'n', 1)
     redis.call('EXPIRE', seqKey, 2592000)
     if dedupe then
-      redis.call('SET', dedupeKey, 'P|' .. job .. '|' .. mid .. '|' .. seq .. '|' .. createdAt .. '|' .. written, 'EX', 86400)
+      redis.call('SET', dedupeKey, 'P|' .. job .. '|' .. mid .. '|' .. seq .. '|' .. createdAt .. '|' .. written .. '|' .. conv, 'EX', 86400)
     end
     status, value = 'ok', tostring(seq)
   end
@@ -97,11 +107,15 @@ end
 return n
 `;
 
-export type DedupeRecord =
-  | { state: 'A'; message_id: string; seq: number; timestamp: number }
-  | { state: 'P'; job_id: string; message_id: string; seq: number; timestamp: number; written: number };
-
 export type Admission = { status: 'ok'; seq: number } | { status: 'dup'; record: DedupeRecord } | { status: 'seed' } | { status: 'rate' };
+
+/** The shard admits in another deployment generation than the caller's (a reshard happened or is under way): nothing was admitted. */
+export class StaleGenerationError extends Error {
+  constructor(readonly shardGeneration: number) {
+    super(`the shard admits in deployment generation ${shardGeneration || '(none: being resharded)'}, not this process's`);
+    this.name = 'StaleGenerationError';
+  }
+}
 
 export interface AdmissionInput {
   conversation: string;
@@ -116,16 +130,9 @@ export interface DedupeRef {
   client_msg_id: string | null;
 }
 
-export function parseRecord(value: string): DedupeRecord {
-  const f = value.split('|');
-  if (f[0] === 'A' && f.length === 4) return { state: 'A', message_id: f[1]!, seq: Number(f[2]), timestamp: Number(f[3]) };
-  if (f[0] === 'P' && f.length === 6) return { state: 'P', job_id: f[1]!, message_id: f[2]!, seq: Number(f[3]), timestamp: Number(f[4]), written: Number(f[5]) };
-  throw new Error(`unreadable dedupe record (${f[0]}, ${f.length} fields)`);
-}
-
 type EvalCommand = (...args: (string | number)[]) => Promise<unknown>;
 
-export function admissionLedger(redis: Redis, perSenderPerS: number) {
+export function admissionLedger(redis: Redis, perSenderPerS: number, generation: () => number) {
   redis.defineCommand('imAdmit', { lua: ADMIT_LUA });
   redis.defineCommand('imConfirm', { lua: CONFIRM_LUA });
   redis.defineCommand('imRelease', { lua: RELEASE_LUA });
@@ -141,15 +148,16 @@ export function admissionLedger(redis: Redis, perSenderPerS: number) {
      * them yet (and so bumped the epoch).
      */
     async admit(shard: Shard, items: readonly AdmissionInput[], jobId: string, seeds: ReadonlyMap<string, number>, now = Date.now()): Promise<{ restarted: boolean; results: Admission[] }> {
-      const keyList: string[] = [shard.keys.seqEpoch, shard.keys.seqNode];
-      const args: (string | number)[] = [perSenderPerS, jobId, now];
+      const keyList: string[] = [shard.keys.seqEpoch, shard.keys.seqNode, shard.keys.generation];
+      const args: (string | number)[] = [perSenderPerS, jobId, now, generation()];
       const second = Math.floor(now / 1000);
       for (const m of items) {
         keyList.push(shard.keys.seq(m.conversation), dedupeKey(shard, m), shard.keys.rate(m.sender_id, second));
         const seed = seeds.get(m.conversation);
-        args.push(m.message_id, m.created_at, m.client_msg_id === null ? '0' : '1', seed === undefined ? '' : seed);
+        args.push(m.message_id, m.created_at, m.client_msg_id === null ? '0' : '1', seed === undefined ? '' : seed, m.conversation);
       }
       const reply = (await commands.imAdmit(keyList.length, ...keyList, ...args)) as (number | string)[];
+      if (reply[1] === 'stale') throw new StaleGenerationError(Number(reply[2]) || 0);
       const results: Admission[] = [];
       for (let i = 1; i < reply.length; i += 2) {
         const status = String(reply[i]);
@@ -163,10 +171,10 @@ export function admissionLedger(redis: Redis, perSenderPerS: number) {
     },
 
     /** Marks the job's messages accepted (their job is queued): a repeat answers at once. Returns records rewritten. */
-    async confirm(shard: Shard, jobId: string, messages: readonly (DedupeRef & { message_id: string; seq: number; created_at: number })[]): Promise<number> {
+    async confirm(shard: Shard, jobId: string, messages: readonly (DedupeRef & { message_id: string; seq: number; created_at: number; conversation: string })[]): Promise<number> {
       const withId = messages.filter((m) => m.client_msg_id !== null);
       if (withId.length === 0) return 0;
-      const values = withId.map((m) => `A|${m.message_id}|${m.seq}|${m.created_at}`);
+      const values = withId.map(acceptedRecord);
       return Number(await commands.imConfirm(withId.length, ...withId.map((m) => dedupeKey(shard, m)), `P|${jobId}|`, ...values));
     },
 

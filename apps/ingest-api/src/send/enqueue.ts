@@ -1,9 +1,8 @@
 import type { Config } from '@im/config';
 import { JOB_NAMES, type AcceptedMessage } from '@im/contracts';
 import { AppError, toAppError } from '@im/errors';
-import type { Logger } from '@im/logger';
-import { topology, waitForReplicas, type Redis, type Shard, type Topology } from '@im/redis';
-import { jobCounts, shardQueues, type TypedQueue } from '@im/worker-kit';
+import { waitForReplicas, type Redis, type Shard } from '@im/redis';
+import type { TypedQueue } from '@im/worker-kit';
 
 /**
  * What adding a persist job came to:
@@ -58,31 +57,4 @@ export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]
 /** Takes a persist job back if no worker holds it: 'removed' (nothing of it will be persisted), 'kept' (held or gone). */
 export function persistTakeBack(queues: readonly TypedQueue<'im.persist'>[]) {
   return async (shard: Shard, jobId: string): Promise<'removed' | 'kept'> => ((await queues[shard.index]!.remove(jobId)) === 1 ? 'removed' : 'kept');
-}
-
-/**
- * A conversation's shard follows queue.shards, and with it the keys of its seq counter. Changing
- * the count while persist jobs wait would let a counter restart from MySQL below seqs still
- * queued; so ingest starts with a new count only once every persist queue is done.
- */
-export async function guardShardChange(redis: Redis, config: Config, log: Logger, topo: Topology): Promise<void> {
-  const key = topo.recordKey;
-  const previous = Number(await redis.get(key)) || 0;
-  const shards = topo.shards;
-  if (previous > 0 && previous !== shards) {
-    const queues = shardQueues('im.persist', redis, config, log, topology({ prefix: topo.prefix, shards: Math.max(previous, shards) }).all);
-    try {
-      const backlog = (await Promise.all(queues.map((q) => jobCounts(q.queue)))).reduce((sum, c) => sum + c.backlog + c.failed, 0);
-      if (backlog > 0) {
-        throw new Error(
-          `queue.shards changed from ${previous} to ${shards} while ${backlog} persist job(s) are not done; ` +
-            `start ingest with queue.shards = ${previous}, stop it when the persist queues are empty (im-message queues), then change it`,
-        );
-      }
-    } finally {
-      await Promise.all(queues.map((q) => q.queue.close()));
-    }
-    log.warn({ previous, shards }, 'queue.shards changed; conversations move to their new shard');
-  }
-  await redis.set(key, String(shards));
 }

@@ -6,7 +6,7 @@ import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, Shard, Topology } from '@im/redis';
 import { MicroBatcher } from '@im/worker-kit';
-import type { Admission, AdmissionLedger, DedupeRecord } from './admission';
+import { StaleGenerationError, type Admission, type AdmissionLedger, type DedupeRecord } from './admission';
 import type { EnqueueOutcome } from './enqueue';
 import type { KnownIds } from './known-ids';
 
@@ -53,6 +53,11 @@ export interface SendDeps {
    * in history that tells whether a job that vanished was done.
    */
   timing: { admitWithinMs: number; checkWithinMs: number };
+  /**
+   * A shard refused admission for another deployment generation (a reshard happened, or is under
+   * way): the process follows the deployment (ingest.ts).
+   */
+  onStale(shardGeneration: number): void;
 }
 
 /** A send that passed validation and the user checks, waiting for its micro-batch. */
@@ -206,12 +211,21 @@ export function sendService(deps: SendDeps) {
     let todo = live;
     let seeds = new Map<string, number>();
     for (let round = 0; round < 3 && todo.length > 0; round++) {
-      const { restarted, results } = await deps.ledger.admit(
-        shard,
-        todo.map((i) => inputs[i]!),
-        jobId,
-        seeds,
-      );
+      let admission: Awaited<ReturnType<AdmissionLedger['admit']>>;
+      try {
+        admission = await deps.ledger.admit(
+          shard,
+          todo.map((i) => inputs[i]!),
+          jobId,
+          seeds,
+        );
+      } catch (err) {
+        if (!(err instanceof StaleGenerationError)) throw err;
+        deps.onStale(err.shardGeneration);
+        const error = new AppError('UNAVAILABLE', 'the deployment is changing its shard count (im-message reshard); nothing was accepted, retry in a few seconds');
+        return outcomes.map(() => ({ status: 'refused', error }));
+      }
+      const { restarted, results } = admission;
       if (restarted) deps.log.warn('the Redis server holding the seq counters changed (restart, restore or failover): counters are checked against MySQL before use');
       const unseeded: number[] = [];
       results.forEach((r, k) => {
@@ -280,7 +294,7 @@ export function sendService(deps: SendDeps) {
       for (const i of acceptedAt) outcomes[i] = { status: 'refused', error };
       return outcomes;
     }
-    void confirm(shard, jobId, accepted);
+    void confirm(shard, jobId, accepted.map((m) => ({ ...m, conversation: conversationOf(m) })));
     accepted.forEach((m, k) => {
       outcomes[acceptedAt[k]!] = { status: 'accepted', result: { message_id: m.message_id, seq: m.seq, timestamp: m.created_at } };
     });
@@ -312,7 +326,7 @@ export function sendService(deps: SendDeps) {
       const first = { result: { message_id: record.message_id, seq: record.seq, timestamp: record.timestamp }, duplicate: true };
       if (record.state === 'A') return first;
       if ((await deps.isQueued(p.shard, record.job_id)) || (await deps.wasStored(record.message_id))) {
-        const ref = { sender_id: p.req.sender_id, client_msg_id: p.req.client_msg_id, message_id: record.message_id, seq: record.seq, created_at: record.timestamp };
+        const ref = { sender_id: p.req.sender_id, client_msg_id: p.req.client_msg_id, message_id: record.message_id, seq: record.seq, created_at: record.timestamp, conversation: p.conversation };
         void confirm(p.shard, record.job_id, [ref]);
         return first;
       }
