@@ -73,7 +73,7 @@ describe('the shard count belongs to the deployment', () => {
         'every queue of every shard drained',
         async () => {
           const counts = await Promise.all(queues.map(async ({ label, q }) => ({ label, c: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') })));
-          const busy = counts.filter(({ c }) => c.waiting + c.active + c.delayed + c.failed > 0);
+          const busy = counts.filter(({ c }) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.failed ?? 0) > 0);
           return busy.length === 0 ? busy : undefined;
         },
         30_000,

@@ -46,6 +46,12 @@ export interface Shard {
      * a reshard yet, or a shard whose state a reshard is moving (0), admits nothing.
      */
     generation: string;
+    /** The shard's last admission ticket (queue.ordered): one per admission call that admitted a message. */
+    ticket: string;
+    /** Tickets whose job will never come (its send was refused or taken back): the sequencer skips them. */
+    voidTickets: string;
+    /** The last ticket the ordered persist consumer handed on: where the next consumer goes on. */
+    ticketDone: string;
   };
 }
 
@@ -104,6 +110,9 @@ function shardAt(prefix: string, index: number): Shard {
       hot: (conversation) => k(`hot:${conversation}`),
       consumer: (queue) => `${queuePrefix}:${queue}:consumer`,
       generation: k('generation'),
+      ticket: k('ticket'),
+      voidTickets: k('ticket:void'),
+      ticketDone: k('ticket:done'),
     },
   };
 }

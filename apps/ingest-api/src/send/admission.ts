@@ -29,7 +29,7 @@ export type { DedupeRecord };
  */
 const ADMIT_LUA = `
 if redis.call('GET', KEYS[3]) ~= ARGV[4] then
-  return {0, 'stale', redis.call('GET', KEYS[3]) or ''}
+  return {0, 0, 'stale', redis.call('GET', KEYS[3]) or ''}
 end
 local node = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
 local restarted = 0
@@ -42,11 +42,12 @@ end
 local limit = tonumber(ARGV[1])
 local job = ARGV[2]
 local written = ARGV[3]
-local out = {restarted}
+local out = {restarted, 0}
 local unseeded = {}
-for i = 0, (#KEYS - 3) / 3 - 1 do
-  local seqKey, dedupeKey, rateKey = KEYS[4 + i * 3], KEYS[5 + i * 3], KEYS[6 + i * 3]
-  local mid, createdAt, dedupe, seed, conv = ARGV[5 + i * 5], ARGV[6 + i * 5], ARGV[7 + i * 5] == '1', ARGV[8 + i * 5], ARGV[9 + i * 5]
+local admitted = false
+for i = 0, (#KEYS - 4) / 3 - 1 do
+  local seqKey, dedupeKey, rateKey = KEYS[5 + i * 3], KEYS[6 + i * 3], KEYS[7 + i * 3]
+  local mid, createdAt, dedupe, seed, conv = ARGV[6 + i * 5], ARGV[7 + i * 5], ARGV[8 + i * 5] == '1', ARGV[9 + i * 5], ARGV[10 + i * 5]
   local status, value = nil, ''
   if dedupe then
     local prior = redis.call('GET', dedupeKey)
@@ -74,9 +75,13 @@ for i = 0, (#KEYS - 3) / 3 - 1 do
       redis.call('SET', dedupeKey, 'P|' .. job .. '|' .. mid .. '|' .. seq .. '|' .. createdAt .. '|' .. written .. '|' .. conv, 'EX', 86400)
     end
     status, value = 'ok', tostring(seq)
+    admitted = true
   end
   out[#out + 1] = status
   out[#out + 1] = value
+end
+if ARGV[5] == '1' and admitted then
+  out[2] = redis.call('INCR', KEYS[4])
 end
 return out
 `;
@@ -132,7 +137,7 @@ export interface DedupeRef {
 
 type EvalCommand = (...args: (string | number)[]) => Promise<unknown>;
 
-export function admissionLedger(redis: Redis, perSenderPerS: number, generation: () => number) {
+export function admissionLedger(redis: Redis, perSenderPerS: number, generation: () => number, ordered = false) {
   redis.defineCommand('imAdmit', { lua: ADMIT_LUA });
   redis.defineCommand('imConfirm', { lua: CONFIRM_LUA });
   redis.defineCommand('imRelease', { lua: RELEASE_LUA });
@@ -145,11 +150,20 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
      * one slot, on the primary that holds the shard's jobs) in order, as one call. `seeds` holds the highest stored seq of conversations
      * whose counter had to be checked against MySQL (status 'seed' in an earlier call).
      * `restarted` is true when this call found the counters on a Redis server that had not checked
-     * them yet (and so bumped the epoch).
+     * them yet (and so bumped the epoch). With queue.ordered, a call that admitted anything takes
+     * the shard's next ticket, in the same step as the seqs: tickets follow admission order across
+     * every ingest process, so handing jobs on in ticket order hands each conversation on in seq
+     * order (worker-kit's sequencer).
      */
-    async admit(shard: Shard, items: readonly AdmissionInput[], jobId: string, seeds: ReadonlyMap<string, number>, now = Date.now()): Promise<{ restarted: boolean; results: Admission[] }> {
-      const keyList: string[] = [shard.keys.seqEpoch, shard.keys.seqNode, shard.keys.generation];
-      const args: (string | number)[] = [perSenderPerS, jobId, now, generation()];
+    async admit(
+      shard: Shard,
+      items: readonly AdmissionInput[],
+      jobId: string,
+      seeds: ReadonlyMap<string, number>,
+      now = Date.now(),
+    ): Promise<{ restarted: boolean; ticket: number | undefined; results: Admission[] }> {
+      const keyList: string[] = [shard.keys.seqEpoch, shard.keys.seqNode, shard.keys.generation, shard.keys.ticket];
+      const args: (string | number)[] = [perSenderPerS, jobId, now, generation(), ordered ? '1' : '0'];
       const second = Math.floor(now / 1000);
       for (const m of items) {
         keyList.push(shard.keys.seq(m.conversation), dedupeKey(shard, m), shard.keys.rate(m.sender_id, second));
@@ -157,9 +171,9 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
         args.push(m.message_id, m.created_at, m.client_msg_id === null ? '0' : '1', seed === undefined ? '' : seed, m.conversation);
       }
       const reply = (await commands.imAdmit(keyList.length, ...keyList, ...args)) as (number | string)[];
-      if (reply[1] === 'stale') throw new StaleGenerationError(Number(reply[2]) || 0);
+      if (reply[2] === 'stale') throw new StaleGenerationError(Number(reply[3]) || 0);
       const results: Admission[] = [];
-      for (let i = 1; i < reply.length; i += 2) {
+      for (let i = 2; i < reply.length; i += 2) {
         const status = String(reply[i]);
         const value = String(reply[i + 1]);
         if (status === 'ok') results.push({ status, seq: Number(value) });
@@ -167,7 +181,7 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
         else if (status === 'seed' || status === 'rate') results.push({ status });
         else throw new Error(`unexpected admission status ${status}`);
       }
-      return { restarted: reply[0] === 1, results };
+      return { restarted: reply[0] === 1, ticket: Number(reply[1]) || undefined, results };
     },
 
     /** Marks the job's messages accepted (their job is queued): a repeat answers at once. Returns records rewritten. */
