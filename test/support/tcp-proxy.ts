@@ -32,6 +32,8 @@ export class FaultyProxy {
   constructor(
     private readonly targetPort: number,
     private readonly targetHost = '127.0.0.1',
+    /** Every chunk, both ways, arrives this much later (order kept): a longer network path. */
+    private readonly latencyMs = 0,
   ) {}
 
   get url(): string {
@@ -75,12 +77,16 @@ export class FaultyProxy {
         upstream.destroy();
       };
       upstream.connect(this.targetPort, this.targetHost);
-      upstream.on('data', (chunk) => {
-        if (cut) return;
-        if (heldDown) heldDown.push(chunk);
-        else client.write(chunk);
-      });
-      client.on('data', (chunk) => {
+      const later = (write: (chunk: Buffer) => void) => (chunk: Buffer) => (this.latencyMs > 0 ? void setTimeout(() => !cut && write(chunk), this.latencyMs) : write(chunk));
+      upstream.on(
+        'data',
+        later((chunk) => {
+          if (cut) return;
+          if (heldDown) heldDown.push(chunk);
+          else client.write(chunk);
+        }),
+      );
+      client.on('data', later((chunk) => {
         if (cut) return;
         if (heldUp) return void heldUp.push(chunk);
         const f = this.fault;
@@ -103,7 +109,7 @@ export class FaultyProxy {
           return;
         }
         upstream.write(chunk);
-      });
+      }));
       const close = () => cutBoth();
       client.on('error', close).on('close', close);
       upstream.on('error', close).on('close', close);

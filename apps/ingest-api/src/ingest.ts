@@ -74,7 +74,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   });
   await lease.acquire();
 
-  const ledger = admissionLedger(redis, config.rate_limit.per_sender_per_s, () => generation);
+  const ledger = admissionLedger(redis, config.rate_limit.per_sender_per_s, () => generation, config.queue.ordered);
 
   // Persist work not yet done (waiting, retrying, active), sampled once a second: at the bound,
   // sends get 503 instead of a longer queue, so Redis memory stays bounded through a MySQL outage.

@@ -20,7 +20,7 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
   });
   const handOff = shards.map((shard) => ({ deliverQueue: createQueue('im.deliver', redis, config, log, shard), fanoutQueue: createQueue('im.fanout', redis, config, log, shard) }));
   const workers = shards.map((shard, i) =>
-    startBatchWorker({ queue: 'im.persist', shard, handler: handlePersist, deps: { store: store.store, ...handOff[i]!, metrics }, connection: redis, config, log, metrics, maxJobs: 100 }),
+    startBatchWorker({ queue: 'im.persist', shard, sequenced: config.queue.ordered, handler: handlePersist, deps: { store: store.store, ...handOff[i]!, metrics }, connection: redis, config, log, metrics, maxJobs: 100 }),
   );
   return {
     workers,

@@ -51,6 +51,8 @@ export const jobIds = {
 /** Messages accepted by ingest, many per job; persisted as one multi-row insert. */
 export interface PersistJob {
   messages: AcceptedMessage[];
+  /** queue.ordered: the shard's admission ticket of the batch; jobs are handed on in ticket order. */
+  ticket?: number;
 }
 
 /** Deliveries: each message with the users to route it to (one for single chat, a chunk of members for a group). */
@@ -78,7 +80,7 @@ const id = z.string().regex(ID_PATTERN);
 
 /** One schema per payload; a worker refuses (without retrying) a job that does not match. */
 export const jobSchemas: { [Q in QueueName]: z.ZodType<JobPayloads[Q]> } = {
-  'im.persist': z.object({ messages: z.array(acceptedMessageSchema).min(1) }),
+  'im.persist': z.object({ messages: z.array(acceptedMessageSchema).min(1), ticket: z.number().int().positive().optional() }),
   'im.fanout': z.object({ message: acceptedGroupSchema }),
   'im.deliver': z.object({
     items: z.array(z.object({ message: acceptedMessageSchema, receivers: z.array(id).min(1) })).min(1),

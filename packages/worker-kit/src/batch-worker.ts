@@ -8,6 +8,7 @@ import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { Shard } from '@im/redis';
 import { judgeFailure } from './failure-policy';
+import { TicketSequencer } from './sequencer';
 import { applyOrdering, cappedBackoff, type StageWorker } from './worker';
 
 /** One job of a batch: its payload and the attempt it is on (1 on the first). */
@@ -49,6 +50,11 @@ export interface StartBatchWorkerOptions<Q extends QueueName, D> {
   maxJobs?: number;
   /** Rounds in flight at once (queue.ordered: one, by one process of the fleet at a time). */
   rounds?: number;
+  /**
+   * queue.ordered: the queue's jobs carry admission tickets (`ticket`, the persist stage): they are
+   * handed to the handler in ticket order, not in the order they arrived (sequencer.ts).
+   */
+  sequenced?: boolean;
 }
 
 
@@ -83,9 +89,13 @@ const LEASE_MS = 10_000;
  * another reason than an outage is taken apart and its jobs run one by one, so one poison job
  * cannot hold back or fail the jobs that rode with it.
  *
- * queue.ordered: one process of the fleet consumes the shard's queue at a time (a lease in Redis,
- * taken over within 10 s when its holder dies) with one round in flight, so jobs finish in queue
- * order; a job that retries lets the ones behind it pass.
+ * queue.ordered: one process of the fleet consumes the shard's queue at a time, one round at a time.
+ * Its lease in Redis is renewed while it holds it, rounds included, and taken over within 10 s of
+ * its holder's death; a new holder first waits until no job of the queue is active (the previous
+ * holder's last round is done or was handed back), so two processes never hand on at once. A
+ * sequenced queue (persist) hands its jobs on in ticket order (sequencer.ts), which is seq order
+ * per conversation across every ingest process; the others keep queue order. A job that retries
+ * lets the ones behind it pass.
  */
 export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOptions<Q, D>): StageWorker {
   const schema = jobSchemas[o.queue];
@@ -149,22 +159,23 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     }
   }
 
-  /** Runs a round: valid jobs as one batch; on an error other than an outage, one by one. */
-  async function runRound(jobs: Job[], token: string): Promise<void> {
+  /** Runs a round: valid jobs as one batch; on an error other than an outage, one by one. Each job's lock token is in `held`. */
+  async function runRound(jobs: Job[]): Promise<void> {
+    const tokenOf = (job: Job) => held.get(job.id!)!;
     const valid: BatchItem<Q>[] = [];
     for (const job of jobs) {
       const parsed = schema.safeParse(job.data);
       if (parsed.success) valid.push({ payload: parsed.data as JobPayloads[Q], attempt: job.attemptsMade + 1, redone: startedBefore(job), job });
       else {
         o.metrics.errors.inc({ component: label, kind: 'invalid_job' });
-        await fail(job, token, new UnrecoverableError(`invalid ${o.queue} job: ${describeIssues(parsed.error)}`));
+        await fail(job, tokenOf(job), new UnrecoverableError(`invalid ${o.queue} job: ${describeIssues(parsed.error)}`));
       }
     }
     const attemptBatch = async (items: BatchItem<Q>[]): Promise<unknown> => {
       const end = timer.startTimer();
       try {
         await o.handler(items, { deps: o.deps, log });
-        await togetherOnTheWire(o.connection, () => Promise.all(items.map((i) => i.job.moveToCompleted(undefined, token, false))));
+        await togetherOnTheWire(o.connection, () => Promise.all(items.map((i) => i.job.moveToCompleted(undefined, tokenOf(i.job), false))));
         return undefined;
       } catch (err) {
         return err;
@@ -178,47 +189,50 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     const { outage } = judgeFailure(err);
     log.warn({ err, jobs: valid.length }, outage ? 'round failed: a backing service is unavailable; retrying until it is back' : 'round failed; its jobs are tried one by one');
     if (outage || valid.length === 1) {
-      await Promise.all(valid.map((i) => fail(i.job, token, err)));
+      await Promise.all(valid.map((i) => fail(i.job, tokenOf(i.job), err)));
       return;
     }
     for (const item of valid) {
       // The round may have written part of this job's work before it failed.
       const one = await attemptBatch([{ ...item, redone: true }]);
-      if (one !== undefined) await fail(item.job, token, one);
+      if (one !== undefined) await fail(item.job, tokenOf(item.job), one);
     }
   }
 
   let closing = false;
   let inFlight = 0;
   let roundDone: () => void = () => {};
-  const loop = (async () => {
+
+  /** Every job waiting, up to `room`, in waves of 1, 2, 4, ... fetches sent together; the first blocks when `block`. */
+  async function fetchJobs(room: number, block: boolean): Promise<Job[]> {
+    const token = randomUUID();
+    const first = await worker.getNextJob(token, { block });
+    if (!first) return [];
+    // As many round trips as doublings; a wave that comes back short means the queue is empty.
+    const jobs = [first];
+    for (let wave = 1; jobs.length < room && !closing; wave *= 2) {
+      const n = Math.min(wave, room - jobs.length);
+      const fetched = (await togetherOnTheWire(o.connection, () => Promise.all(Array.from({ length: n }, () => worker.getNextJob(token, { block: false }))))).filter(
+        (j): j is Job => j !== undefined,
+      );
+      jobs.push(...fetched);
+      if (fetched.length < n) break;
+    }
+    for (const j of jobs) held.set(j.id!, token);
+    return jobs;
+  }
+
+  const unorderedLoop = async () => {
     while (!closing) {
       try {
-        if (!(await holdLease())) {
-          await sleep(1000);
-          continue;
-        }
         if (inFlight >= rounds) {
           await new Promise<void>((resolve) => (roundDone = resolve));
           continue;
         }
-        const token = randomUUID();
-        const first = await worker.getNextJob(token, { block: true });
-        if (!first) continue;
-        // The rest of the round in waves of 1, 2, 4, ... fetches sent together: as many round trips
-        // as doublings, and a wave that comes back short means the queue is empty.
-        const jobs = [first];
-        for (let wave = 1; jobs.length < maxJobs && !closing; wave *= 2) {
-          const n = Math.min(wave, maxJobs - jobs.length);
-          const fetched = (await togetherOnTheWire(o.connection, () => Promise.all(Array.from({ length: n }, () => worker.getNextJob(token, { block: false }))))).filter(
-            (j): j is Job => j !== undefined,
-          );
-          jobs.push(...fetched);
-          if (fetched.length < n) break;
-        }
-        for (const j of jobs) held.set(j.id!, token);
+        const jobs = await fetchJobs(maxJobs, true);
+        if (jobs.length === 0) continue;
         inFlight++;
-        void runRound(jobs, token)
+        void runRound(jobs)
           .catch((err) => log.error({ err }, 'round could not be settled; its jobs come back after the stall check'))
           .finally(() => {
             for (const j of jobs) held.delete(j.id!);
@@ -232,7 +246,94 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
         }
       }
     }
-  })();
+  };
+
+  // queue.ordered: the lease is renewed every LEASE_MS / 3 while held, rounds included; a holder
+  // that fails to renew it stops, and gives back the jobs it held for later tickets.
+  const sequencer = o.sequenced ? new TicketSequencer<Job>(o.config.message_service.request_timeout_ms + 1000) : undefined;
+  // Jobs held for a later ticket go back to waiting at once (the next holder sorts them again);
+  // one that cannot be moved back stalls and comes back after the lock's time.
+  const dropHeldForLater = () => {
+    for (const j of sequencer?.release() ?? []) {
+      const token = held.get(j.id!);
+      held.delete(j.id!);
+      void j.moveToWait(token).catch((err) => log.debug({ err, jobId: j.id }, 'could not hand a held job back; it comes back after the stall check'));
+    }
+  };
+  const renewer = ordered
+    ? setInterval(() => {
+        if (!leased) return;
+        void holdLease()
+          .then((still) => {
+            if (!still) dropHeldForLater();
+          })
+          .catch((err) => log.debug({ err }, 'renewing the consumer lease failed'));
+      }, LEASE_MS / 3)
+    : undefined;
+  renewer?.unref();
+
+  /** After taking the lease over: no job of the queue active any more (the last holder's round is done or handed back). */
+  async function fence(): Promise<void> {
+    const deadline = Date.now() + 3 * LOCK_MS;
+    while (!closing && Date.now() < deadline && (await o.connection.llen(o.shard.queueKey(o.queue, 'active'))) > 0) await sleep(100);
+    if (!sequencer) return;
+    // Go on after the last ticket handed on; the first consumer of a shard starts after the last
+    // ticket issued so far (jobs of earlier tickets are handed on as they come).
+    const done = await o.connection.get(o.shard.keys.ticketDone);
+    const issued = Number(await o.connection.get(o.shard.keys.ticket)) || 0;
+    sequencer.resume(done === null ? issued + 1 : Number(done) + 1);
+  }
+
+  const isVoid = async (ticket: number) => (await o.connection.srem(o.shard.keys.voidTickets, String(ticket))) === 1;
+  const ticketOf = (job: Job) => {
+    const t = (job.data as { ticket?: unknown } | undefined)?.ticket;
+    return typeof t === 'number' && Number.isInteger(t) ? t : undefined;
+  };
+
+  const orderedLoop = async () => {
+    while (!closing) {
+      try {
+        const before = leased;
+        if (!(await holdLease())) {
+          dropHeldForLater();
+          await sleep(1000);
+          continue;
+        }
+        if (!before) await fence();
+        const waiting = sequencer?.held.length ?? 0;
+        const fetched = await fetchJobs(Math.max(1, maxJobs - waiting), waiting === 0);
+        let ready = fetched;
+        let last: number | undefined;
+        if (sequencer) {
+          const now = sequencer.add(fetched.map((job) => ({ item: job, ticket: ticketOf(job) })));
+          const turn = await sequencer.take(isVoid);
+          if (turn.skipped > 0) log.warn({ skipped: turn.skipped, next: (turn.last ?? 0) + 1 }, 'admission tickets that never came were skipped (their sends were refused or their ingest process died)');
+          ready = [...now, ...turn.ready];
+          last = turn.last;
+        }
+        if (ready.length === 0) {
+          if (fetched.length === 0 && waiting > 0) await sleep(10);
+          continue;
+        }
+        inFlight++;
+        try {
+          await runRound(ready);
+        } catch (err) {
+          log.error({ err }, 'round could not be settled; its jobs come back after the stall check');
+        } finally {
+          for (const j of ready) held.delete(j.id!);
+          inFlight--;
+        }
+        if (last !== undefined) await o.connection.set(o.shard.keys.ticketDone, String(last));
+      } catch (err) {
+        if (!closing) {
+          log.warn({ err }, 'fetching jobs failed; retrying');
+          await sleep(500);
+        }
+      }
+    }
+  };
+  const loop = ordered ? orderedLoop() : unorderedLoop();
 
   return {
     async close(timeoutMs) {
@@ -241,6 +342,8 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
       const deadline = Date.now() + timeoutMs;
       while (inFlight > 0 && Date.now() < deadline) await sleep(20);
       clearInterval(extender);
+      if (renewer) clearInterval(renewer);
+      dropHeldForLater();
       // Jobs of a round that did not finish in time stay active: the stall check hands them back.
       await worker.close(inFlight > 0);
       await loop;

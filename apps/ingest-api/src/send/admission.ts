@@ -192,6 +192,12 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
       return Number(await commands.imConfirm(withId.length, ...withId.map((m) => dedupeKey(shard, m)), `P|${jobId}|`, ...values));
     },
 
+    /** Marks a ticket whose job will never be queued, so the ordered consumer skips it at once (kept a day). */
+    async voidTicket(shard: Shard, ticket: number): Promise<void> {
+      await redis.sadd(shard.keys.voidTickets, ticket);
+      await redis.expire(shard.keys.voidTickets, 86_400);
+    },
+
     /** Forgets the job's pending records (the job is known not to be queued): a retry is accepted anew. */
     async release(shard: Shard, jobId: string, messages: readonly DedupeRef[]): Promise<number> {
       const withId = messages.filter((m) => m.client_msg_id !== null);

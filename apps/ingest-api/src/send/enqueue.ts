@@ -33,10 +33,10 @@ export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]
       return { status: 'unknown', error };
     }
   }
-  return async (shard: Shard, jobId: string, batch: AcceptedMessage[]): Promise<EnqueueOutcome> => {
+  return async (shard: Shard, jobId: string, batch: AcceptedMessage[], ticket?: number): Promise<EnqueueOutcome> => {
     const queue = o.queues[shard.index]!;
     try {
-      await queue.add(JOB_NAMES['im.persist'], { messages: batch }, { jobId });
+      await queue.add(JOB_NAMES['im.persist'], ticket === undefined ? { messages: batch } : { messages: batch, ticket }, { jobId });
     } catch (err) {
       return settle(queue, jobId, toAppError(err));
     }

@@ -25,8 +25,8 @@ export interface SendDeps {
   members: Pick<GroupMembersCache, 'isMember'>;
   /** Highest seq stored per conversation (history and conversation_state), for counters Redis cannot vouch for. */
   seqFloors(conversations: readonly string[]): Promise<Map<string, number>>;
-  /** Adds the persist job `jobId` carrying `messages`, and says what came of it (enqueue.ts). */
-  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[]): Promise<EnqueueOutcome>;
+  /** Adds the persist job `jobId` carrying `messages` (and its admission ticket), and says what came of it (enqueue.ts). */
+  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[], ticket?: number): Promise<EnqueueOutcome>;
   /** Takes a persist job back if no worker holds it yet. */
   takeBack(shard: Shard, jobId: string): Promise<'removed' | 'kept'>;
   /** Whether the persist job exists in the shard's queue (waiting, running, retrying or failed). */
@@ -137,6 +137,11 @@ export function sendService(deps: SendDeps) {
     return Promise.all(conversations.map(async (c) => [c, await seeding.get(c)!] as const)).then((pairs) => new Map(pairs));
   }
 
+  /** A ticket whose job will never be queued: the ordered consumer need not wait for it. */
+  function voidTicket(shard: Shard, ticket: number): void {
+    void deps.ledger.voidTicket(shard, ticket).catch((err) => deps.log.warn({ err, ticket }, 'could not void an admission ticket; the ordered consumer skips it after its wait'));
+  }
+
   /** Drops the dedupe records of a job that is known not to be queued: a retry is admitted anew. */
   async function release(shard: Shard, jobId: string, messages: readonly AcceptedMessage[]): Promise<void> {
     if (!messages.some((m) => m.client_msg_id !== null)) return;
@@ -153,12 +158,15 @@ export function sendService(deps: SendDeps) {
    * got it first, the message is delivered after all, and a retry with the same client_msg_id
    * answers its first outcome (the records stay pending).
    */
-  function takeBackLater(shard: Shard, jobId: string, messages: readonly AcceptedMessage[]): void {
+  function takeBackLater(shard: Shard, jobId: string, messages: readonly AcceptedMessage[], ticket: number | undefined): void {
     deps.metrics.errors.inc({ component: 'ingest', kind: 'outcome_unknown' });
     void (async () => {
       for (let attempt = 1; attempt <= TAKE_BACK_TRIES; attempt++) {
         try {
-          if ((await deps.takeBack(shard, jobId)) === 'removed') await release(shard, jobId, messages);
+          if ((await deps.takeBack(shard, jobId)) === 'removed') {
+            await release(shard, jobId, messages);
+            if (ticket !== undefined) voidTicket(shard, ticket);
+          }
           else deps.log.warn({ jobId }, 'a send answered 503 with an unknown outcome was queued after all; a retry with its client_msg_id answers it');
           return;
         } catch {
@@ -209,6 +217,7 @@ export function sendService(deps: SendDeps) {
     }));
     const admitted: (Admission | undefined)[] = new Array(items.length);
     let todo = live;
+    let ticket: number | undefined;
     let seeds = new Map<string, number>();
     for (let round = 0; round < 3 && todo.length > 0; round++) {
       let admission: Awaited<ReturnType<AdmissionLedger['admit']>>;
@@ -226,6 +235,12 @@ export function sendService(deps: SendDeps) {
         return outcomes.map(() => ({ status: 'refused', error }));
       }
       const { restarted, results } = admission;
+      // queue.ordered: the job goes on at the ticket of its last admission call; an earlier one of
+      // the same batch will never come.
+      if (admission.ticket !== undefined) {
+        if (ticket !== undefined) voidTicket(shard, ticket);
+        ticket = admission.ticket;
+      }
       if (restarted) deps.log.warn('the Redis server holding the seq counters changed (restart, restore or failover): counters are checked against MySQL before use');
       const unseeded: number[] = [];
       results.forEach((r, k) => {
@@ -272,9 +287,12 @@ export function sendService(deps: SendDeps) {
       }
     }
     if (late.length > 0) void release(shard, jobId, late);
-    if (accepted.length === 0) return outcomes;
+    if (accepted.length === 0) {
+      if (ticket !== undefined) voidTicket(shard, ticket);
+      return outcomes;
+    }
     for (const i of acceptedAt) items[i]!.enqueuing = true;
-    const r = await deps.enqueue(shard, jobId, accepted);
+    const r = await deps.enqueue(shard, jobId, accepted, ticket);
     let queued = r.status === 'queued';
     if (r.status === 'absent') {
       // Not in the queue: never added, or done already (a worker took it and finished at once).
@@ -289,8 +307,11 @@ export function sendService(deps: SendDeps) {
           : 'error' in r
             ? r.error
             : tooLate();
-      if (r.status === 'unknown') takeBackLater(shard, jobId, accepted);
-      else void release(shard, jobId, accepted);
+      if (r.status === 'unknown') takeBackLater(shard, jobId, accepted, ticket);
+      else {
+        void release(shard, jobId, accepted);
+        if (ticket !== undefined) voidTicket(shard, ticket);
+      }
       for (const i of acceptedAt) outcomes[i] = { status: 'refused', error };
       return outcomes;
     }
