@@ -39,6 +39,10 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     minReplicas > 0
       ? createRedis(config.queue, 'producer', 'im-ingest-enqueue', (err) => log.warn({ err: err.message }, 'redis connection error'), { commandTimeoutMs: timing.commandMs + config.queue.replica_timeout_ms })
       : redis;
+  // BullMQ reads the server's version once, when a queue first uses its connection, and keeps a
+  // failure for good: a connection that is not ready yet (a cluster still loading its slots) would
+  // fail every add of the process. So the queues get their connection once it is ready.
+  if (enqueueRedis !== redis) await waitForReady(enqueueRedis, 60_000);
   const deployment = await joinDeployment(redis, config, log).catch(async (err) => {
     await Promise.all([pool.end(), closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])]);
     throw err;
@@ -111,6 +115,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     seqFloors: (conversations) => messages.seqFloors(conversations),
     enqueue: persistEnqueuer({ queues: persistQueues, redis: enqueueRedis, config }),
     takeBack: persistTakeBack(persistQueues),
+    storedSends: (refs) => messages.findSent(refs),
     isQueued: async (shard, jobId) => (await persistQueues[shard.index]!.getJob(jobId)) !== undefined,
     wasStored: async (messageId) =>
       (await messages.findRefs([messageId])).length > 0 || (await recalls.among([messageId])).size > 0 || (await redis.exists(keys.recalled(messageId))) === 1,

@@ -34,11 +34,16 @@ end
 local node = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
 local restarted = 0
 local epoch = tonumber(redis.call('GET', KEYS[1]))
-if not epoch or redis.call('GET', KEYS[2]) ~= node then
+local checked = redis.call('GET', KEYS[2]) or ''
+local checkedBy, checkedAt = string.match(checked, '^(%w*)|?(%d*)$')
+if not epoch or checkedBy ~= node then
   epoch = redis.call('INCR', KEYS[1])
-  redis.call('SET', KEYS[2], node)
+  redis.call('SET', KEYS[2], node .. '|' .. ARGV[3])
   restarted = 1
+  checkedAt = ARGV[3]
 end
+-- Within two minutes of a change of server, dedupe records may have been lost with it.
+if tonumber(checkedAt) and tonumber(ARGV[3]) - tonumber(checkedAt) < 120000 then restarted = restarted + 2 end
 local limit = tonumber(ARGV[1])
 local job = ARGV[2]
 local written = ARGV[3]
@@ -150,7 +155,9 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
      * one slot, on the primary that holds the shard's jobs) in order, as one call. `seeds` holds the highest stored seq of conversations
      * whose counter had to be checked against MySQL (status 'seed' in an earlier call).
      * `restarted` is true when this call found the counters on a Redis server that had not checked
-     * them yet (and so bumped the epoch). With queue.ordered, a call that admitted anything takes
+     * them yet (and so bumped the epoch); `recentlyChanged` while that was less than two minutes ago:
+     * dedupe records written just before may have been lost with the old server, so the caller
+     * looks for a repeat of a client_msg_id in MySQL too. With queue.ordered, a call that admitted anything takes
      * the shard's next ticket, in the same step as the seqs: tickets follow admission order across
      * every ingest process, so handing jobs on in ticket order hands each conversation on in seq
      * order (worker-kit's sequencer).
@@ -161,7 +168,7 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
       jobId: string,
       seeds: ReadonlyMap<string, number>,
       now = Date.now(),
-    ): Promise<{ restarted: boolean; ticket: number | undefined; results: Admission[] }> {
+    ): Promise<{ restarted: boolean; recentlyChanged: boolean; ticket: number | undefined; results: Admission[] }> {
       const keyList: string[] = [shard.keys.seqEpoch, shard.keys.seqNode, shard.keys.generation, shard.keys.ticket];
       const args: (string | number)[] = [perSenderPerS, jobId, now, generation(), ordered ? '1' : '0'];
       const second = Math.floor(now / 1000);
@@ -181,7 +188,8 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
         else if (status === 'seed' || status === 'rate') results.push({ status });
         else throw new Error(`unexpected admission status ${status}`);
       }
-      return { restarted: reply[0] === 1, ticket: Number(reply[1]) || undefined, results };
+      const flags = Number(reply[0]);
+      return { restarted: (flags & 1) === 1, recentlyChanged: (flags & 2) === 2, ticket: Number(reply[1]) || undefined, results };
     },
 
     /** Marks the job's messages accepted (their job is queued): a repeat answers at once. Returns records rewritten. */

@@ -6,7 +6,7 @@ import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, Shard, Topology } from '@im/redis';
 import { MicroBatcher } from '@im/worker-kit';
-import { StaleGenerationError, type Admission, type AdmissionLedger, type DedupeRecord } from './admission';
+import { StaleGenerationError, type Admission, type AdmissionLedger, type DedupeRecord, type DedupeRef } from './admission';
 import type { EnqueueOutcome } from './enqueue';
 import type { KnownIds } from './known-ids';
 
@@ -33,6 +33,8 @@ export interface SendDeps {
   isQueued(shard: Shard, jobId: string): Promise<boolean>;
   /** Whether a message is stored in history (or was, and was recalled). */
   wasStored(messageId: string): Promise<boolean>;
+  /** Messages in history sent with these client_msg_ids (by `${sender_id}/${client_msg_id}`). */
+  storedSends(refs: readonly { sender_id: string; client_msg_id: string }[]): Promise<Map<string, { message_id: string; seq: number; created_at: number }>>;
   metrics: Metrics;
   log: Logger;
   /** Sends in flight beyond which ingest answers 503 rather than let memory grow. */
@@ -143,7 +145,7 @@ export function sendService(deps: SendDeps) {
   }
 
   /** Drops the dedupe records of a job that is known not to be queued: a retry is admitted anew. */
-  async function release(shard: Shard, jobId: string, messages: readonly AcceptedMessage[]): Promise<void> {
+  async function release(shard: Shard, jobId: string, messages: readonly DedupeRef[]): Promise<void> {
     if (!messages.some((m) => m.client_msg_id !== null)) return;
     try {
       await deps.ledger.release(shard, jobId, messages);
@@ -218,6 +220,7 @@ export function sendService(deps: SendDeps) {
     const admitted: (Admission | undefined)[] = new Array(items.length);
     let todo = live;
     let ticket: number | undefined;
+    let recentlyChanged = false;
     let seeds = new Map<string, number>();
     for (let round = 0; round < 3 && todo.length > 0; round++) {
       let admission: Awaited<ReturnType<AdmissionLedger['admit']>>;
@@ -235,6 +238,7 @@ export function sendService(deps: SendDeps) {
         return outcomes.map(() => ({ status: 'refused', error }));
       }
       const { restarted, results } = admission;
+      recentlyChanged ||= admission.recentlyChanged;
       // queue.ordered: the job goes on at the ticket of its last admission call; an earlier one of
       // the same batch will never come.
       if (admission.ticket !== undefined) {
@@ -252,6 +256,37 @@ export function sendService(deps: SendDeps) {
       });
       todo = unseeded;
       if (todo.length > 0) seeds = await seedsOf([...new Set(todo.map((i) => items[i]!.conversation))]);
+    }
+
+    // Soon after the Redis server under the shard changed (a failover, a restore), a dedupe record
+    // may have been lost with the old one while its message was stored: a repeat is looked for in
+    // MySQL too, and answered with the message stored.
+    if (recentlyChanged) {
+      const fresh = live.filter((i) => admitted[i]?.status === 'ok' && items[i]!.req.client_msg_id !== null);
+      if (fresh.length > 0) {
+        const refs = fresh.map((i) => ({ sender_id: items[i]!.req.sender_id, client_msg_id: items[i]!.req.client_msg_id! }));
+        let stored: Map<string, { message_id: string; seq: number; created_at: number }>;
+        try {
+          stored = await deps.storedSends(refs);
+        } catch (err) {
+          // Not known whether these repeat a stored send: refused (nothing queued), safe to retry.
+          void release(shard, jobId, fresh.map((i) => items[i]!.req));
+          const error = toAppError(err);
+          for (const i of fresh) {
+            admitted[i] = undefined;
+            outcomes[i] = { status: 'refused', error };
+          }
+          stored = new Map();
+        }
+        for (const i of fresh) {
+          const found = stored.get(`${items[i]!.req.sender_id}/${items[i]!.req.client_msg_id}`);
+          if (!found) continue;
+          const p = items[i]!;
+          deps.log.warn({ messageId: found.message_id }, 'a repeat of a stored send whose dedupe record the Redis failover lost: answered with the stored message');
+          void confirm(shard, jobId, [{ sender_id: p.req.sender_id, client_msg_id: p.req.client_msg_id, message_id: found.message_id, seq: found.seq, created_at: found.created_at, conversation: p.conversation }]);
+          admitted[i] = { status: 'dup', record: { state: 'A', message_id: found.message_id, seq: found.seq, timestamp: found.created_at } };
+        }
+      }
     }
 
     const accepted: AcceptedMessage[] = [];

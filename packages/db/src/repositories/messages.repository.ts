@@ -30,6 +30,8 @@ export interface MessagesRepository {
   claimSeq(conversation: string, seq: number, messageId: string): Promise<boolean>;
   /** The highest seq claimed in a conversation (0 when none). */
   maxClaimedSeq(conversation: string): Promise<number>;
+  /** Stored messages sent with a client_msg_id, by `${sender_id}/${client_msg_id}`. */
+  findSent(refs: readonly { sender_id: string; client_msg_id: string }[]): Promise<Map<string, { message_id: string; seq: number; created_at: number }>>;
   /**
    * The highest seq stored per conversation: the greater of history and conversation_state (which
    * keeps it after retention dropped the rows or every message was recalled). 0 when none.
@@ -106,6 +108,20 @@ export function messagesRepository(pool: Pool): MessagesRepository {
       await pool.query('INSERT IGNORE INTO message_seq (conversation, seq, message_id) VALUES (?, ?, ?)', [conversation, seq, messageId]);
       const [rows] = await pool.query<RowDataPacket[]>('SELECT message_id FROM message_seq WHERE conversation = ? AND seq = ?', [conversation, seq]);
       return rows.length > 0 && String(rows[0]!.message_id) === messageId;
+    },
+    async findSent(refs) {
+      const out = new Map<string, { message_id: string; seq: number; created_at: number }>();
+      if (refs.length === 0) return out;
+      const [rows] = await pool.query<RowDataPacket[]>('SELECT sender_id, client_msg_id, message_id, seq, created_at FROM message_history WHERE sender_id IN (?) AND client_msg_id IN (?)', [
+        [...new Set(refs.map((r) => r.sender_id))],
+        [...new Set(refs.map((r) => r.client_msg_id))],
+      ]);
+      const wanted = new Set(refs.map((r) => `${r.sender_id}/${r.client_msg_id}`));
+      for (const r of rows) {
+        const key = `${r.sender_id}/${r.client_msg_id}`;
+        if (wanted.has(key)) out.set(key, { message_id: String(r.message_id), seq: Number(r.seq), created_at: Number(r.created_at) });
+      }
+      return out;
     },
     async maxClaimedSeq(conversation) {
       const [rows] = await pool.query<RowDataPacket[]>('SELECT MAX(seq) AS seq FROM message_seq WHERE conversation = ?', [conversation]);
