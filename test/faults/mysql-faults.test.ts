@@ -9,7 +9,8 @@ import { randomUserBase, testRedis } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { waitFor } from '../support/wait';
 
-const BOUND_MS = 2000;
+/** message_service.request_timeout_ms, the default. */
+const BOUND_MS = 3000;
 const SLACK_MS = 500;
 const KILLING_MS = 30_000;
 

@@ -12,7 +12,8 @@ import { Fleet } from '../support/fleet';
 import { waitFor } from '../support/wait';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BOUND_MS = 2000;
+/** message_service.request_timeout_ms, the default. */
+const BOUND_MS = 3000;
 
 /**
  * The shard count belongs to the deployment: a rolling update that starts an ingest-api with

@@ -240,22 +240,28 @@ describe('ingest API: rate limit and outages', () => {
     }
   });
 
-  it('refuses to start with another shard count while persist jobs are not done, and starts once they are', async () => {
+  it('started with another shard count than the deployment runs, follows the deployment; a deployment of an older release is refused until it was resharded', async () => {
     const prefix = `{${uniqueName('imt')}}`;
     const one = await ingestWith(db, prefix, { IM_QUEUE_SHARDS: '1' });
     await inject(one, `/v1/users/${alice}`, { name: 'a' }, 'PUT');
     await inject(one, `/v1/users/${bob}`, { name: 'b' }, 'PUT');
-    // No worker runs: the send stays a waiting persist job of shard 0.
     assert.equal((await inject(one, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'queued' })).statusCode, 202);
-    for (const [, run] of one.shutdownSteps) await run();
-    await assert.rejects(ingestWith(db, prefix, { IM_QUEUE_SHARDS: '4' }), /queue\.shards changed from 1 to 4 while 1 persist job\(s\) are not done/);
+    const four = await ingestWith(db, prefix, { IM_QUEUE_SHARDS: '4' });
+    try {
+      assert.equal(four.topology.shards, 1, "the deployment's count, not queue.shards");
+      assert.equal((await inject(four, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'queued too' })).statusCode, 202);
+    } finally {
+      for (const [, run] of [...one.shutdownSteps, ...four.shutdownSteps]) await run().catch(() => {});
+    }
     const redis = new Redis(testServers().redisUrl);
     const queue = new Queue('im.persist', { connection: redis, prefix });
-    await queue.obliterate({ force: true });
+    assert.equal(await queue.getWaitingCount(), 2, "both sends wait in shard 0's queue, none in a shard no worker consumes");
     await queue.close();
+    // An older release kept its shard count under {prefix}:shards, and no record.
+    const older = `{${uniqueName('imt')}}`;
+    await redis.set(`${older}:shards`, '2');
     redis.disconnect();
-    const four = await ingestWith(db, prefix, { IM_QUEUE_SHARDS: '4' });
-    for (const [, run] of four.shutdownSteps) await run();
+    await assert.rejects(ingestWith(db, older, {}), /was run by an older release .* run `im-message reshard 2` once/);
   });
 
   it('answers 503 UNAVAILABLE, and /ready says redis, while Redis is unreachable', async () => {

@@ -182,14 +182,15 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
 
 /**
  * How a send spends message_service.request_timeout_ms (T): each Redis command of ingest times
- * out after T/8; the enqueue (an add, a WAIT for replicas with queue.min_replicas, and when the
- * add failed, a removal and a look-up) takes at most three of them plus the WAIT; so a send must
- * reach its enqueue by T minus that, or it is answered 503 (nothing queued). Every send is
- * answered within T.
+ * out after T/6; the enqueue takes at most two of them plus, with queue.min_replicas, the WAIT
+ * (an add; when it or the WAIT failed, one more for taking the job back and looking for it, sent
+ * together), and a third for looking the message up in history when the job vanished; so a send
+ * must reach its enqueue by T/2 (less the WAIT), or it is answered 503 (nothing queued). Every send
+ * is answered within T.
  */
 export function sendTiming(config: Config): { commandMs: number; admitWithinMs: number; checkWithinMs: number } {
   const t = config.message_service.request_timeout_ms;
-  const commandMs = Math.floor(t / 8);
+  const commandMs = Math.floor(t / 6);
   const enqueueMs = 3 * commandMs + (config.queue.min_replicas > 0 ? config.queue.replica_timeout_ms : 0);
-  return { commandMs, admitWithinMs: t - enqueueMs - commandMs, checkWithinMs: commandMs };
+  return { commandMs, admitWithinMs: t - enqueueMs, checkWithinMs: commandMs };
 }

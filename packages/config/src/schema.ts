@@ -84,9 +84,9 @@ export const schema = {
     max_pending_sends: int(20_000, 100),
     /**
      * Every send is answered within this time: 202 once queued, else 503 (nothing queued, safe to
-     * retry). Each Redis command of ingest times out after an eighth of it (docs/architecture.md).
+     * retry). Each Redis command of ingest times out after a sixth of it (docs/architecture.md).
      */
-    request_timeout_ms: int(2000, 200, 60_000),
+    request_timeout_ms: int(3000, 300, 60_000),
   },
   message_limits: {
     max_message_length: int(4096, 1, 65_535),

@@ -27,8 +27,11 @@ export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]
   const { min_replicas: minReplicas, replica_timeout_ms: timeoutMs } = o.config.queue;
   async function settle(queue: TypedQueue<'im.persist'>, jobId: string, error: AppError): Promise<EnqueueOutcome> {
     try {
-      if ((await queue.remove(jobId)) === 1) return { status: 'refused', error };
-      return (await queue.getJob(jobId)) ? { status: 'queued' } : { status: 'absent', error };
+      // Sent together: one command time. The look-up after a removal that failed tells a job a
+      // worker holds (queued) from one that is not there.
+      const [removed, job] = await Promise.all([queue.remove(jobId), queue.getJob(jobId)]);
+      if (removed === 1) return { status: 'refused', error };
+      return job ? { status: 'queued' } : { status: 'absent', error };
     } catch {
       return { status: 'unknown', error };
     }
