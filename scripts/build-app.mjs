@@ -12,7 +12,7 @@ export async function bundle(entry, outfile, absWorkingDir = process.cwd()) {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'esm',
     sourcemap: true,
     metafile: true,

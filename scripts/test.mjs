@@ -9,7 +9,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { availableRoles, ensureBundles, ensureDeps, ROOT, say, stackDown, stackUp } from './lib.mjs';
+import { availableRoles, ensureBundles, ensureDeps, ROOT, say, shippedNode, stackDown, stackUp } from './lib.mjs';
 
 const unit = process.argv[2] === '--unit';
 const filter = process.argv.slice(unit ? 3 : 2);
@@ -43,7 +43,7 @@ ensureDeps();
 if (unit) {
   const files = ['packages', 'apps'].flatMap((d) => findTests(join(ROOT, d))).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
   say(`unit tier: ${files.length} test files`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(shippedNode(), ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { cwd: ROOT, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 
@@ -84,7 +84,9 @@ try {
     // before-hook is still open; --test-timeout: a test that hangs fails after 10 minutes
     // instead of holding the run until CI's limit.
     const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-timeout=600000', '--test-reporter=spec', ...files];
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
+    const node = shippedNode();
+    say(`Node.js ${spawnSync(node, ['-v'], { encoding: 'utf8' }).stdout.trim()} (the version the image ships)`);
+    const child = spawn(node, args, { cwd: ROOT, env, stdio: 'inherit' });
     child.on('exit', (code) => resolve(code ?? 1));
   });
   const tsc = await typed;

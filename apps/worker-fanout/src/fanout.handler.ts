@@ -1,10 +1,12 @@
 import { JOB_NAMES, jobIds } from '@im/contracts';
-import type { Handler, TypedQueue } from '@im/worker-kit';
+import type { HandOff, Handler, TypedQueue } from '@im/worker-kit';
 
 export interface FanoutDeps {
   /** Current members of a group (cached in Redis, invalidated on every change). */
   members(groupId: string): Promise<string[]>;
   deliverQueue: TypedQueue<'im.deliver'>;
+  /** Runs the adds, and with queue.min_replicas until they are replicated (worker-kit hand-off.ts). */
+  handOff: HandOff;
   /** Members per delivery job. */
   chunkSize: number;
 }
@@ -17,7 +19,7 @@ export interface FanoutDeps {
 export const handleFanout: Handler<'im.fanout', FanoutDeps> = async ({ message }, { deps, log }) => {
   const groupId = message.group_id;
   const receivers = (await deps.members(groupId)).filter((m) => m !== message.sender_id);
-  const jobs = [];
+  const jobs: Parameters<FanoutDeps['deliverQueue']['addBulk']>[0][number][] = [];
   for (let i = 0; i < receivers.length; i += deps.chunkSize) {
     jobs.push({
       name: JOB_NAMES['im.deliver'],
@@ -26,6 +28,6 @@ export const handleFanout: Handler<'im.fanout', FanoutDeps> = async ({ message }
     });
   }
   // addBulk is one MULTI: all chunks are queued, or none.
-  if (jobs.length > 0) await deps.deliverQueue.addBulk(jobs);
+  if (jobs.length > 0) await deps.handOff(() => deps.deliverQueue.addBulk(jobs));
   log.debug({ message_id: message.message_id, group_id: groupId, receivers: receivers.length, chunks: jobs.length }, 'fanned out');
 };

@@ -1,6 +1,6 @@
 import { groupsRepository } from '@im/db';
 import { groupMembersCache } from '@im/redis';
-import { createQueue, runWorker, startWorker } from '@im/worker-kit';
+import { createQueue, handOff, runWorker, startWorker } from '@im/worker-kit';
 import { handleFanout } from './fanout.handler';
 
 const CHUNK_SIZE = 500;
@@ -14,7 +14,7 @@ await runWorker('worker-fanout', ({ config, log, metrics, redis, pool, shards })
       queue: 'im.fanout',
       shard,
       handler: handleFanout,
-      deps: { members: members.members, deliverQueue: deliverQueues[i]!, chunkSize: CHUNK_SIZE },
+      deps: { members: members.members, deliverQueue: deliverQueues[i]!, handOff: handOff({ connection: redis, config, shard, log }), chunkSize: CHUNK_SIZE },
       connection: redis,
       config,
       log,

@@ -1,6 +1,6 @@
 import { conversationsRepository, messagesRepository, recallsRepository } from '@im/db';
 import { hotHistory, takeSeqAbove } from '@im/redis';
-import { createQueue, runWorker, startBatchWorker } from '@im/worker-kit';
+import { createQueue, handOff, runWorker, startBatchWorker } from '@im/worker-kit';
 import { messageStore } from './message-store';
 import { handlePersist } from './persist.handler';
 
@@ -18,14 +18,18 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
     batchWaitMs: config.queue.batch_wait_ms,
     maxInFlight: Math.max(1, config.mysql.pool_size - 1),
   });
-  const handOff = shards.map((shard) => ({ deliverQueue: createQueue('im.deliver', redis, config, log, shard), fanoutQueue: createQueue('im.fanout', redis, config, log, shard) }));
+  const next = shards.map((shard) => ({
+    deliverQueue: createQueue('im.deliver', redis, config, log, shard),
+    fanoutQueue: createQueue('im.fanout', redis, config, log, shard),
+    handOff: handOff({ connection: redis, config, shard, log }),
+  }));
   const workers = shards.map((shard, i) =>
-    startBatchWorker({ queue: 'im.persist', shard, sequenced: config.queue.ordered, handler: handlePersist, deps: { store: store.store, ...handOff[i]!, metrics }, connection: redis, config, log, metrics, maxJobs: 100 }),
+    startBatchWorker({ queue: 'im.persist', shard, sequenced: config.queue.ordered, handler: handlePersist, deps: { store: store.store, ...next[i]!, metrics }, connection: redis, config, log, metrics, maxJobs: 100 }),
   );
   return {
     workers,
     flush: [store.drain],
-    queues: handOff.flatMap((q) => [q.deliverQueue, q.fanoutQueue]),
+    queues: next.flatMap((q) => [q.deliverQueue, q.fanoutQueue]),
     started: { concurrency: config.queue.concurrency },
   };
 });

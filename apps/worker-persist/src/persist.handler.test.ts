@@ -21,7 +21,7 @@ const message = (id: number, over: Partial<AcceptedMessage> = {}): AcceptedMessa
 function deps(store: PersistDeps['store'] = async (batch) => batch.map((i) => i.message)) {
   const deliverQueue = recordingQueue();
   const fanoutQueue = recordingQueue();
-  const d = { store, deliverQueue, fanoutQueue, metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
+  const d = { store, deliverQueue, fanoutQueue, handOff: async (add: () => Promise<unknown>) => void (await add()), metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
   return { d, deliverQueue, fanoutQueue };
 }
 

@@ -1,6 +1,6 @@
 import { JOB_NAMES, jobIds, type AcceptedMessage, type AcceptedSingle } from '@im/contracts';
 import type { Metrics } from '@im/metrics';
-import type { BatchHandler, TypedQueue } from '@im/worker-kit';
+import type { BatchHandler, HandOff, TypedQueue } from '@im/worker-kit';
 import type { ToStore } from './message-store';
 
 export interface PersistDeps {
@@ -14,6 +14,8 @@ export interface PersistDeps {
   store(messages: readonly ToStore[]): Promise<(AcceptedMessage | null)[]>;
   deliverQueue: TypedQueue<'im.deliver'>;
   fanoutQueue: TypedQueue<'im.fanout'>;
+  /** Runs the adds, and with queue.min_replicas until they are replicated (worker-kit hand-off.ts). */
+  handOff: HandOff;
   metrics: Metrics;
 }
 
@@ -30,8 +32,8 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
   const stored = await deps.store(all);
   let recalled = 0;
 
-  const deliveries = [];
-  const fanouts = [];
+  const deliveries: Parameters<PersistDeps['deliverQueue']['addBulk']>[0][number][] = [];
+  const fanouts: Parameters<PersistDeps['fanoutQueue']['addBulk']>[0][number][] = [];
   let at = 0;
   for (const { payload, job } of items) {
     const messages = stored.slice(at, (at += payload.messages.length)).filter((m): m is AcceptedMessage => m !== null);
@@ -42,8 +44,12 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
     }
     for (const m of messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
   }
-  if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
-  if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+  if (deliveries.length > 0 || fanouts.length > 0) {
+    await deps.handOff(async () => {
+      if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
+      if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+    });
+  }
   if (recalled > 0) log.info({ recalled }, 'recalled messages left out of jobs that ran again');
   log.debug({ jobs: items.length, messages: all.length, deliveries: deliveries.length, groups: fanouts.length }, 'persisted');
 };

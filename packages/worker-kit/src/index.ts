@@ -10,3 +10,4 @@ export * from './run-worker';
 export * from './backlog';
 export * from './deployment';
 export * from './reshard';
+export * from './hand-off';
