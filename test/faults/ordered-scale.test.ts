@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
+import { closeRedis, type Redis } from '@im/redis';
 import { createTestDatabase, waitAllInHistory, type TestDatabase } from '../support/db';
-import { randomUserBase } from '../support/env';
+import { randomUserBase, testRedis } from '../support/env';
 import { Fleet } from '../support/fleet';
 import { FaultyProxy } from '../support/tcp-proxy';
 import { testServers } from '../support/env';
@@ -10,6 +12,8 @@ import { GatewaySimulator } from '../support/gateway';
 import { waitFor } from '../support/wait';
 
 const MESSAGES = 2000;
+/** message_service.request_timeout_ms, the default. */
+const BOUND_MS = 3000;
 const IN_FLIGHT = 32;
 const CONVERSATIONS = 10;
 
@@ -25,6 +29,7 @@ describe('ordered delivery with two processes of each role', () => {
   let two: Fleet;
   let gateway: GatewaySimulator;
   let far: FaultyProxy;
+  let redis: Redis;
   const base = randomUserBase();
   const receiver = String(base + 1n);
   const senders = Array.from({ length: CONVERSATIONS }, (_, i) => String(base + BigInt(i + 2)));
@@ -40,12 +45,14 @@ describe('ordered delivery with two processes of each role', () => {
     for (const u of [receiver, ...senders]) assert.equal((await one.api.put(`/v1/users/${u}`, { name: u })).status, 204);
     gateway = new GatewaySimulator(one.api, 'gw-order-scale');
     await gateway.connect([receiver], 600);
+    redis = testRedis();
   });
 
   after(async () => {
     await gateway?.close();
     await Promise.all([one?.stop(), two?.stop()]);
     await far?.stop();
+    if (redis) await closeRedis(redis);
     await db?.drop();
   });
 
@@ -53,6 +60,7 @@ describe('ordered delivery with two processes of each role', () => {
     let next = 0;
     const accepted = new Set<string>();
     let refused = 0;
+    let slowest = 0;
     const sender = async () => {
       while (next < MESSAGES) {
         const n = next++;
@@ -62,7 +70,9 @@ describe('ordered delivery with two processes of each role', () => {
         // on the other process.
         const turn = Math.floor(n / CONVERSATIONS);
         for (let attempt = 0; ; attempt++) {
+          const started = Date.now();
           const r = await ((turn + attempt) % 2 === 0 ? one.api : two.api).post('/v1/messages', body);
+          slowest = Math.max(slowest, Date.now() - started);
           if (r.status === 202) {
             accepted.add(r.body.message_id);
             break;
@@ -95,6 +105,15 @@ describe('ordered delivery with two processes of each role', () => {
     assert.ok([...seen].every((id) => accepted.has(id)));
     const [dups] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM (SELECT conversation, seq FROM message_history GROUP BY conversation, seq HAVING COUNT(*) > 1) d');
     assert.equal(Number(dups[0]!.n), 0, 'no seq twice');
+    const [dupIds] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM (SELECT sender_id, client_msg_id FROM message_history GROUP BY sender_id, client_msg_id HAVING COUNT(*) > 1) d');
+    assert.equal(Number(dupIds[0]!.n), 0, 'no client_msg_id twice');
+    for (const stage of ['im.persist', 'im.deliver'] as const) {
+      const q = new Queue(stage, { connection: redis, prefix: one.prefix });
+      const failed = await q.getFailedCount();
+      await q.close();
+      assert.equal(failed, 0, `${stage} has failed jobs`);
+    }
+    assert.ok(slowest <= BOUND_MS + 500, `the slowest answer took ${slowest} ms (bound ${BOUND_MS} ms)`);
     assert.equal(inversions, 0);
   });
 });
