@@ -10,7 +10,8 @@ const CONFIG = join(ROOT, 'conf', 'im-message.ini');
 const COLORS = { 'ingest-api': 36, 'worker-persist': 33, 'worker-fanout': 35, 'worker-delivery': 32, 'worker-cleaner': 34 };
 
 // npm start -- --redis-cluster: the fleet on a local Redis Cluster (3 primaries, 3 replicas),
-// in three shards, with sharded Pub/Sub (SPUBLISH/SSUBSCRIBE).
+// in three shards. Pub/Sub stays the contract's default, classic (PUBLISH/SUBSCRIBE, what gateways
+// that SUBSCRIBE need), unless IM_QUEUE_PUBSUB says sharded (SPUBLISH/SSUBSCRIBE).
 const onCluster = process.argv.includes('--redis-cluster');
 if (onCluster) process.env.STACK_REDIS_CLUSTER = '1';
 
@@ -34,10 +35,8 @@ function apiToken() {
 }
 const token = apiToken();
 const env = { ...process.env, ...stack.env, IM_API_TOKENS: process.env.IM_API_TOKENS ?? token };
-if (stack.env.REDIS_CLUSTER_NODES) {
-  env.IM_QUEUE_SHARDS ??= '3';
-  env.IM_QUEUE_PUBSUB ??= 'sharded';
-}
+if (stack.env.REDIS_CLUSTER_NODES) env.IM_QUEUE_SHARDS ??= '3';
+const pubsub = env.IM_QUEUE_PUBSUB ?? 'classic';
 const port = process.env.IM_MESSAGE_SERVICE_PORT ?? '6000';
 const dashboardPort = process.env.IM_DASHBOARD_PORT ?? '6002';
 
@@ -53,7 +52,7 @@ writeFileSync(
 redis_url = ${env.REDIS_URL}
 cluster_nodes = ${env.REDIS_CLUSTER_NODES ?? ''}
 shards = ${env.IM_QUEUE_SHARDS ?? 1}
-pubsub = ${env.IM_QUEUE_PUBSUB ?? 'classic'}
+pubsub = ${pubsub}
 [mysql]
 url = ${env.MYSQL_URL}
 [auth]
@@ -102,7 +101,14 @@ for (const role of availableRoles()) launch(role);
 setTimeout(() => {
   say(`fleet running: ${availableRoles().join(', ')}`);
   say(`API:   http://127.0.0.1:${port}   (metrics of workers on 9101-9104)`);
-  if (env.REDIS_CLUSTER_NODES) say(`Redis Cluster: ${env.REDIS_CLUSTER_NODES} (${env.IM_QUEUE_SHARDS} shards, ${env.IM_QUEUE_PUBSUB} Pub/Sub)`);
+  if (env.REDIS_CLUSTER_NODES) {
+    say(`Redis Cluster: ${env.REDIS_CLUSTER_NODES} (${env.IM_QUEUE_SHARDS} shards)`);
+    say(
+      pubsub === 'sharded'
+        ? 'Pub/Sub: sharded (SPUBLISH; gateways SSUBSCRIBE on the node of each channel\'s slot), from IM_QUEUE_PUBSUB'
+        : 'Pub/Sub: classic, the default (PUBLISH; gateways SUBSCRIBE on any node); IM_QUEUE_PUBSUB=sharded for SPUBLISH/SSUBSCRIBE',
+    );
+  }
   say(`docs:  http://127.0.0.1:${dashboardPort}/docs     queues: http://127.0.0.1:${dashboardPort}/queues   (open these in a browser)`);
   say(`CLI:   npm run cli -- queues   (reads ${cliConfig.slice(ROOT.length + 1)}; no exports needed)`);
   say(`token: ${token}`);

@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import type { TestDatabase } from '../support/db';
 import { randomUserBase } from '../support/env';
-import { Fleet } from '../support/fleet';
+import type { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
+import { suiteFleet, type SuiteFleet } from '../support/suite-fleet';
 import { waitFor } from '../support/wait';
 
 const MESSAGES = 3000;
 const BATCH = 50;
 
 describe('crash recovery: workers killed with SIGKILL mid-run lose no message', () => {
+  let suite: SuiteFleet;
   let db: TestDatabase;
   let fleet: Fleet;
   let gateway: GatewaySimulator;
@@ -20,8 +22,8 @@ describe('crash recovery: workers killed with SIGKILL mid-run lose no message', 
   const online = new Set(users.slice(0, 10));
 
   before(async () => {
-    db = await createTestDatabase();
-    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-delivery']);
+    suite = await suiteFleet(['ingest-api', 'worker-persist', 'worker-delivery']);
+    ({ db, fleet } = suite);
     for (const u of users) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `u${u.slice(-2)}` })).status, 204);
     gateway = new GatewaySimulator(fleet.api);
     await gateway.connect([...online]);
@@ -29,8 +31,7 @@ describe('crash recovery: workers killed with SIGKILL mid-run lose no message', 
 
   after(async () => {
     await gateway?.close();
-    await fleet?.stop();
-    await db?.drop();
+    await suite?.close();
   });
 
   it('persists every accepted message exactly once and routes it, across SIGKILL and restart of both workers', async () => {
@@ -68,16 +69,16 @@ describe('crash recovery: workers killed with SIGKILL mid-run lose no message', 
     await waitFor(
       `all ${MESSAGES} messages in history`,
       async () => {
-        const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history');
+        const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE sender_id IN (?)', [users]);
         return Number(rows[0]!.n) === MESSAGES;
       },
       90_000,
     );
     const [present] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE message_id IN (?)', [ids]);
-    assert.equal(Number(present[0]!.n), MESSAGES, 'every accepted id is in history, and nothing else is');
+    assert.equal(Number(present[0]!.n), MESSAGES, 'every accepted id is in history, and nothing else these users sent is');
 
     const routed = async () => {
-      const [rows] = await db.pool.query<RowDataPacket[]>('SELECT user_id, message_id FROM offline_message');
+      const [rows] = await db.pool.query<RowDataPacket[]>('SELECT user_id, message_id FROM offline_message WHERE user_id IN (?)', [users]);
       const offline = new Set(rows.map((r) => `${r.user_id}/${r.message_id}`));
       const heard = new Set(gateway.received.map((r) => `${r.channel.slice(5)}/${r.payload.message_id}`));
       const missing = ids.filter((id) => {

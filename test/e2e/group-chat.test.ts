@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import type { TestDatabase } from '../support/db';
 import { randomUserBase, testRedis } from '../support/env';
-import { Fleet } from '../support/fleet';
+import type { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
+import { suiteFleet, type SuiteFleet } from '../support/suite-fleet';
 import { waitFor } from '../support/wait';
 
 describe('group chat end to end', () => {
+  let suite: SuiteFleet;
   let db: TestDatabase;
   let fleet: Fleet;
   let gateway: GatewaySimulator;
@@ -23,8 +25,8 @@ describe('group chat end to end', () => {
   };
 
   before(async () => {
-    db = await createTestDatabase();
-    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    suite = await suiteFleet(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    ({ db, fleet } = suite);
     for (const u of users) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `name-${u.slice(-1)}` })).status, 204);
     assert.equal((await fleet.api.put(`/v1/groups/${group}`, { name: '项目组 🚀' })).status, 204);
     const added = await fleet.api.post(`/v1/groups/${group}/members`, { add: [owner, on1, on2, off1, off2, leaver] });
@@ -35,8 +37,7 @@ describe('group chat end to end', () => {
 
   after(async () => {
     await gateway?.close();
-    await fleet?.stop();
-    await db?.drop();
+    await suite?.close();
   });
 
   it('lists members and refuses bad membership changes', async () => {
@@ -103,7 +104,8 @@ describe('group chat end to end', () => {
   });
 
   it('refuses a non-member sender with 403 and an unknown group with 404, storing nothing', async () => {
-    const [before] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history');
+    const historyOfGroup = async () => Number((await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE group_id = ?', [group]))[0][0]!.n);
+    const before = await historyOfGroup();
     const r = await fleet.api.post('/v1/group-messages', { sender_id: outsider, group_id: group, content: 'let me in' });
     assert.equal(r.status, 403);
     assert.equal(r.body.error.code, 'PERMISSION_DENIED');
@@ -118,16 +120,14 @@ describe('group chat end to end', () => {
     });
     assert.equal(batch.body.results[0].error.code, 'PERMISSION_DENIED');
     assert.match(batch.body.results[1].message_id, /^\d+$/);
-    await waitFor('the accepted batch item in history', async () => {
-      const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history');
-      return Number(rows[0]!.n) === Number(before[0]!.n) + 1;
-    });
+    await waitFor('the accepted batch item in history', async () => (await historyOfGroup()) === before + 1);
     const [intruders] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE sender_id = ?', [outsider]);
     assert.equal(Number(intruders[0]!.n), 0);
   });
 });
 
 describe('a 10,000-member group', () => {
+  let suite: SuiteFleet;
   let db: TestDatabase;
   let fleet: Fleet;
   const base = randomUserBase();
@@ -146,8 +146,8 @@ describe('a 10,000-member group', () => {
   };
 
   before(async () => {
-    db = await createTestDatabase();
-    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    suite = await suiteFleet(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    ({ db, fleet } = suite);
     // Users are set up in bulk SQL (creating them is not what this test is about); the group through the API.
     for (let i = 0; i < members.length; i += 2000) {
       const chunk = members.slice(i, i + 2000);
@@ -165,8 +165,7 @@ describe('a 10,000-member group', () => {
 
   after(async () => {
     await sub?.close();
-    await fleet?.stop();
-    await db?.drop();
+    await suite?.close();
   });
 
   const offlineCount = async (messageId: string) => {

@@ -3,11 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
 import { conversationKeys } from '@im/contracts';
-import { closeRedis, keys, type Redis } from '@im/redis';
-import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, testRedis } from '../support/env';
-import { Fleet } from '../support/fleet';
+import { closeRedis, keys, topology, type Redis } from '@im/redis';
+import type { TestDatabase } from '../support/db';
+import { randomUserBase, testRedis, topology as testTopology } from '../support/env';
+import type { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
+import { suiteFleet, type SuiteFleet } from '../support/suite-fleet';
 import { waitFor } from '../support/wait';
 
 /**
@@ -17,6 +18,7 @@ import { waitFor } from '../support/wait';
  * one conversation, as a failing MySQL would.
  */
 describe('recall: final, and safe to retry', () => {
+  let suite: SuiteFleet;
   let db: TestDatabase;
   let fleet: Fleet;
   let redis: Redis;
@@ -27,12 +29,14 @@ describe('recall: final, and safe to retry', () => {
   const [ann, ben, cat, dan] = [id(1), id(2), id(3), id(4)];
 
   before(async () => {
-    db = await createTestDatabase();
     // A round that fails while a test holds its fault in place retries until the fault is gone.
-    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-delivery']);
+    suite = await suiteFleet(['ingest-api', 'worker-persist', 'worker-delivery']);
+    ({ db, fleet } = suite);
     for (const u of [ann, ben, cat, dan]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `n${u.slice(-1)}` })).status, 204);
     redis = testRedis();
-    persistQueue = new Queue('im.persist', { connection: redis, prefix: fleet.prefix });
+    // The persist queue of the shard that holds ann and ben's conversation (the fleet may run several).
+    const shard = topology({ prefix: fleet.prefix, shards: testTopology().shards }).of(conversationKeys.single(ann, ben));
+    persistQueue = new Queue('im.persist', { connection: redis, prefix: shard.queuePrefix });
     gateway = new GatewaySimulator(fleet.api, 'gw-recall');
     await gateway.connect([dan]);
   });
@@ -41,8 +45,7 @@ describe('recall: final, and safe to retry', () => {
     await gateway?.close();
     await persistQueue?.close();
     if (redis) await closeRedis(redis);
-    await fleet?.stop();
-    await db?.drop();
+    await suite?.close();
   });
 
   const count = async (sql: string, args: unknown[]) => Number((await db.pool.query<RowDataPacket[]>(sql, args))[0][0]!.n);

@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test';
 
 /**
- * Runs an end-to-end suite again on the local Redis Cluster (3 primaries, 3 replicas, started by
+ * Runs end-to-end suites again on the local Redis Cluster (3 primaries, 3 replicas, started by
  * `npm test`): the fleet and the test's own clients then use the cluster, the pipeline runs in
- * three shards and Pub/Sub is sharded (SPUBLISH/SSUBSCRIBE). Without a cluster (servers given by
- * REDIS_URL / MYSQL_URL only) the suite is skipped, saying why.
+ * three shards, and Pub/Sub is `sharded` (SPUBLISH/SSUBSCRIBE) or `classic` (PUBLISH/SUBSCRIBE,
+ * the contract's default) as asked (sharded when not said). Without a cluster (servers given by REDIS_URL / MYSQL_URL
+ * only) the suites are skipped, saying why.
  */
 export async function onCluster(load: () => Promise<unknown>, options: { shards?: number; pubsub?: 'classic' | 'sharded' } = {}): Promise<void> {
   if (!process.env.TEST_REDIS_CLUSTER_NODES) {

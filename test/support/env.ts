@@ -12,7 +12,7 @@ export function testServers(): { redisUrl: string; mysqlUrl: string } {
 /**
  * The topology the tests run on. `npm test` runs every test on one Redis server, then the
  * end-to-end suites again on the local Redis Cluster (TEST_TOPOLOGY=cluster), with the fleet
- * sharded (TEST_SHARDS) and on sharded Pub/Sub (TEST_PUBSUB).
+ * sharded (TEST_SHARDS), on classic or sharded Pub/Sub (TEST_PUBSUB).
  */
 export function topology(): { cluster: boolean; clusterNodes: string[]; shards: number; pubsub: 'classic' | 'sharded' } {
   const cluster = process.env.TEST_TOPOLOGY === 'cluster';

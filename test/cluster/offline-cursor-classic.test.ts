@@ -1,0 +1,3 @@
+import { onCluster } from '../support/cluster';
+
+await onCluster(() => import('../e2e/offline-cursor.test'), { pubsub: 'classic' });

@@ -1,3 +1,0 @@
-import { onCluster } from '../support/cluster';
-
-await onCluster(() => import('../e2e/single-chat.test'));
