@@ -4,7 +4,7 @@ import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
-import { backlogSampler, joinDeployment, openShards, readDeployment, watchDeployment, type DeploymentRecord, every, shardQueues, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { backlogSampler, joinDeployment, readyQueue, openShards, readDeployment, watchDeployment, type DeploymentRecord, every, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
 import { buildApp } from './app';
 import { coalesce } from './read/coalesce';
 import { admissionLedger } from './send/admission';
@@ -49,7 +49,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   });
   const topo = deployment.topology;
   const generation = deployment.record.generation;
-  const persistQueues = shardQueues('im.persist', enqueueRedis, config, log, topo.all).map((q) => q.queue);
+  const persistQueues = await Promise.all(topo.all.map((shard) => readyQueue('im.persist', enqueueRedis, config, log, shard)));
   const followDeployment = (record: DeploymentRecord) => {
     log.warn({ generation, now: record.generation, shards: record.shards }, 'the deployment was resharded: this process stops, to start again on the new layout');
     options.onDeploymentChange?.(record);

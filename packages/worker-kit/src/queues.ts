@@ -30,6 +30,28 @@ export function createQueue<Q extends QueueName>(name: Q, connection: Redis, con
   return queue;
 }
 
+/**
+ * A shard's queue once BullMQ's first look at the server succeeded: BullMQ reads the server's
+ * version once per queue and keeps a failure for good, so on a connection with a command timeout a
+ * slow first reply would break every later add of the process. Tried again with a new queue until
+ * it answers (within timeoutMs).
+ */
+export async function readyQueue<Q extends QueueName>(name: Q, connection: Redis, config: Config, log: Logger, shard: Shard, timeoutMs = 60_000): Promise<TypedQueue<Q>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const queue = createQueue(name, connection, config, log, shard);
+    try {
+      await queue.waitUntilReady();
+      return queue;
+    } catch (err) {
+      await queue.close().catch(() => {});
+      if (Date.now() > deadline) throw err;
+      log.warn({ err, queue: shard.label(name) }, 'the queue could not read the Redis server yet; trying again');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 /** The stages split into shards (the cleaner's queue is one for the fleet). */
 export const SHARDED_STAGES = [QUEUES.persist, QUEUES.fanout, QUEUES.deliver] as const;
 export type ShardedStage = (typeof SHARDED_STAGES)[number];
