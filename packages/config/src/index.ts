@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { REMOVED_KEYS, schema, SHORTHANDS, type Config, type KeySpec } from './schema';
+import { serviceLinks } from './service-links';
 
 export type { Config };
 export { schema };
@@ -39,6 +40,7 @@ function envName(section: string, key: string): string {
 }
 
 const SOURCES = new WeakMap<object, Map<string, string>>();
+const WARNINGS = new WeakMap<object, readonly string[]>();
 
 /**
  * Where a loaded value came from: "environment REDIS_URL", "FILE [queue] redis_url", or
@@ -46,6 +48,14 @@ const SOURCES = new WeakMap<object, Map<string, string>>();
  */
 export function sourceOf(config: Config, key: `${string}.${string}`): string {
   return SOURCES.get(config)?.get(key) ?? 'the built-in default';
+}
+
+/**
+ * What loading the config passed over without refusing it, one line each, for the process to log
+ * once it has a logger: the variables of Kubernetes service links (service-links.ts).
+ */
+export function configWarnings(config: Config): readonly string[] {
+  return WARNINGS.get(config) ?? [];
 }
 
 export interface LoadOptions {
@@ -79,8 +89,18 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
   const removedByEnv = new Map(Object.entries(REMOVED_KEYS).map(([k, why]) => [envName(k.split('.')[0]!, k.split('.')[1]!), removed(k, why)]));
 
+  // Variables the kubelet wrote for the Services of the namespace are not settings, even where
+  // their names are (a Service im-message gives IM_MESSAGE_SERVICE_HOST and _PORT).
+  const links = serviceLinks(env, (name) => name.startsWith('IM_') || known.has(name));
+  const linked = new Set(links.flatMap((l) => l.variables));
+  const warnings = links.map(
+    (l) =>
+      `environment ${l.variables.filter((n) => n.startsWith('IM_') || known.has(n)).join(', ')}: written by Kubernetes for the Service ${l.service} (service links), not settings: ignored ` +
+      '(enableServiceLinks: false in the pod spec leaves them out)',
+  );
+
   // Shorthands first, so that the full IM_<SECTION>_<KEY> name wins when both are set.
-  const envEntries = Object.entries(env);
+  const envEntries = Object.entries(env).filter(([n]) => !linked.has(n));
   const ordered = [...envEntries.filter(([n]) => n in SHORTHANDS), ...envEntries.filter(([n]) => !(n in SHORTHANDS))];
   for (const [name, value] of ordered) {
     if (value === undefined) continue;
@@ -116,6 +136,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   const config = Object.freeze(out) as unknown as Config;
   SOURCES.set(config, sources);
+  WARNINGS.set(config, Object.freeze(warnings));
   return config;
 }
 

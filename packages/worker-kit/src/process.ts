@@ -1,4 +1,4 @@
-import { ConfigError, configFileFromArgv, loadConfig, type Config } from '@im/config';
+import { ConfigError, configFileFromArgv, configWarnings, loadConfig, type Config } from '@im/config';
 import { createLogger, type Logger } from '@im/logger';
 import { createMetrics, type Metrics } from '@im/metrics';
 
@@ -24,8 +24,8 @@ export interface Boot {
 }
 
 /**
- * The first lines of every process: title, config (a bad key exits 2 naming it), logger, metrics,
- * and a fatal log for anything that escapes.
+ * The first lines of every process: title, config (a bad key exits 2 naming it), logger (with a
+ * warning for what the config passed over), metrics, and a fatal log for anything that escapes.
  */
 export function boot(role: Role): Boot {
   process.title = `im-${role}`;
@@ -40,6 +40,7 @@ export function boot(role: Role): Boot {
     throw err;
   }
   const log = createLogger(role, config.log.level);
+  for (const warning of configWarnings(config)) log.warn(warning);
   process.on('unhandledRejection', (err) => {
     log.fatal({ err }, 'unhandled rejection');
     process.exit(1);
