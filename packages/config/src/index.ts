@@ -131,6 +131,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     out[section] = Object.freeze(sec);
   }
   for (const [k, v] of raw) problems.push(`${v.from}: ${REMOVED_KEYS[k] ? removed(k, REMOVED_KEYS[k]) : `unknown key "${k}"`}`);
+  if (out.queue) out.queue = Object.freeze({ ...out.queue, redis_url: redisUrl(out.queue as unknown as Config['queue'], sources, problems) });
   problems.push(...crossCheck(out as unknown as Config, sources));
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -138,6 +139,33 @@ export function loadConfig(options: LoadOptions = {}): Config {
   SOURCES.set(config, sources);
   WARNINGS.set(config, Object.freeze(warnings));
   return config;
+}
+
+/**
+ * redis_url with the parts given separately (queue.redis_address, _username, _password, _tls) put
+ * in: the user and password percent-encoded, TLS as the scheme. Its source names the parts.
+ */
+function redisUrl(q: Config['queue'], sources: Map<string, string>, problems: string[]): string {
+  const parts = (['redis_address', 'redis_username', 'redis_password', 'redis_tls'] as const).filter((k) => sources.has(`queue.${k}`));
+  if (parts.length === 0) return q.redis_url;
+  if (q.redis_address && sources.has('queue.redis_url')) {
+    problems.push(`${sources.get('queue.redis_address')} and ${sources.get('queue.redis_url')}: the Redis server is given twice; set redis_url, or redis_address with redis_username, redis_password and redis_tls`);
+    return q.redis_url;
+  }
+  let url: URL;
+  try {
+    url = new URL(q.redis_url);
+  } catch {
+    return q.redis_url;
+  }
+  const tls = q.redis_tls === '' ? url.protocol === 'rediss:' : q.redis_tls === 'enable';
+  const username = sources.has('queue.redis_username') ? q.redis_username : decodeURIComponent(url.username);
+  const password = sources.has('queue.redis_password') ? q.redis_password : decodeURIComponent(url.password);
+  const auth = username || password ? `${encodeURIComponent(username)}${password ? `:${encodeURIComponent(password)}` : ''}@` : '';
+  const path = url.pathname === '/' ? '' : url.pathname;
+  const from = parts.map((k) => sources.get(`queue.${k}`)!);
+  sources.set('queue.redis_url', from.every((f) => f.startsWith('environment ')) ? `environment ${from.map((f) => f.slice('environment '.length)).join(', ')}` : from.join(', '));
+  return `${tls ? 'rediss' : 'redis'}://${auth}${q.redis_address || url.host}${path}`;
 }
 
 /** Rules that span keys. */
