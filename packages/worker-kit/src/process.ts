@@ -6,7 +6,10 @@ import type { Role } from '@im/contracts';
 
 export { ROLES, type Role } from '@im/contracts';
 
-/** Default port of /health, /ready and /metrics per role (CONTRACT.md section 5). */
+/**
+ * Default port of /health, /ready and /metrics per role (CONTRACT.md section 5); metrics.port
+ * changes it. ingest-api serves them on its API port unless metrics.port gives it one of its own.
+ */
 export const DEFAULT_OPS_PORT: Record<Role, number> = {
   'ingest-api': 6000,
   'worker-persist': 9101,
@@ -50,7 +53,7 @@ export function boot(role: Role): Boot {
     process.exit(1);
   });
   const metrics = createMetrics(role);
-  const opsPort = config.metrics.port || DEFAULT_OPS_PORT[role];
+  const opsPort = config.metrics.port || (role === 'ingest-api' ? config.message_service.port : DEFAULT_OPS_PORT[role]);
   return { role, config, log, metrics, opsPort };
 }
 
