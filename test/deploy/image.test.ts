@@ -136,6 +136,10 @@ describe('the image: Dockerfile, bundles on production dependencies, entry point
       assert.equal(await httpGet(port, '/docs'), 200);
       assert.equal(readFileSync('/tmp/im-health-port', 'utf8').trim(), String(port));
       assert.equal(spawnSync('node', ['infra/docker/healthcheck.mjs'], { cwd: ROOT }).status, 0, 'healthy while /health answers');
+      // An operator's command in the same container (docker exec ... cli) leaves its health check alone.
+      const cli = spawnSync('bash', ['infra/docker/entrypoint.sh', 'cli', '--help'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.equal(readFileSync('/tmp/im-health-port', 'utf8').trim(), String(port), 'the cli role keeps the server role\'s health port');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
