@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, waitAllInHistory, type TestDatabase } from '../support/db';
 import { randomUserBase, TEST_TOKEN } from '../support/env';
@@ -6,6 +8,7 @@ import { Fleet, freePort } from '../support/fleet';
 import { PrivateMysql } from '../support/private-mysql';
 import { waitFor } from '../support/wait';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const json = async (url: string) => {
   const r = await fetch(url);
   return { status: r.status, body: (await r.json()) as any };
@@ -59,7 +62,7 @@ describe('readiness with MySQL stopped', () => {
     assert.equal(await waitFor('im_dependency_up sampled', () => metric(`${ops}/metrics`, 'im_dependency_up{dependency="mysql"')), 1);
   });
 
-  it('stays ready, and answers sends as the contract says, until MySQL is back', async () => {
+  it('stays ready, and answers sends as the contract says, until MySQL is back; migrate --wait waits for it', async () => {
     const ops = `http://127.0.0.1:${opsPort}`;
     const workerOps = `http://127.0.0.1:${workers.procs.get('worker-persist')!.port}`;
     for (const u of [alice, bob]) assert.equal((await api.api.put(`/v1/users/${u}`, { name: u })).status, 204);
@@ -93,7 +96,20 @@ describe('readiness with MySQL stopped', () => {
       accepted.push(r.body.message_id);
     }
 
+    // A pod that starts now (its init container: migrate --wait) waits for MySQL instead of failing.
+    const migrate = spawn(process.execPath, ['--import', 'tsx', 'packages/db/src/migrate.cli.ts', '--wait', '60'], { cwd: ROOT, env: { PATH: process.env.PATH, MYSQL_URL: db.url } });
+    let migrateOut = '';
+    migrate.stdout.on('data', (c: Buffer) => (migrateOut += c));
+    migrate.stderr.on('data', (c: Buffer) => (migrateOut += c));
+    const migrated = new Promise<number | null>((resolve) => migrate.once('exit', resolve));
+    await waitFor('migrate waiting for MySQL', () => {
+      if (migrate.exitCode !== null) throw new Error(`migrate exited ${migrate.exitCode}: ${migrateOut}`);
+      return /waiting for MySQL at 127\.0\.0\.1:\d+/.test(migrateOut);
+    });
+
     await mysql.start();
+    assert.equal(await migrated, 0, migrateOut);
+    assert.match(migrateOut, /schema at version \d+ \(0 applied now\)/);
     await waitAllInHistory(db, accepted, 30_000);
     await waitFor('dependencies up again', async () => (await fetch(`${ops}/health/dependencies`)).status === 200);
   });
