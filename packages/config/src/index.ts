@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { REMOVED_KEYS, schema, SHORTHANDS, type Config, type KeySpec } from './schema';
 import { serviceLinks } from './service-links';
 
+export { kubeletServiceLinks, type ServiceLinkSource } from './service-links';
+
 export type { Config };
 export { schema };
 
@@ -37,6 +39,16 @@ export function parseIni(text: string, source = 'config'): { entries: Map<string
 
 function envName(section: string, key: string): string {
   return `IM_${section}_${key}`.toUpperCase();
+}
+
+/** Every environment variable the config reads, with the key it sets: IM_<SECTION>_<KEY> of each key, and the shorthands. */
+export function environmentKeys(): Map<string, [section: string, key: string]> {
+  const known = new Map<string, [string, string]>();
+  for (const [section, keys] of Object.entries(schema)) {
+    for (const key of Object.keys(keys)) known.set(envName(section, key), [section, key]);
+  }
+  for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
+  return known;
 }
 
 const SOURCES = new WeakMap<object, Map<string, string>>();
@@ -82,11 +94,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     for (const [k, v] of parsed.entries) raw.set(k, { value: v, from: `${options.file} [${k.replace('.', '] ')}` });
   }
 
-  const known = new Map<string, [string, string]>();
-  for (const [section, keys] of Object.entries(schema)) {
-    for (const key of Object.keys(keys)) known.set(envName(section, key), [section, key]);
-  }
-  for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
+  const known = environmentKeys();
   const removedByEnv = new Map(Object.entries(REMOVED_KEYS).map(([k, why]) => [envName(k.split('.')[0]!, k.split('.')[1]!), removed(k, why)]));
 
   // Variables the kubelet wrote for the Services of the namespace are not settings, even where

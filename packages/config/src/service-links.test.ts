@@ -1,38 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, configWarnings, loadConfig } from './index';
-
-interface ServicePort {
-  name?: string;
-  port: number;
-  protocol?: 'TCP' | 'UDP' | 'SCTP';
-}
-
-/**
- * The variables the kubelet writes into a pod for each Service of its namespace while the pod
- * has service links on (the default), as Kubernetes' pkg/kubelet/envvars builds them:
- * <NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT (the first port), <NAME>_SERVICE_PORT_<PORT NAME>, and
- * the Docker-link set <NAME>_PORT, <NAME>_PORT_<port>_<PROTO>[_PROTO|_PORT|_ADDR].
- */
-function serviceLinks(services: { name: string; clusterIP: string; ports: ServicePort[] }[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  const envName = (s: string) => s.replaceAll('-', '_').toUpperCase();
-  for (const s of services) {
-    const prefix = envName(s.name);
-    const hostPort = (port: number) => (s.clusterIP.includes(':') ? `[${s.clusterIP}]:${port}` : `${s.clusterIP}:${port}`);
-    env[`${prefix}_SERVICE_HOST`] = s.clusterIP;
-    env[`${prefix}_SERVICE_PORT`] = String(s.ports[0]!.port);
-    for (const p of s.ports) if (p.name) env[`${prefix}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
-    s.ports.forEach((p, i) => {
-      const proto = p.protocol ?? 'TCP';
-      const url = `${proto.toLowerCase()}://${hostPort(p.port)}`;
-      if (i === 0) env[`${prefix}_PORT`] = url;
-      const pp = `${prefix}_PORT_${p.port}_${proto}`;
-      Object.assign(env, { [pp]: url, [`${pp}_PROTO`]: proto.toLowerCase(), [`${pp}_PORT`]: String(p.port), [`${pp}_ADDR`]: s.clusterIP });
-    });
-  }
-  return env;
-}
+import { ConfigError, configWarnings, kubeletServiceLinks as serviceLinks, loadConfig } from './index';
 
 /** A pod's environment as the kubelet assembles it: what the container declares (envFrom, env) wins over service links. */
 const podEnv = (declared: Record<string, string>, links: Record<string, string>) => ({ ...links, ...declared });

@@ -57,3 +57,36 @@ export function serviceLinks(env: NodeJS.ProcessEnv, relevant: (name: string) =>
   }
   return out.sort((a, b) => a.service.localeCompare(b.service));
 }
+
+/** A Service as the kubelet sees it when it writes service links. */
+export interface ServiceLinkSource {
+  name: string;
+  clusterIP: string;
+  ports: { name?: string; port: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[];
+}
+
+/**
+ * The variables the kubelet writes into a pod for each Service of its namespace while the pod has
+ * service links on (Kubernetes' pkg/kubelet/envvars): what serviceLinks must recognise, for tests
+ * and for checking what a namespace's Services would do to a pod.
+ */
+export function kubeletServiceLinks(services: readonly ServiceLinkSource[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  const envName = (s: string) => s.replaceAll('-', '_').toUpperCase();
+  for (const s of services) {
+    if (s.clusterIP === '' || s.clusterIP === 'None' || s.ports.length === 0) continue;
+    const prefix = envName(s.name);
+    const hostPort = (port: number) => (s.clusterIP.includes(':') ? `[${s.clusterIP}]:${port}` : `${s.clusterIP}:${port}`);
+    env[`${prefix}_SERVICE_HOST`] = s.clusterIP;
+    env[`${prefix}_SERVICE_PORT`] = String(s.ports[0]!.port);
+    for (const p of s.ports) if (p.name) env[`${prefix}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
+    s.ports.forEach((p, i) => {
+      const proto = p.protocol ?? 'TCP';
+      const url = `${proto.toLowerCase()}://${hostPort(p.port)}`;
+      if (i === 0) env[`${prefix}_PORT`] = url;
+      const pp = `${prefix}_PORT_${p.port}_${proto}`;
+      Object.assign(env, { [pp]: url, [`${pp}_PROTO`]: proto.toLowerCase(), [`${pp}_PORT`]: String(p.port), [`${pp}_ADDR`]: s.clusterIP });
+    });
+  }
+  return env;
+}

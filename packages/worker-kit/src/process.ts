@@ -18,6 +18,11 @@ export const DEFAULT_OPS_PORT: Record<Role, number> = {
   'worker-cleaner': 9104,
 };
 
+/** Where a role serves /health, /ready, /health/dependencies and /metrics under a config (the manifests' probes are checked against it). */
+export function opsPortOf(role: Role, config: Config): number {
+  return config.metrics.port || (role === 'ingest-api' ? config.message_service.port : DEFAULT_OPS_PORT[role]);
+}
+
 export interface Boot {
   role: Role;
   config: Config;
@@ -53,7 +58,7 @@ export function boot(role: Role): Boot {
     process.exit(1);
   });
   const metrics = createMetrics(role);
-  const opsPort = config.metrics.port || (role === 'ingest-api' ? config.message_service.port : DEFAULT_OPS_PORT[role]);
+  const opsPort = opsPortOf(role, config);
   return { role, config, log, metrics, opsPort };
 }
 
