@@ -18,6 +18,16 @@ const metric = async (url: string, series: string) => {
   return line === undefined ? undefined : Number(line.split(' ').pop());
 };
 
+const SERVICE_LINKS = {
+  IM_MESSAGE_SERVICE_HOST: '10.96.12.7',
+  IM_MESSAGE_SERVICE_PORT: '80',
+  IM_MESSAGE_PORT: 'tcp://10.96.12.7:80',
+  IM_MESSAGE_PORT_80_TCP: 'tcp://10.96.12.7:80',
+  IM_MESSAGE_PORT_80_TCP_PROTO: 'tcp',
+  IM_MESSAGE_PORT_80_TCP_PORT: '80',
+  IM_MESSAGE_PORT_80_TCP_ADDR: '10.96.12.7',
+};
+
 /**
  * Readiness says "this process can take traffic" (listening, its id lease held, not shutting
  * down), not "its backing services answer": an outage of MySQL or Redis is shared by every
@@ -41,7 +51,8 @@ describe('readiness with MySQL stopped', () => {
     db = await createTestDatabase(mysql.url);
     opsPort = await freePort();
     api = await new Fleet(db.url, { IM_METRICS_PORT: String(opsPort) }).startAll(['ingest-api']);
-    workers = await new Fleet(db.url, {}, [], { prefix: api.prefix }).startAll(['worker-persist']);
+    // As if a Service im-message (cluster IP 10.96.12.7, port 80) were in the pod's namespace with service links on.
+    workers = await new Fleet(db.url, SERVICE_LINKS, [], { prefix: api.prefix }).startAll(['worker-persist']);
   });
 
   after(async () => {
@@ -60,6 +71,12 @@ describe('readiness with MySQL stopped', () => {
     for (const path of ['/health', '/ready', '/metrics']) assert.equal((await fetch(`${ops}${path}`)).status, 200, `${path} on the ops port`);
     assert.deepEqual(await json(`${ops}/health/dependencies`), { status: 200, body: { status: 'ok', dependencies: { redis: 'up', mysql: 'up' } } });
     assert.equal(await waitFor('im_dependency_up sampled', () => metric(`${ops}/metrics`, 'im_dependency_up{dependency="mysql"')), 1);
+  });
+
+  it("a worker with Kubernetes service links in its environment runs, and logs what it passed over", () => {
+    const warning = workers.logs('worker-persist').split('\n').find((l) => l.includes('service links'));
+    assert.ok(warning, workers.logs('worker-persist'));
+    assert.match(JSON.parse(warning).msg, /^environment IM_MESSAGE_PORT, IM_MESSAGE_PORT_80_TCP, .*IM_MESSAGE_SERVICE_HOST, IM_MESSAGE_SERVICE_PORT: written by Kubernetes for the Service im-message/);
   });
 
   it('stays ready, and answers sends as the contract says, until MySQL is back; migrate --wait waits for it', async () => {
