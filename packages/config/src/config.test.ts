@@ -408,3 +408,43 @@ describe('sourceOf', () => {
     assert.equal(sourceOf(config, 'queue.prefix'), 'the built-in default');
   });
 });
+
+describe('Redis as separate parts (queue.redis_address, redis_username, redis_password, redis_tls)', () => {
+  // The form KEDA's redis scalers read (address, username, password, tls: enable|disable), so one
+  // Secret feeds the roles and the autoscaler (infra/k8s).
+  it('make up redis_url, credentials percent-encoded, TLS as the scheme', () => {
+    const password = 'p@ss/w:rd+= %';
+    const cfg = loadConfig({
+      env: { IM_QUEUE_REDIS_ADDRESS: 'redis.data.svc:6380', IM_QUEUE_REDIS_USERNAME: 'im', IM_QUEUE_REDIS_PASSWORD: password, IM_QUEUE_REDIS_TLS: 'enable' },
+    });
+    const u = new URL(cfg.queue.redis_url);
+    assert.equal(u.protocol, 'rediss:');
+    assert.equal(u.host, 'redis.data.svc:6380');
+    assert.equal(decodeURIComponent(u.username), 'im');
+    assert.equal(decodeURIComponent(u.password), password, 'a password with URL characters survives');
+    assert.equal(sourceOf(cfg, 'queue.redis_url'), 'environment IM_QUEUE_REDIS_ADDRESS, IM_QUEUE_REDIS_USERNAME, IM_QUEUE_REDIS_PASSWORD, IM_QUEUE_REDIS_TLS');
+  });
+
+  it('leave out what is empty (a Secret with an empty user and password) and keep redis_url as it is without them', () => {
+    const cfg = loadConfig({ env: { IM_QUEUE_REDIS_ADDRESS: 'redis:6379', IM_QUEUE_REDIS_USERNAME: '', IM_QUEUE_REDIS_PASSWORD: '', IM_QUEUE_REDIS_TLS: 'disable' } });
+    assert.equal(cfg.queue.redis_url, 'redis://redis:6379');
+    assert.equal(loadConfig({ env: { REDIS_URL: 'redis://cache:6390/2' } }).queue.redis_url, 'redis://cache:6390/2');
+  });
+
+  it("lend a Redis Cluster its user, password and TLS (the cluster's nodes are cluster_nodes)", () => {
+    const cfg = loadConfig({ env: { REDIS_CLUSTER_NODES: 'a:7000,b:7000', IM_QUEUE_REDIS_PASSWORD: 'secret', IM_QUEUE_REDIS_TLS: 'enable' } });
+    assert.deepEqual(cfg.queue.cluster_nodes, ['a:7000', 'b:7000']);
+    const u = new URL(cfg.queue.redis_url);
+    assert.equal(u.protocol, 'rediss:');
+    assert.equal(u.password, 'secret');
+  });
+
+  it('refuse the server given twice, and a TLS switch that is not enable or disable', () => {
+    const twice = configError(() => loadConfig({ env: { REDIS_URL: 'redis://a:6379', IM_QUEUE_REDIS_ADDRESS: 'b:6379' } }));
+    assert.match(twice.message, /environment IM_QUEUE_REDIS_ADDRESS and environment REDIS_URL: the Redis server is given twice/);
+    const tls = configError(() => loadConfig({ env: { IM_QUEUE_REDIS_TLS: 'true' } }));
+    assert.match(tls.message, /IM_QUEUE_REDIS_TLS: expected enable or disable/);
+    const address = configError(() => loadConfig({ env: { IM_QUEUE_REDIS_ADDRESS: 'redis://b:6379' } }));
+    assert.match(address.message, /IM_QUEUE_REDIS_ADDRESS: expected host:port/);
+  });
+});

@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { REMOVED_KEYS, schema, SHORTHANDS, type Config, type KeySpec } from './schema';
+import { serviceLinks } from './service-links';
+
+export { kubeletServiceLinks, type ServiceLinkSource } from './service-links';
 
 export type { Config };
 export { schema };
@@ -38,7 +41,18 @@ function envName(section: string, key: string): string {
   return `IM_${section}_${key}`.toUpperCase();
 }
 
+/** Every environment variable the config reads, with the key it sets: IM_<SECTION>_<KEY> of each key, and the shorthands. */
+export function environmentKeys(): Map<string, [section: string, key: string]> {
+  const known = new Map<string, [string, string]>();
+  for (const [section, keys] of Object.entries(schema)) {
+    for (const key of Object.keys(keys)) known.set(envName(section, key), [section, key]);
+  }
+  for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
+  return known;
+}
+
 const SOURCES = new WeakMap<object, Map<string, string>>();
+const WARNINGS = new WeakMap<object, readonly string[]>();
 
 /**
  * Where a loaded value came from: "environment REDIS_URL", "FILE [queue] redis_url", or
@@ -46,6 +60,14 @@ const SOURCES = new WeakMap<object, Map<string, string>>();
  */
 export function sourceOf(config: Config, key: `${string}.${string}`): string {
   return SOURCES.get(config)?.get(key) ?? 'the built-in default';
+}
+
+/**
+ * What loading the config passed over without refusing it, one line each, for the process to log
+ * once it has a logger: the variables of Kubernetes service links (service-links.ts).
+ */
+export function configWarnings(config: Config): readonly string[] {
+  return WARNINGS.get(config) ?? [];
 }
 
 export interface LoadOptions {
@@ -72,15 +94,21 @@ export function loadConfig(options: LoadOptions = {}): Config {
     for (const [k, v] of parsed.entries) raw.set(k, { value: v, from: `${options.file} [${k.replace('.', '] ')}` });
   }
 
-  const known = new Map<string, [string, string]>();
-  for (const [section, keys] of Object.entries(schema)) {
-    for (const key of Object.keys(keys)) known.set(envName(section, key), [section, key]);
-  }
-  for (const [name, target] of Object.entries(SHORTHANDS)) known.set(name, [target[0], target[1]]);
+  const known = environmentKeys();
   const removedByEnv = new Map(Object.entries(REMOVED_KEYS).map(([k, why]) => [envName(k.split('.')[0]!, k.split('.')[1]!), removed(k, why)]));
 
+  // Variables the kubelet wrote for the Services of the namespace are not settings, even where
+  // their names are (a Service im-message gives IM_MESSAGE_SERVICE_HOST and _PORT).
+  const links = serviceLinks(env, (name) => name.startsWith('IM_') || known.has(name));
+  const linked = new Set(links.flatMap((l) => l.variables));
+  const warnings = links.map(
+    (l) =>
+      `environment ${l.variables.filter((n) => n.startsWith('IM_') || known.has(n)).join(', ')}: written by Kubernetes for the Service ${l.service} (service links), not settings: ignored ` +
+      '(enableServiceLinks: false in the pod spec leaves them out)',
+  );
+
   // Shorthands first, so that the full IM_<SECTION>_<KEY> name wins when both are set.
-  const envEntries = Object.entries(env);
+  const envEntries = Object.entries(env).filter(([n]) => !linked.has(n));
   const ordered = [...envEntries.filter(([n]) => n in SHORTHANDS), ...envEntries.filter(([n]) => !(n in SHORTHANDS))];
   for (const [name, value] of ordered) {
     if (value === undefined) continue;
@@ -111,12 +139,41 @@ export function loadConfig(options: LoadOptions = {}): Config {
     out[section] = Object.freeze(sec);
   }
   for (const [k, v] of raw) problems.push(`${v.from}: ${REMOVED_KEYS[k] ? removed(k, REMOVED_KEYS[k]) : `unknown key "${k}"`}`);
+  if (out.queue) out.queue = Object.freeze({ ...out.queue, redis_url: redisUrl(out.queue as unknown as Config['queue'], sources, problems) });
   problems.push(...crossCheck(out as unknown as Config, sources));
 
   if (problems.length > 0) throw new ConfigError(problems);
   const config = Object.freeze(out) as unknown as Config;
   SOURCES.set(config, sources);
+  WARNINGS.set(config, Object.freeze(warnings));
   return config;
+}
+
+/**
+ * redis_url with the parts given separately (queue.redis_address, _username, _password, _tls) put
+ * in: the user and password percent-encoded, TLS as the scheme. Its source names the parts.
+ */
+function redisUrl(q: Config['queue'], sources: Map<string, string>, problems: string[]): string {
+  const parts = (['redis_address', 'redis_username', 'redis_password', 'redis_tls'] as const).filter((k) => sources.has(`queue.${k}`));
+  if (parts.length === 0) return q.redis_url;
+  if (q.redis_address && sources.has('queue.redis_url')) {
+    problems.push(`${sources.get('queue.redis_address')} and ${sources.get('queue.redis_url')}: the Redis server is given twice; set redis_url, or redis_address with redis_username, redis_password and redis_tls`);
+    return q.redis_url;
+  }
+  let url: URL;
+  try {
+    url = new URL(q.redis_url);
+  } catch {
+    return q.redis_url;
+  }
+  const tls = q.redis_tls === '' ? url.protocol === 'rediss:' : q.redis_tls === 'enable';
+  const username = sources.has('queue.redis_username') ? q.redis_username : decodeURIComponent(url.username);
+  const password = sources.has('queue.redis_password') ? q.redis_password : decodeURIComponent(url.password);
+  const auth = username || password ? `${encodeURIComponent(username)}${password ? `:${encodeURIComponent(password)}` : ''}@` : '';
+  const path = url.pathname === '/' ? '' : url.pathname;
+  const from = parts.map((k) => sources.get(`queue.${k}`)!);
+  sources.set('queue.redis_url', from.every((f) => f.startsWith('environment ')) ? `environment ${from.map((f) => f.slice('environment '.length)).join(', ')}` : from.join(', '));
+  return `${tls ? 'rediss' : 'redis'}://${auth}${q.redis_address || url.host}${path}`;
 }
 
 /** Rules that span keys. */

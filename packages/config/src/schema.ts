@@ -47,6 +47,11 @@ function list(describe: string, itemPattern: RegExp): KeySpec<readonly string[]>
   };
 }
 
+/** A string taken as it is (a password keeps its spaces). */
+function verbatim(describe: string): KeySpec<string> {
+  return { default: '', describe, parse: (raw) => raw };
+}
+
 function bool(def: boolean): KeySpec<boolean> {
   return {
     default: def,
@@ -96,6 +101,26 @@ export const schema = {
   },
   queue: {
     redis_url: str('redis://127.0.0.1:6379', /^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+    /**
+     * redis_url in parts, in the form KEDA's redis scalers read them (address, username, password,
+     * tls), so that one Secret feeds the roles and the autoscaler (infra/k8s): each part given
+     * replaces that part of redis_url. The server's host:port (not with redis_url too; on Redis
+     * Cluster, cluster_nodes instead) ...
+     */
+    redis_address: str('', /^$|^[\w.-]+:\d{1,5}$/, 'host:port of the Redis server'),
+    /** ... its user and password (empty: none, or redis_url's) ... */
+    redis_username: verbatim('a Redis user name'),
+    redis_password: verbatim('a Redis password'),
+    /** ... and TLS: `enable` (rediss://) or `disable` (redis://); empty: as redis_url's scheme says. */
+    redis_tls: {
+      default: '',
+      describe: 'enable or disable',
+      parse(raw: string) {
+        const v = raw.trim();
+        if (v !== '' && v !== 'enable' && v !== 'disable') throw new Error(`expected enable or disable (KEDA's words), got "${raw}"`);
+        return v as '' | 'enable' | 'disable';
+      },
+    } satisfies KeySpec<'' | 'enable' | 'disable'>,
     /**
      * Redis Cluster nodes (host:port, a few are enough to discover the rest). When set, every
      * process uses the cluster for everything and redis_url only lends its user, password and TLS.

@@ -30,6 +30,9 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
     });
 }
 
+/** The error code of a migrate that found another one holding the lock for 60 s. */
+export const MIGRATION_LOCKED = 'IM_MIGRATION_LOCKED';
+
 export interface MigrateResult {
   applied: string[];
   current: number;
@@ -46,7 +49,7 @@ export async function migrate(url: string, options: { dir?: string; log?: (msg: 
   const conn = await pool.getConnection();
   try {
     const [lock] = await conn.query<RowDataPacket[]>("SELECT GET_LOCK('im_message_migrate', 60) AS ok");
-    if (Number(lock[0]?.ok) !== 1) throw new Error('could not take the migration lock within 60 s (is another migrate running?)');
+    if (Number(lock[0]?.ok) !== 1) throw Object.assign(new Error('could not take the migration lock within 60 s (is another migrate running?)'), { code: MIGRATION_LOCKED });
     await conn.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INT NOT NULL PRIMARY KEY,
       name VARCHAR(255) NOT NULL,

@@ -74,6 +74,12 @@ export function createMetrics(role: string) {
     acks: new Counter({ name: 'im_acks_total', help: 'Acknowledgements by status (delivered, read, rejected).', labelNames: ['status'] as const, registers: r }),
     offlineMessages: new Gauge({ name: 'im_offline_messages', help: 'Offline rows now stored (sampled).', registers: r }),
     errors: new Counter({ name: 'im_errors_total', help: 'Errors by component and kind.', labelNames: ['component', 'kind'] as const, registers: r }),
+    dependencyUp: new Gauge({
+      name: 'im_dependency_up',
+      help: 'Whether this process reaches a backing service (redis, mysql): 1 or 0, sampled every 5 s. Readiness does not follow it.',
+      labelNames: ['dependency'] as const,
+      registers: r,
+    }),
     dbPoolConnections: new Gauge({ name: 'im_db_pool_connections', help: 'MySQL pool connections by state.', labelNames: ['state'] as const, registers: r }),
     redisMemory: new Gauge({ name: 'im_redis_memory_bytes', help: 'Redis used_memory (sampled).', registers: r }),
     storageBytes: new Gauge({ name: 'im_storage_bytes', help: 'Table storage, data plus index (sampled).', labelNames: ['table'] as const, registers: r }),

@@ -74,6 +74,8 @@ export class NodeLease {
   private validUntil = 0;
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  /** Renewal found the node taken by another process and no other could be leased (Redis answering). */
+  private lost = false;
   private renewing: Promise<void> | undefined;
 
   constructor(
@@ -109,6 +111,15 @@ export class NodeLease {
     throw new Error(`all ${MAX_NODE + 1} message-id node numbers are leased`);
   }
 
+  /**
+   * This process holds a node: leased, not released, and not lost to another process. A lease
+   * that could not be renewed because Redis is unreachable is still held (no other process can
+   * take it then either); sends are refused with 503 while it is not valid (assertValid).
+   */
+  get held(): boolean {
+    return this.node >= 0 && !this.released && !this.lost;
+  }
+
   assertValid(): void {
     if (Date.now() > this.validUntil) throw new Error('message-id node lease expired (Redis unreachable for too long)');
   }
@@ -131,7 +142,9 @@ export class NodeLease {
         this.validUntil = Date.now() + (LEASE_S - 5) * 1000;
         this.schedule();
       } else {
+        this.lost = true;
         await this.acquire();
+        this.lost = false;
       }
     } catch {
       this.schedule();

@@ -6,6 +6,8 @@ export * from './worker';
 export * from './process';
 export * from './queue-sampler';
 export * from './batch-worker';
+export * from './health';
+export * from './run-process';
 export * from './run-worker';
 export * from './backlog';
 export * from './deployment';

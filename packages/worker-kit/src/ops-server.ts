@@ -1,40 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { OPS_PATHS, type ProcessHealth } from './health';
 
-export type ReadinessChecks = Record<string, () => Promise<unknown>>;
-
-/** The readiness of a process that needs Redis and MySQL: both must answer. */
-export function backingServiceChecks(redis: { ping(): Promise<unknown> }, pool: { query(sql: string): Promise<unknown> }): ReadinessChecks {
-  return { redis: () => redis.ping(), mysql: () => pool.query('SELECT 1') };
-}
-
-/** Runs every check with a time limit; returns the names of those that failed. */
-export async function checkReadiness(checks: ReadinessChecks, timeoutMs = 2000): Promise<{ ok: boolean; failed: string[] }> {
-  const names = Object.keys(checks);
-  const results = await Promise.all(
-    names.map(async (name) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          checks[name]!(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-          }),
-        ]);
-        return undefined;
-      } catch {
-        return name;
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
-  const failed = results.filter((n): n is string => n !== undefined);
-  return { ok: failed.length === 0, failed };
-}
-
-/** /health, /ready and /metrics on a port of their own (the workers' ops surface). */
-export async function startOpsServer(options: { host: string; port: number; registry: Registry; checks: ReadinessChecks }): Promise<Server> {
+/**
+ * /health, /ready, /health/dependencies and /metrics on a port of their own: every worker's ops
+ * surface, and ingest-api's when metrics.port sets one (then its API port, which a Kubernetes
+ * Service exposes, keeps /health and /ready only).
+ */
+export async function startOpsServer(options: { host: string; port: number; registry: Registry; health: ProcessHealth }): Promise<Server> {
+  const { health, registry } = options;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'application/json') => {
@@ -42,21 +16,23 @@ export async function startOpsServer(options: { host: string; port: number; regi
       res.end(body);
     };
     if (req.method !== 'GET') return send(405, JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: 'only GET is served here' } }));
-    if (path === '/health') return send(200, JSON.stringify({ status: 'ok' }));
-    if (path === '/ready') {
-      void checkReadiness(options.checks).then(({ ok, failed }) =>
-        send(ok ? 200 : 503, JSON.stringify(ok ? { status: 'ready' } : { status: 'unavailable', failed })),
-      );
+    if (path === OPS_PATHS.health) return send(200, JSON.stringify({ status: 'ok' }));
+    if (path === OPS_PATHS.ready) {
+      const r = health.readiness();
+      return send(r.ready ? 200 : 503, JSON.stringify(r.body));
+    }
+    if (path === OPS_PATHS.dependencies) {
+      void health.dependencies().then((d) => send(d.ok ? 200 : 503, JSON.stringify(d.body)));
       return;
     }
-    if (path === '/metrics') {
-      void options.registry.metrics().then(
-        (text) => send(200, text, options.registry.contentType),
+    if (path === OPS_PATHS.metrics) {
+      void registry.metrics().then(
+        (text) => send(200, text, registry.contentType),
         (err: Error) => send(500, JSON.stringify({ error: { code: 'INTERNAL', message: err.message } })),
       );
       return;
     }
-    send(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${path}; try /health, /ready or /metrics` } }));
+    send(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${path}; try ${Object.values(OPS_PATHS).join(', ')}` } }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

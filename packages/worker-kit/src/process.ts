@@ -1,4 +1,4 @@
-import { ConfigError, configFileFromArgv, loadConfig, type Config } from '@im/config';
+import { ConfigError, configFileFromArgv, configWarnings, loadConfig, type Config } from '@im/config';
 import { createLogger, type Logger } from '@im/logger';
 import { createMetrics, type Metrics } from '@im/metrics';
 
@@ -6,7 +6,10 @@ import type { Role } from '@im/contracts';
 
 export { ROLES, type Role } from '@im/contracts';
 
-/** Default port of /health, /ready and /metrics per role (CONTRACT.md section 5). */
+/**
+ * Default port of /health, /ready and /metrics per role (CONTRACT.md section 5); metrics.port
+ * changes it. ingest-api serves them on its API port unless metrics.port gives it one of its own.
+ */
 export const DEFAULT_OPS_PORT: Record<Role, number> = {
   'ingest-api': 6000,
   'worker-persist': 9101,
@@ -14,6 +17,11 @@ export const DEFAULT_OPS_PORT: Record<Role, number> = {
   'worker-delivery': 9103,
   'worker-cleaner': 9104,
 };
+
+/** Where a role serves /health, /ready, /health/dependencies and /metrics under a config (the manifests' probes are checked against it). */
+export function opsPortOf(role: Role, config: Config): number {
+  return config.metrics.port || (role === 'ingest-api' ? config.message_service.port : DEFAULT_OPS_PORT[role]);
+}
 
 export interface Boot {
   role: Role;
@@ -24,8 +32,8 @@ export interface Boot {
 }
 
 /**
- * The first lines of every process: title, config (a bad key exits 2 naming it), logger, metrics,
- * and a fatal log for anything that escapes.
+ * The first lines of every process: title, config (a bad key exits 2 naming it), logger (with a
+ * warning for what the config passed over), metrics, and a fatal log for anything that escapes.
  */
 export function boot(role: Role): Boot {
   process.title = `im-${role}`;
@@ -40,6 +48,7 @@ export function boot(role: Role): Boot {
     throw err;
   }
   const log = createLogger(role, config.log.level);
+  for (const warning of configWarnings(config)) log.warn(warning);
   process.on('unhandledRejection', (err) => {
     log.fatal({ err }, 'unhandled rejection');
     process.exit(1);
@@ -49,7 +58,7 @@ export function boot(role: Role): Boot {
     process.exit(1);
   });
   const metrics = createMetrics(role);
-  const opsPort = config.metrics.port || DEFAULT_OPS_PORT[role];
+  const opsPort = opsPortOf(role, config);
   return { role, config, log, metrics, opsPort };
 }
 

@@ -1,9 +1,8 @@
-import { createPool, poolStats, type Pool } from '@im/db';
-import { closeRedis, createRedis, waitForReady, type Redis, type Shard, type Topology } from '@im/redis';
-import { joinDeployment, watchDeployment } from './deployment';
-import { backingServiceChecks, closeServer, startOpsServer } from './ops-server';
-import { boot, every, recordPool, type Boot, type Role } from './process';
-import { installShutdown } from './shutdown';
+import { createPool, type Pool } from '@im/db';
+import { createRedis, waitForReady, type Redis, type Shard, type Topology } from '@im/redis';
+import { joinDeployment } from './deployment';
+import type { Boot, Role } from './process';
+import { runProcess } from './run-process';
 import type { StageWorker } from './worker';
 
 /** What a worker's main gets: the process's config, logger and metrics, and its connections. */
@@ -38,48 +37,37 @@ export interface RunWorkerOptions {
 }
 
 /**
- * Every worker process, around what its main builds: boot (config, logger, metrics), one Redis
- * connection and one MySQL pool, the ops server (/health, /ready on both, /metrics), a wait for
- * Redis, the pool gauge, and on SIGTERM the ordered shutdown: loops, consumers, flushes, queues,
- * ops server, MySQL, Redis.
+ * A worker process: runProcess with the worker's parts. One Redis connection (waited for, as long
+ * as it takes) and one MySQL pool, the deployment's layout, the consumers the main builds, its ops
+ * server on the role's port; on SIGTERM, after readiness is withdrawn: its loops, consumers,
+ * flushes and queues, then what every process closes.
  */
 export async function runWorker(role: Role, build: (ctx: WorkerContext) => WorkerParts | Promise<WorkerParts>, options: RunWorkerOptions = {}): Promise<void> {
-  const b = boot(role);
-  const { config, log, metrics, opsPort } = b;
-  const redis = createRedis(config.queue, 'worker', `im-${role}`, (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const pool = createPool({ url: config.mysql.url, size: options.poolSize?.(b) ?? config.mysql.pool_size });
-  const ops = await startOpsServer({ host: config.message_service.host, port: opsPort, registry: metrics.registry, checks: backingServiceChecks(redis, pool) });
-  await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
-
-  // The layout is the deployment's (its record in Redis), not this process's queue.shards.
-  const deployment = await joinDeployment(redis, config, log);
-  const topo = deployment.topology;
-  const shards = topo.consumed(config.queue.consume_shards);
-  const parts = await build({ ...b, redis, pool, topology: topo, shards });
-  const stopPoolGauge = every(5000, async () => recordPool(metrics, poolStats(pool)), (err) => log.debug({ err }, 'sampling failed'));
-  log.info({ opsPort, shards: shards.map((s) => s.index), generation: deployment.record.generation, ...parts.started }, `${role} started`);
-
-  // A reshard that finished stops this process (ordered shutdown, exit 0), which then starts
-  // again on the new layout (its supervisor restarts it: npm start, Kubernetes, compose).
-  let shutdown: () => Promise<void> = async () => {};
-  const stopWatching = watchDeployment(
-    redis,
-    config.queue.prefix,
-    deployment.record.generation,
-    (record) => {
-      log.warn({ generation: deployment.record.generation, now: record.generation, shards: record.shards }, 'the deployment was resharded: this process stops, to start again on the new layout');
-      void shutdown();
+  await runProcess(
+    role,
+    async (ctx) => {
+      const { config, log } = ctx;
+      const redis = createRedis(config.queue, 'worker', `im-${role}`, (err) => log.warn({ err: err.message }, 'redis connection error'));
+      const pool = createPool({ url: config.mysql.url, size: options.poolSize?.(ctx) ?? config.mysql.pool_size });
+      await waitForReady(redis, 60_000).catch((err) => log.warn({ err }, 'redis not ready yet; the worker will wait for it'));
+      // The layout is the deployment's (its record in Redis), not this process's queue.shards.
+      const deployment = await joinDeployment(redis, config, log);
+      const topology = deployment.topology;
+      const shards = topology.consumed(config.queue.consume_shards);
+      const parts = await build({ ...ctx, redis, pool, topology, shards });
+      return {
+        redis,
+        pool,
+        generation: deployment.record.generation,
+        stop: [
+          ['stop worker loops', async () => (parts.loops ?? []).forEach((stop) => stop())],
+          ['close workers', () => Promise.all(parts.workers.map((w) => w.close(options.closeTimeoutMs ?? 20_000)))],
+          ['flush batches', () => Promise.all((parts.flush ?? []).map((drain) => drain()))],
+          ['close queues', () => Promise.all((parts.queues ?? []).map((q) => q.close()))],
+        ],
+        started: { shards: shards.map((s) => s.index), ...parts.started },
+      };
     },
-    log,
+    { opsServer: () => true },
   );
-
-  shutdown = installShutdown(log, () => [
-    ['stop background loops', async () => [stopPoolGauge, stopWatching, ...(parts.loops ?? [])].forEach((stop) => stop())],
-    ['close workers', () => Promise.all(parts.workers.map((w) => w.close(options.closeTimeoutMs ?? 20_000)))],
-    ['flush batches', () => Promise.all((parts.flush ?? []).map((drain) => drain()))],
-    ['close queues', () => Promise.all((parts.queues ?? []).map((q) => q.close()))],
-    ['close ops server', () => closeServer(ops)],
-    ['close mysql', () => pool.end()],
-    ['close redis', () => closeRedis(redis)],
-  ]);
 }

@@ -217,7 +217,7 @@ export function sendService(deps: SendDeps) {
       message_id: ids[i]!.id,
       created_at: ids[i]!.ms,
     }));
-    const admitted: (Admission | undefined)[] = new Array(items.length);
+    const admitted: (Admission | { status: 'refused'; error: AppError } | undefined)[] = new Array(items.length);
     let todo = live;
     let ticket: number | undefined;
     let recentlyChanged = false;
@@ -271,11 +271,8 @@ export function sendService(deps: SendDeps) {
         } catch (err) {
           // Not known whether these repeat a stored send: refused (nothing queued), safe to retry.
           void release(shard, jobId, fresh.map((i) => items[i]!.req));
-          const error = toAppError(err);
-          for (const i of fresh) {
-            admitted[i] = undefined;
-            outcomes[i] = { status: 'refused', error };
-          }
+          const error = new AppError('UNAVAILABLE', 'whether this send repeats one stored before a Redis failover could not be checked against MySQL; nothing was accepted, retry shortly', { cause: err });
+          for (const i of fresh) admitted[i] = { status: 'refused', error };
           stored = new Map();
         }
         for (const i of fresh) {
@@ -297,6 +294,8 @@ export function sendService(deps: SendDeps) {
       const a = admitted[i];
       if (a === undefined) {
         outcomes[i] = { status: 'refused', error: new AppError('UNAVAILABLE', 'the conversation seq could not be checked against MySQL; retry shortly') };
+      } else if (a.status === 'refused') {
+        outcomes[i] = { status: 'refused', error: a.error };
       } else if (a.status === 'rate') {
         outcomes[i] = { status: 'refused', error: new AppError('RESOURCE_EXHAUSTED', `sender ${p.req.sender_id} is over its rate limit; retry after 1 s`, { retryAfterS: 1 }) };
       } else if (a.status === 'dup') {
