@@ -327,21 +327,18 @@ export function sendService(deps: SendDeps) {
     }
     for (const i of acceptedAt) items[i]!.enqueuing = true;
     const r = await deps.enqueue(shard, jobId, accepted, ticket);
-    let queued = r.status === 'queued';
-    if (r.status === 'absent') {
-      // Not in the queue: never added, or done already (a worker took it and finished at once).
-      const stored = await storedWithin(accepted[0]!.message_id);
-      if (stored === undefined) r.status = 'unknown';
-      else queued = stored;
-    }
-    if (!queued) {
+    // Not in the queue after a failed add: never added, or done already (a worker took it and
+    // finished at once); history tells, unless it cannot answer in time either.
+    const stored = r.status === 'absent' ? await storedWithin(accepted[0]!.message_id) : undefined;
+    const outcome = r.status === 'absent' ? (stored === undefined ? 'unknown' : stored ? 'queued' : 'refused') : r.status;
+    if (outcome !== 'queued') {
       const error =
-        r.status === 'unknown'
+        outcome === 'unknown'
           ? new AppError('UNAVAILABLE', 'Redis did not answer in time, so whether the send was queued is not known; it is taken back as soon as Redis answers. Retry with the same client_msg_id: the retry answers the first outcome')
           : 'error' in r
             ? r.error
             : tooLate();
-      if (r.status === 'unknown') takeBackLater(shard, jobId, accepted, ticket);
+      if (outcome === 'unknown') takeBackLater(shard, jobId, accepted, ticket);
       else {
         void release(shard, jobId, accepted);
         if (ticket !== undefined) voidTicket(shard, ticket);
