@@ -15,12 +15,12 @@ export interface DirectoryDeps {
 export function directoryService(d: DirectoryDeps) {
   async function assertUser(userId: string): Promise<void> {
     const unknown = await d.knownUsers.unknown([userId]);
-    if (unknown.length > 0) throw notFound(`user ${userId} is not known; register it with PUT /v1/users/${userId}`);
+    if (unknown.length > 0) throw notFound('UNKNOWN_USER', `user ${userId} is not known; register it with PUT /v1/users/${userId}`);
   }
 
   async function assertGroup(groupId: string): Promise<void> {
     const unknown = await d.knownGroups.unknown([groupId]);
-    if (unknown.length > 0) throw notFound(`group ${groupId} is not known; create it with PUT /v1/groups/${groupId}`);
+    if (unknown.length > 0) throw notFound('UNKNOWN_GROUP', `group ${groupId} is not known; create it with PUT /v1/groups/${groupId}`);
   }
 
   return {
@@ -45,7 +45,7 @@ export function directoryService(d: DirectoryDeps) {
       await assertGroup(groupId);
       const unknown = await d.knownUsers.unknown([...new Set(add)]);
       if (unknown.length > 0) {
-        throw notFound(`${unknown.length} user(s) to add are not known: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`);
+        throw notFound('UNKNOWN_USER', `${unknown.length} user(s) to add are not known: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`);
       }
       await d.members.invalidate(groupId);
       const count = await d.groups.changeMembers(groupId, [...new Set(add)], [...new Set(remove)], Date.now());

@@ -68,7 +68,7 @@ export function readService(d: ReadDeps) {
     }
     await d.assertGroup(target.group_id);
     if (!(await d.members.isMember(target.group_id, userId))) {
-      throw permissionDenied(`user ${userId} is not a member of group ${target.group_id}`);
+      throw permissionDenied('NOT_A_MEMBER', `user ${userId} is not a member of group ${target.group_id}`);
     }
     return conversationKeys.group(target.group_id);
   }
@@ -129,12 +129,12 @@ export function readService(d: ReadDeps) {
       const [row] = await d.messages.findMany([messageId]);
       let recall: Recall;
       if (row) {
-        if (row.sender_id !== userId) throw permissionDenied(`only the sender (${row.sender_id}) can recall message ${messageId}`);
+        if (row.sender_id !== userId) throw permissionDenied('NOT_THE_SENDER', `only the sender (${row.sender_id}) can recall message ${messageId}`);
         recall = await d.recalls.record(row, Date.now());
       } else {
         const [recorded] = await d.recalls.find([messageId]);
-        if (!recorded) throw notFound(`message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
-        if (recorded.sender_id !== userId) throw permissionDenied(`only the sender (${recorded.sender_id}) can recall message ${messageId}`);
+        if (!recorded) throw notFound('UNKNOWN_MESSAGE', `message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
+        if (recorded.sender_id !== userId) throw permissionDenied('NOT_THE_SENDER', `only the sender (${recorded.sender_id}) can recall message ${messageId}`);
         recall = recorded;
       }
       await markRecalled(d.redis, messageId);
