@@ -53,9 +53,13 @@ export function directoryService(d: DirectoryDeps) {
       return { member_count: count };
     },
 
-    async listMembers(groupId: string): Promise<{ members: string[] }> {
+    /** A page of members by user id, after `afterUserId` (the previous page's last); `next` is this page's last. */
+    async listMembers(groupId: string, afterUserId: string | null, limit: number): Promise<{ members: string[]; has_more: boolean; next: string | null }> {
       await assertGroup(groupId);
-      return { members: await d.groups.members(groupId) };
+      const found = await d.groups.membersPage(groupId, afterUserId, limit + 1);
+      const members = found.slice(0, limit);
+      const next = found.length > limit ? members.at(-1)! : null;
+      return { members, has_more: next !== null, next };
     },
   };
 }
