@@ -157,7 +157,7 @@ const t0 = performance.now();
 let pages = 0;
 let items = 0;
 for (let cursor: string | null = null; ; ) {
-  const r = await fleet.api.get(`/v1/users/${bob}/devices/laptop/sync?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+  const r: { body: any } = await fleet.api.get(`/v1/users/${bob}/devices/laptop/sync?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
   pages++;
   items += r.body.items.length;
   if (r.body.cursor) cursor = r.body.cursor;

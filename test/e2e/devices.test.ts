@@ -183,8 +183,8 @@ describe('devices and per-device sync', () => {
     // devices.max_per_user (10): carol may register 10, the 11th is refused and registers nothing.
     for (let i = 0; i < 10; i++) await gwA.connectDevice(carol, `dev-${i}`);
     const refused = await fleet.api.put(`/v1/presence/${carol}`, { gateway_id: 'gw-a', device_id: 'dev-10' });
-    assert.equal(refused.status, 429);
-    assert.equal(refused.body.error.code, 'RESOURCE_EXHAUSTED');
+    assert.equal(refused.status, 403);
+    assert.deepEqual([refused.body.error.code, refused.body.error.reason], ['PERMISSION_DENIED', 'DEVICE_LIMIT']);
     assert.match(refused.body.error.message, /max_per_user/);
     assert.equal((await fleet.api.get(`/v1/users/${carol}/devices`)).body.devices.length, 10);
     assert.equal((await fleet.api.del(`/v1/users/${carol}/devices/dev-0`)).status, 204);

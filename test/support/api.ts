@@ -28,7 +28,7 @@ export function apiClient(baseUrl: string, token = TEST_TOKEN) {
     const contentType = res.headers.get('content-type');
     const json = contentType?.startsWith('application/json') ?? false;
     const parsed = text && json ? JSON.parse(text) : text || undefined;
-    const problems = validator.check({ method, path, status: res.status, contentType, body: parsed, requestBody: typeof body === 'string' ? undefined : body });
+    const problems = validator.check({ method, path, status: res.status, contentType, body: parsed, requestBody: typeof body === 'string' ? undefined : body, headers: res.headers });
     if (problems.length > 0) throw new Error(`the answer does not match docs/openapi.yaml:\n  - ${problems.join('\n  - ')}`);
     return { status: res.status, body: parsed as T, headers: res.headers };
   }

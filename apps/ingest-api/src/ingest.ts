@@ -111,7 +111,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     try {
       lease.assertValid();
     } catch (err) {
-      throw new AppError('UNAVAILABLE', 'message ids cannot be issued while Redis is unreachable; retry later', { cause: err });
+      throw new AppError('UNAVAILABLE', 'message ids cannot be issued while Redis is unreachable; retry later', { reason: 'DEPENDENCY_UNAVAILABLE', cause: err });
     }
     return ids.next();
   };

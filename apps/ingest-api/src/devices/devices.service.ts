@@ -1,6 +1,6 @@
 import type { Platform } from '@im/contracts';
 import type { DevicesRepository, OfflineRepository, SyncItem } from '@im/db';
-import { AppError, notFound } from '@im/errors';
+import { notFound, permissionDenied } from '@im/errors';
 import type { Metrics } from '@im/metrics';
 import type { Presence } from '@im/redis';
 
@@ -35,8 +35,8 @@ export function devicesService(d: DevicesDeps) {
       maxMessages: d.limits.newDeviceMaxMessages,
     });
     if (r.outcome === 'limit') {
-      throw new AppError(
-        'RESOURCE_EXHAUSTED',
+      throw permissionDenied(
+        'DEVICE_LIMIT',
         `user ${userId} already has ${r.devices} devices, the most devices.max_per_user allows; remove one (DELETE /v1/users/${userId}/devices/{device_id}) before adding ${deviceId}`,
       );
     }
@@ -65,7 +65,7 @@ export function devicesService(d: DevicesDeps) {
       const existed = await d.devices.remove(userId, deviceId);
       const cleared = await d.presence.clear(userId, deviceId);
       seen.delete(`${userId}/${deviceId}`);
-      if (!existed && cleared.length === 0) throw notFound(`user ${userId} has no device ${deviceId}`);
+      if (!existed && cleared.length === 0) throw notFound('UNKNOWN_DEVICE', `user ${userId} has no device ${deviceId}`);
     },
 
     /**

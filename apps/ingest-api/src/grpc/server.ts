@@ -4,7 +4,7 @@ import { findUp } from '@im/config';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fastSendParsers, sendSchemas } from '@im/contracts';
-import { toAppError, type ErrorCode } from '@im/errors';
+import { toAppError, type AppError, type ErrorCode } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { bearerAuth } from '../auth';
@@ -26,6 +26,19 @@ export const GRPC_STATUS: Record<ErrorCode, grpc.status> = {
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   INTERNAL: grpc.status.INTERNAL,
 };
+
+/**
+ * The trailers of a failed call (CONTRACT.md section 2): the contract's code and reason, and on
+ * UNAVAILABLE and RESOURCE_EXHAUSTED the wait before a retry as gRPC's server pushback (gRFC A6),
+ * which a client with a retry policy honours.
+ */
+export function errorTrailers(e: AppError): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('im-error-code', e.code);
+  metadata.set('im-error-reason', e.reason);
+  if (e.retryAfterS !== undefined) metadata.set('grpc-retry-pushback-ms', String(e.retryAfterS * 1000));
+  return metadata;
+}
 
 export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
@@ -83,8 +96,7 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
             o.metrics.errors.inc({ component: 'grpc', kind: e.code });
             o.log.error({ err, method: name }, 'rpc failed');
           }
-          const metadata = new grpc.Metadata();
-          metadata.set('im-error-code', e.code);
+          const metadata = errorTrailers(e);
           end({ code: grpc.status[GRPC_STATUS[e.code]] });
           callback({ code: GRPC_STATUS[e.code], details: e.message, metadata }, null);
         }

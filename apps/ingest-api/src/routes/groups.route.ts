@@ -4,13 +4,15 @@ import { idField } from '@im/contracts';
 import { invalidArgument } from '@im/errors';
 import type { Services } from '../services';
 import { parse } from './parse';
-import { nameField } from './params';
+import { cursorQuery, intQuery, nameField } from './params';
+import { decodeCursor, encodeCursor } from './page-cursor';
 
 const MAX_CHANGE = 10_000;
 const groupParams = z.object({ group_id: idField('group_id') });
 const nameBody = z.object({ name: nameField('name', 128) }).strict();
 const idList = (name: string) => z.array(idField(`${name}[]`)).max(MAX_CHANGE, `${name} may hold at most ${MAX_CHANGE} ids`).optional();
 const membersBody = z.object({ add: idList('add'), remove: idList('remove') }).strict();
+const membersQuery = z.object({ limit: intQuery('limit', 1, MAX_CHANGE, 1000), cursor: cursorQuery }).strict();
 
 /** The first id of `add` that is also in `remove`, if any: one pass over each list (a Set), not every pair. */
 export function inBoth(add: readonly string[], remove: readonly string[]): string | undefined {
@@ -41,7 +43,10 @@ export function groupRoutes(s: Services): FastifyPluginAsync {
 
     app.get('/v1/groups/:group_id/members', async (req) => {
       const { group_id } = parse(groupParams, req.params);
-      return s.listMembers(group_id);
+      const q = parse(membersQuery, req.query);
+      const after = decodeCursor('members', [group_id], q.cursor);
+      const { next, ...page } = await s.listMembers(group_id, after?.[0] ?? null, q.limit);
+      return { ...page, next_cursor: next === null ? null : encodeCursor('members', [group_id], [next]) };
     });
   };
 }

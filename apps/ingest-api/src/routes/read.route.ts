@@ -4,7 +4,8 @@ import { describeValue, idField } from '@im/contracts';
 import { invalidArgument } from '@im/errors';
 import type { Services } from '../services';
 import { parse } from './parse';
-import { intQuery, optionalIdQuery, userParams } from './params';
+import { cursorQuery, intQuery, optionalIdQuery, userParams } from './params';
+import { decodeCursor, encodeCursor } from './page-cursor';
 
 const historyQuery = z
   .object({
@@ -36,10 +37,11 @@ const searchQuery = z
     start_time: msQuery('start_time', () => 0),
     end_time: msQuery('end_time', () => Date.now()),
     limit: intQuery('limit', 1, 200, 50),
+    cursor: cursorQuery,
   })
   .strict();
 
-const conversationsQuery = z.object({ limit: intQuery('limit', 1, 200, 50) }).strict();
+const conversationsQuery = z.object({ limit: intQuery('limit', 1, 200, 50), cursor: cursorQuery }).strict();
 const recallParams = z.object({ message_id: idField('message_id') });
 const recallQuery = z.object({ user_id: idField('user_id') }).strict();
 
@@ -58,13 +60,20 @@ export function readRoutes(s: Services): FastifyPluginAsync {
       const { user_id } = parse(userParams, req.params);
       const q = parse(searchQuery, req.query);
       if (q.end_time < q.start_time) throw invalidArgument('end_time must not be before start_time');
-      return s.read.search(user_id, q.keyword, q.start_time, q.end_time, q.limit);
+      // A cursor is good for the query as it was given (end_time defaults to now at each call).
+      const raw = req.query as Record<string, unknown>;
+      const scope = [user_id, q.keyword, String(raw.start_time ?? ''), String(raw.end_time ?? '')];
+      const after = decodeCursor('search', scope, q.cursor);
+      const { next, ...page } = await s.read.search(user_id, q.keyword, q.start_time, q.end_time, q.limit, after);
+      return { ...page, next_cursor: next === null ? null : encodeCursor('search', scope, next) };
     });
 
     app.get('/v1/users/:user_id/conversations', async (req) => {
       const { user_id } = parse(userParams, req.params);
       const q = parse(conversationsQuery, req.query);
-      return s.read.conversations(user_id, q.limit);
+      const after = decodeCursor('conversations', [user_id], q.cursor);
+      const { next, ...page } = await s.read.conversations(user_id, q.limit, after);
+      return { ...page, next_cursor: next === null ? null : encodeCursor('conversations', [user_id], next) };
     });
 
     app.delete('/v1/messages/:message_id', async (req) => {
