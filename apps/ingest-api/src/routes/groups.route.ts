@@ -7,10 +7,21 @@ import { parse } from './parse';
 import { nameField } from './params';
 
 const MAX_CHANGE = 10_000;
-const groupParams = z.object({ group_id: idField('group_id') });
-const nameBody = z.object({ name: nameField('name', 128) }).strict();
+export const groupParams = z.object({ group_id: idField('group_id') });
+export const groupBody = z.object({ name: nameField('name', 128) }).strict();
 const idList = (name: string) => z.array(idField(`${name}[]`)).max(MAX_CHANGE, `${name} may hold at most ${MAX_CHANGE} ids`).optional();
 const membersBody = z.object({ add: idList('add'), remove: idList('remove') }).strict();
+
+/** A member change's body, checked whole: at least one id, none both added and removed (HTTP and gRPC). */
+export function parseMemberChange(value: unknown): { add: string[]; remove: string[] } {
+  const body = parse(membersBody, value);
+  const add = body.add ?? [];
+  const remove = body.remove ?? [];
+  if (add.length === 0 && remove.length === 0) throw invalidArgument('give at least one user id in add or remove');
+  const both = inBoth(add, remove);
+  if (both !== undefined) throw invalidArgument(`user ${both} is both in add and in remove`);
+  return { add, remove };
+}
 
 /** The first id of `add` that is also in `remove`, if any: one pass over each list (a Set), not every pair. */
 export function inBoth(add: readonly string[], remove: readonly string[]): string | undefined {
@@ -23,19 +34,14 @@ export function groupRoutes(s: Services): FastifyPluginAsync {
   return async (app) => {
     app.put('/v1/groups/:group_id', async (req, reply) => {
       const { group_id } = parse(groupParams, req.params);
-      const { name } = parse(nameBody, req.body);
+      const { name } = parse(groupBody, req.body);
       await s.upsertGroup(group_id, name);
       return reply.status(204).send();
     });
 
     app.post('/v1/groups/:group_id/members', async (req) => {
       const { group_id } = parse(groupParams, req.params);
-      const body = parse(membersBody, req.body);
-      const add = body.add ?? [];
-      const remove = body.remove ?? [];
-      if (add.length === 0 && remove.length === 0) throw invalidArgument('give at least one user id in add or remove');
-      const both = inBoth(add, remove);
-      if (both !== undefined) throw invalidArgument(`user ${both} is both in add and in remove`);
+      const { add, remove } = parseMemberChange(req.body);
       return s.changeMembers(group_id, add, remove);
     });
 

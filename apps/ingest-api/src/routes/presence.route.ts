@@ -11,7 +11,8 @@ const gatewayId = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
-const body = z
+/** The heartbeat's body; gRPC's SetPresence checks its fields with the same parser. */
+export const presenceBody = z
   .object({
     gateway_id: gatewayId,
     ttl_s: z
@@ -26,20 +27,20 @@ const body = z
   })
   .strict();
 
-const clearQuery = z.object({ gateway_id: gatewayId.optional() }).strict();
+export const presenceClearQuery = z.object({ gateway_id: gatewayId.optional() }).strict();
 
 /** PUT and DELETE /v1/presence/{user_id}: gateway heartbeats and disconnects. */
 export function presenceRoutes(s: Services): FastifyPluginAsync {
   return async (app) => {
     app.put('/v1/presence/:user_id', async (req, reply) => {
       const { user_id } = parse(userParams, req.params);
-      const b = parse(body, req.body);
+      const b = parse(presenceBody, req.body);
       await s.setPresence(user_id, b.gateway_id, b.ttl_s);
       return reply.status(204).send();
     });
     app.delete('/v1/presence/:user_id', async (req, reply) => {
       const { user_id } = parse(userParams, req.params);
-      const q = parse(clearQuery, req.query);
+      const q = parse(presenceClearQuery, req.query);
       await s.clearPresence(user_id, q.gateway_id);
       return reply.status(204).send();
     });

@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { parse } from './parse';
 import { intQuery, optionalIdQuery, userParams } from './params';
 
-const historyQuery = z
+export const historyQuery = z
   .object({
     peer_id: optionalIdQuery('peer_id'),
     group_id: optionalIdQuery('group_id'),
@@ -26,7 +26,7 @@ const msQuery = (name: string, def: () => number) =>
       return z.NEVER;
     });
 
-const searchQuery = z
+export const searchQuery = z
   .object({
     keyword: z.unknown().transform((v, ctx) => {
       if (typeof v === 'string' && v.trim().length > 0 && [...v].length <= 100 && v.isWellFormed()) return v;
@@ -39,9 +39,22 @@ const searchQuery = z
   })
   .strict();
 
-const conversationsQuery = z.object({ limit: intQuery('limit', 1, 200, 50) }).strict();
-const recallParams = z.object({ message_id: idField('message_id') });
-const recallQuery = z.object({ user_id: idField('user_id') }).strict();
+export const conversationsQuery = z.object({ limit: intQuery('limit', 1, 200, 50) }).strict();
+export const recallParams = z.object({ message_id: idField('message_id') });
+export const recallQuery = z.object({ user_id: idField('user_id') }).strict();
+
+/** The one conversation a history query names: exactly one of peer_id and group_id. */
+export function historyTarget(q: z.output<typeof historyQuery>): { peer_id: string } | { group_id: string } {
+  if (q.peer_id !== null && q.group_id === null) return { peer_id: q.peer_id };
+  if (q.group_id !== null && q.peer_id === null) return { group_id: q.group_id };
+  throw invalidArgument('give exactly one of peer_id or group_id');
+}
+
+/** A search query whose time range is in order. */
+export function checkSearchRange(q: z.output<typeof searchQuery>): z.output<typeof searchQuery> {
+  if (q.end_time < q.start_time) throw invalidArgument('end_time must not be before start_time');
+  return q;
+}
 
 /** History, search, conversations and recall. */
 export function readRoutes(s: Services): FastifyPluginAsync {
@@ -49,15 +62,12 @@ export function readRoutes(s: Services): FastifyPluginAsync {
     app.get('/v1/users/:user_id/history', async (req) => {
       const { user_id } = parse(userParams, req.params);
       const q = parse(historyQuery, req.query);
-      const target = q.peer_id !== null && q.group_id === null ? { peer_id: q.peer_id } : q.group_id !== null && q.peer_id === null ? { group_id: q.group_id } : undefined;
-      if (target === undefined) throw invalidArgument('give exactly one of peer_id or group_id');
-      return s.read.history(user_id, target, q.before_seq || null, q.limit);
+      return s.read.history(user_id, historyTarget(q), q.before_seq || null, q.limit);
     });
 
     app.get('/v1/users/:user_id/search', async (req) => {
       const { user_id } = parse(userParams, req.params);
-      const q = parse(searchQuery, req.query);
-      if (q.end_time < q.start_time) throw invalidArgument('end_time must not be before start_time');
+      const q = checkSearchRange(parse(searchQuery, req.query));
       return s.read.search(user_id, q.keyword, q.start_time, q.end_time, q.limit);
     });
 
