@@ -54,6 +54,10 @@ export class Fleet {
   readonly prefix: string;
   readonly procs = new Map<FleetRole, RoleProcess>();
   api!: ApiClient;
+  /** The generated client (@im/client) of this fleet's ingest-api, with the OpenAPI check on every answer. */
+  get client(): ApiClient['client'] {
+    return this.api.client;
+  }
   baseUrl = '';
   /** Roles this fleet stopped itself (kill, stop): the others that exit are restarted with restartOnExit. */
   private readonly stopping = new Set<FleetRole>();

@@ -42,8 +42,8 @@ export class GatewaySimulator {
   async connect(userIds: readonly string[], ttlS = 60): Promise<void> {
     await this.listen(userIds.map((id) => `user:${id}`));
     for (const id of userIds) {
-      const r = await this.api.put(`/v1/presence/${id}`, { gateway_id: this.gatewayId, ttl_s: ttlS });
-      if (r.status !== 204) throw new Error(`presence for ${id} answered ${r.status}`);
+      const r = await this.api.client.PUT('/v1/presence/{user_id}', { params: { path: { user_id: id } }, body: { gateway_id: this.gatewayId, ttl_s: ttlS } });
+      if (r.response.status !== 204) throw new Error(`presence for ${id} answered ${r.response.status}`);
     }
   }
 
@@ -85,7 +85,8 @@ export class GatewaySimulator {
   }
 
   async ack(userId: string, messageIds: string[], status: 'delivered' | 'read' = 'delivered', deviceId?: string) {
-    return this.api.post('/v1/acks', { user_id: userId, message_ids: messageIds, status, ...(deviceId ? { device_id: deviceId } : {}) });
+    const r = await this.api.client.POST('/v1/acks', { body: { user_id: userId, message_ids: messageIds, status, ...(deviceId ? { device_id: deviceId } : {}) } });
+    return { status: r.response.status, body: r.data ?? r.error };
   }
 
   async close(): Promise<void> {

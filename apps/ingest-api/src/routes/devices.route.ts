@@ -5,7 +5,7 @@ import type { Services } from '../services';
 import { parse } from './parse';
 import { intQuery, optionalIdQuery, userParams } from './params';
 
-const deviceParams = z.object({ user_id: idField('user_id'), device_id: deviceIdField });
+export const deviceParams = z.object({ user_id: idField('user_id'), device_id: deviceIdField });
 
 /** The sync's query: a page size and the cursor of the page to confirm. */
 export const syncQuery = z.object({ limit: intQuery('limit', 1, 1000, 100), cursor: optionalIdQuery('cursor') }).strict();

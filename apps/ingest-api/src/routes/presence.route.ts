@@ -17,7 +17,8 @@ const platform = z.unknown().transform((v, ctx): Platform => {
   return z.NEVER;
 });
 
-const body = z
+/** The heartbeat's body; gRPC's SetPresence checks its fields with the same parser. */
+export const presenceBody = z
   .object({
     gateway_id: gatewayId,
     device_id: deviceIdField.optional(),
@@ -34,20 +35,20 @@ const body = z
   })
   .strict();
 
-const clearQuery = z.object({ gateway_id: gatewayId.optional(), device_id: deviceIdField.optional() }).strict();
+export const presenceClearQuery = z.object({ gateway_id: gatewayId.optional(), device_id: deviceIdField.optional() }).strict();
 
 /** PUT and DELETE /v1/presence/{user_id}: gateway heartbeats and disconnects, per device. */
 export function presenceRoutes(s: Services): FastifyPluginAsync {
   return async (app) => {
     app.put('/v1/presence/:user_id', async (req, reply) => {
       const { user_id } = parse(userParams, req.params);
-      const b = parse(body, req.body);
+      const b = parse(presenceBody, req.body);
       await s.setPresence(user_id, b.gateway_id, b.ttl_s, b.device_id, b.platform);
       return reply.status(204).send();
     });
     app.delete('/v1/presence/:user_id', async (req, reply) => {
       const { user_id } = parse(userParams, req.params);
-      const q = parse(clearQuery, req.query);
+      const q = parse(presenceClearQuery, req.query);
       await s.clearPresence(user_id, q.gateway_id, q.device_id);
       return reply.status(204).send();
     });
