@@ -11,6 +11,7 @@ import { bearerAuth } from '../auth';
 import { offlinePullQuery } from '../routes/offline.route';
 import { userParams } from '../routes/params';
 import { parse } from '../routes/parse';
+import { sendStreamService } from './send-stream';
 import type { Services } from '../services';
 
 export const PROTO_FILE = findUp('proto/im_message.proto', dirname(fileURLToPath(import.meta.url)));
@@ -52,6 +53,8 @@ export interface GrpcOptions {
   host: string;
   port: number;
   maxMessageBytes: number;
+  /** message_service.stream_max_in_flight (send-stream.ts). */
+  streamMaxInFlight: number;
   log: Logger;
   metrics: Metrics;
 }
@@ -63,7 +66,7 @@ export interface GrpcOptions {
  */
 export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Server; port: number; close(): Promise<void> }> {
   const definition = protoLoader.loadSync(PROTO_FILE, PROTO_OPTIONS);
-  const proto = grpc.loadPackageDefinition(definition) as unknown as { mpim: { MessageService: grpc.ServiceClientConstructor } };
+  const proto = grpc.loadPackageDefinition(definition) as unknown as { mpim: { MessageService: grpc.ServiceClientConstructor; MessageStream: grpc.ServiceClientConstructor } };
   const authenticate = bearerAuth(o.tokens);
   const { single, group } = sendSchemas(o.services.maxMessageLength);
   const fast = fastSendParsers(o.services.maxMessageLength);
@@ -130,14 +133,27 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
     }),
   });
 
+  const stream = sendStreamService({
+    send: o.services.send,
+    maxMessageLength: o.services.maxMessageLength,
+    authenticate,
+    status: GRPC_STATUS,
+    maxInFlight: o.streamMaxInFlight,
+    log: o.log,
+    metrics: o.metrics,
+  });
+  server.addService(proto.mpim.MessageStream.service, { SendStream: stream.handler });
+
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${o.host}:${o.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   return {
     server,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // Streams first: every frame received is answered and each stream ended, then the server stops.
+      await stream.close(10_000);
+      await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();
@@ -146,7 +162,8 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
           clearTimeout(timer);
           resolve();
         });
-      }),
+      });
+    },
   };
 }
 
