@@ -4,7 +4,7 @@
 //                    [--rate 2000] [--rate-seconds 10] [--levels 25,50,80] [--burst 100000]
 //                    [--group-members 10000] [--users 1000]
 //                    [--connections 64] [--rate-connections 256] [--burst-connections 256] [--wrk-threads 1]
-//                    [--stream-streams 4] [--stream-window 256]
+//                    [--stream-single <single>] [--stream-streams 4] [--stream-window 64]
 //                    [--redis-cluster [--shards 3]] [--ordered | --unordered] [--cpu-prof]
 // Single sends (B, C, E, G, H) come from wrk (bench/wrk.ts, bench/wrk/send.lua), a process of its
 // own whose CPU is reported; batch sends (D, 100 messages a request) and the group send (F) from
@@ -53,8 +53,10 @@ const { values } = parseArgs({
     'rate-connections': { type: 'string', default: '256' },
     'burst-connections': { type: 'string', default: '256' },
     'wrk-threads': { type: 'string', default: '1' },
+    /** Streamed single sends in S; empty: as many as --single. */
+    'stream-single': { type: 'string', default: '' },
     'stream-streams': { type: 'string', default: '4' },
-    'stream-window': { type: 'string', default: '256' },
+    'stream-window': { type: 'string', default: '64' },
     shards: { type: 'string', default: '3' },
     'redis-cluster': { type: 'boolean', default: false },
     ordered: { type: 'boolean', default: false },
@@ -487,8 +489,9 @@ try {
   log(`C: ${opt.single} single sends, ${opt.connections} connections`);
   report.C = (await wrkPhase('C fleet single', 'bench-C-', fleet.baseUrl, opt.single, { connections: opt.connections, receivers: users, fleetPhase: true })).phase;
   // S. The same single sends over the gateway link (gRPC SendStream), as fast as answered.
-  log(`S: ${opt.single} streamed single sends, ${opt['stream-streams']} streams x ${opt['stream-window']} unanswered`);
-  report.S = (await wrkPhase('S fleet streamed', 'bench-S-', grpcTarget(), opt.single, { connections: opt['stream-streams'], receivers: users, fleetPhase: true, stream: true })).phase;
+  const streamed = opt['stream-single'] || opt.single;
+  log(`S: ${streamed} streamed single sends, ${opt['stream-streams']} streams x ${opt['stream-window']} unanswered`);
+  report.S = (await wrkPhase('S fleet streamed', 'bench-S-', grpcTarget(), streamed, { connections: opt['stream-streams'], receivers: users, fleetPhase: true, stream: true })).phase;
   // D. The fleet, batch sends of 100.
   report.D = await batchPhase('D fleet batch', opt.batch, 100, 8);
 
