@@ -42,6 +42,7 @@ await runProcess(
             host: config.message_service.host,
             port: config.message_service.grpc_port,
             maxMessageBytes: config.message_service.max_body_bytes,
+            streamMaxInFlight: config.message_service.stream_max_in_flight,
             log,
             metrics,
             health,

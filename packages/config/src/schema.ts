@@ -88,6 +88,11 @@ export const schema = {
     /** Upper bound of ingest's in-flight sends waiting for the queue; beyond it ingest answers 503. */
     max_pending_sends: int(20_000, 100),
     /**
+     * Sends of one gRPC SendStream in flight (received, not yet answered); a frame beyond it is
+     * answered RESOURCE_EXHAUSTED at once, never dropped (proto/im_message.proto).
+     */
+    stream_max_in_flight: int(2000, 1, 100_000),
+    /**
      * Every send is answered within this time: 202 once queued, else 503 (nothing queued, safe to
      * retry). Each Redis command of ingest times out after a sixth of it (docs/architecture.md).
      */

@@ -48,6 +48,16 @@ export function createMetrics(role: string) {
       buckets: LATENCY_BUCKETS,
       registers: r,
     }),
+    streamsOpen: new Gauge({
+      name: 'im_grpc_streams_open',
+      help: 'gRPC SendStream streams open (gateway links).',
+      registers: r,
+    }),
+    streamRefusals: new Counter({
+      name: 'im_stream_refusals_total',
+      help: 'SendStream frames answered RESOURCE_EXHAUSTED because their stream held message_service.stream_max_in_flight sends.',
+      registers: r,
+    }),
     queueJobs: new Gauge({
       name: 'im_queue_jobs',
       help: 'Jobs per queue and state (sampled).',

@@ -27,6 +27,7 @@ export function zeroKnownSeries(m: Metrics, role: string): void {
     // A send answered 503 whose enqueue's outcome Redis did not tell in time (send.service.ts).
     m.errors.inc({ component: 'ingest', kind: 'outcome_unknown' }, 0);
     for (const source of ['cache', 'mysql']) m.historyReads.inc({ source }, 0);
+    m.streamRefusals.inc(0);
   }
   const queue = CONSUMES[role];
   if (queue) for (const kind of JOB_ERROR_KINDS) m.errors.inc({ component: queue, kind }, 0);

@@ -9,6 +9,7 @@ import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { ProcessHealth } from '@im/worker-kit';
 import { bearerAuth } from '../auth';
+import { sendStreamService } from './send-stream';
 import type { Services } from '../services';
 import { devicesRpcs } from './devices-rpcs';
 import { directoryRpcs } from './directory-rpcs';
@@ -29,6 +30,8 @@ export const PROTO_LEGACY = 'im_message.proto';
 export const PROTO_FILE = `${PROTO_DIR}/${PROTO_LEGACY}`;
 export const V1_SERVICE = 'im.message.v1.MessageService';
 export const LEGACY_SERVICE = 'mpim.MessageService';
+/** The gateway link: one send per frame (send-stream.ts). */
+export const STREAM_SERVICE = 'mpim.MessageStream';
 
 /** The contract's error codes as gRPC status codes. */
 export const GRPC_STATUS: Record<ErrorCode, grpc.status> = {
@@ -71,6 +74,8 @@ export interface GrpcOptions {
   host: string;
   port: number;
   maxMessageBytes: number;
+  /** message_service.stream_max_in_flight (send-stream.ts). */
+  streamMaxInFlight: number;
   log: Logger;
   metrics: Metrics;
   /** The process's readiness, which grpc.health.v1 reports. */
@@ -130,15 +135,28 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
   health.addToServer(server);
   new ReflectionService(definition).addToServer(server);
 
+  const stream = sendStreamService({
+    send: o.services.send,
+    maxMessageLength: o.services.maxMessageLength,
+    authenticate,
+    status: GRPC_STATUS,
+    maxInFlight: o.streamMaxInFlight,
+    log: o.log,
+    metrics: o.metrics,
+  });
+  server.addService(definition[STREAM_SERVICE] as grpc.ServiceDefinition, { SendStream: stream.handler });
+
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${o.host}:${o.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   return {
     server,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        health.stop();
+    close: async () => {
+      health.stop();
+      // Streams first: every frame received is answered and each stream ended, then the server stops.
+      await stream.close(10_000);
+      await new Promise<void>((resolve) => {
         // Calls still open after 10 s (health Watch streams never end on their own) are cut.
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -148,6 +166,7 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
           clearTimeout(timer);
           resolve();
         });
-      }),
+      });
+    },
   };
 }
