@@ -14,6 +14,7 @@ import { notificationRoutes } from './routes/notifications.route';
 import { groupRoutes } from './routes/groups.route';
 import { readRoutes } from './routes/read.route';
 import { docsRoutes, isDocsRoute, openApiDocument } from './openapi';
+import { requestSpans } from './request-spans';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -101,6 +102,9 @@ export function buildApp(o: AppOptions): FastifyInstance {
       done(invalidArgument(`the body is not valid JSON: ${(err as Error).message}`));
     }
   });
+
+  // First, so that a request refused by the hooks below has its span too.
+  requestSpans(app);
 
   // Everything needs the token but the three ops routes and the API docs, matched by route (not by
   // the raw URL, which may spell /v1 with percent-encoding); an unknown path answers 401 before 404.

@@ -2,6 +2,7 @@ import { channels, messageEvent, type AcceptedMessage } from '@im/contracts';
 import type { OfflineRow } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Presence, Unacked } from '@im/redis';
+import { during, messageSpans, SpanKind } from '@im/telemetry';
 import type { BatchHandler } from '@im/worker-kit';
 
 export type Route = 'online' | 'offline' | 'fallback';
@@ -46,7 +47,7 @@ interface Delivery {
  * INSERT). Redis or MySQL errors throw, so BullMQ retries with backoff; a retry may publish twice
  * (gateways drop duplicates by message_id) but never stores a second offline row.
  */
-export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log }) => {
+export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log, trace }) => {
   const recalled = await deps.recalled([...new Set(jobs.flatMap((j) => j.payload.items.map((i) => i.message.message_id)))]);
   const backlogged = deps.atBacklogBound();
   const deliveries: Delivery[] = [];
@@ -77,7 +78,9 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
     if (toPublish.length > 0) {
       await deps.unacked.track(toPublish.map((d) => ({ user_id: d.receiver, message_id: d.message.message_id })));
       const payloads = new Map<AcceptedMessage, string>();
-      const heard = await deps.publish(
+      // With tracing on, one span per message for its publishes, in the message's trace.
+      const published = messageSpans('PUBLISH', SpanKind.PRODUCER, toPublish.map((d) => d.message.message_id), trace?.of, { 'db.system.name': 'redis', 'db.operation.name': 'PUBLISH' });
+      const heard = await during(published, deps.publish(
         toPublish.map((d) => {
           let payload = payloads.get(d.message);
           if (payload === undefined) {
@@ -86,7 +89,7 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
           }
           return [channels.user(d.receiver), payload] as const;
         }),
-      );
+      ));
       const now = deps.now();
       const unheard: { user_id: string; message_id: string }[] = [];
       toPublish.forEach((d, i) => {
@@ -105,7 +108,8 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
   }
 
   if (offline.length > 0) {
-    await deps.storeOffline(offline.map(({ d }) => ({ user_id: d.receiver, message_id: d.message.message_id })));
+    const stored = messageSpans('offline rows', SpanKind.CLIENT, offline.map(({ d }) => d.message.message_id), trace?.of, { 'db.system.name': 'mysql', 'db.operation.name': 'INSERT', 'db.collection.name': 'offline_message' });
+    await during(stored, deps.storeOffline(offline.map(({ d }) => ({ user_id: d.receiver, message_id: d.message.message_id }))));
     const now = deps.now();
     for (const { d, route } of offline) {
       deps.metrics.deliveries.inc({ route });

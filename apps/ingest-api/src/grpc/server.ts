@@ -7,6 +7,7 @@ import { fastSendParsers, sendSchemas } from '@im/contracts';
 import { toAppError, type ErrorCode } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
+import { endRequestSpan, startRequestSpan, withContext } from '@im/telemetry';
 import { bearerAuth } from '../auth';
 import { offlinePullQuery } from '../routes/offline.route';
 import { userParams } from '../routes/params';
@@ -33,6 +34,8 @@ const TYPES = { TEXT: 'text', IMAGE: 'image', FILE: 'file', VOICE: 'voice' } as 
 const ENUM_OF = { text: 'TEXT', image: 'IMAGE', file: 'FILE', voice: 'VOICE' } as const;
 
 type Req = Record<string, unknown>;
+/** The service's full name in the proto (the rpc spans are named `mpim.MessageService/Method`). */
+const SERVICE_NAME = 'mpim.MessageService';
 const OK = { code: 0, msg: 'OK' };
 
 /** proto3 has no "absent": empty strings and zero ids mean not given. */
@@ -71,11 +74,13 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
   function unary<T>(name: string, handle: (req: Req) => Promise<T>): grpc.handleUnaryCall<Req, T> {
     return (call, callback) => {
       const end = o.metrics.grpcDuration.startTimer({ method: name });
-      void (async () => {
+      const traced = startRequestSpan(`${SERVICE_NAME}/${name}`, { traceparent: call.metadata.get('traceparent')[0], tracestate: call.metadata.get('tracestate')[0] }, { 'rpc.system': 'grpc', 'rpc.service': SERVICE_NAME, 'rpc.method': name });
+      void withContext(traced?.ctx, async () => {
         try {
           authenticate(call.metadata.get('authorization')[0]);
           const result = await handle(call.request);
           end({ code: 'OK' });
+          endRequestSpan(traced?.span, { 'rpc.grpc.status_code': grpc.status.OK }, false);
           callback(null, result);
         } catch (err) {
           const e = toAppError(err);
@@ -86,9 +91,10 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
           const metadata = new grpc.Metadata();
           metadata.set('im-error-code', e.code);
           end({ code: grpc.status[GRPC_STATUS[e.code]] });
+          endRequestSpan(traced?.span, { 'rpc.grpc.status_code': GRPC_STATUS[e.code] }, e.status >= 500, e.message);
           callback({ code: GRPC_STATUS[e.code], details: e.message, metadata }, null);
         }
-      })();
+      });
     };
   }
 

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { RowDataPacket } from 'mysql2/promise';
+import { randomUserBase } from '../support/env';
+import type { Fleet } from '../support/fleet';
+import { GatewaySimulator } from '../support/gateway';
+import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver';
+import { suiteFleet, type SuiteFleet } from '../support/suite-fleet';
+import { waitFor } from '../support/wait';
+
+/**
+ * One message, one trace, across the real processes: every role exports OTLP/JSON to a receiver
+ * run here; a send made with a traceparent of the test's own is followed from its POST to its
+ * PUBLISH and its offline row, hop by hop, through the BullMQ queues between the processes.
+ */
+describe('tracing across the fleet (OTEL_* on)', () => {
+  const receiver = new OtlpReceiver();
+  let suite: SuiteFleet;
+  let fleet: Fleet;
+  let gateway: GatewaySimulator;
+  const base = randomUserBase();
+  const id = (n: number) => String(base + BigInt(n));
+  const [sender, online, member, offline] = [id(1), id(2), id(3), id(4)];
+  const group = id(500);
+
+  before(async () => {
+    await receiver.start();
+    suite = await suiteFleet(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery'], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      IM_LOG_LEVEL: 'debug',
+    });
+    fleet = suite.fleet;
+    for (const u of [sender, online, member, offline]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `u${u.slice(-1)}` })).status, 204);
+    assert.equal((await fleet.api.put(`/v1/groups/${group}`, { name: 'traced' })).status, 204);
+    assert.equal((await fleet.api.post(`/v1/groups/${group}/members`, { add: [sender, member, offline] })).status, 200);
+    gateway = new GatewaySimulator(fleet.api);
+    await gateway.connect([online, member]);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await suite?.close();
+    await receiver.close();
+  });
+
+  /** A traceparent of the test's own: the trace id to follow, and the span the request's span must be the child of. */
+  const caller = () => ({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') });
+
+  function one(spans: ReceivedSpan[], name: RegExp, parent: ReceivedSpan | { spanId: string }, kind?: number): ReceivedSpan {
+    const found = spans.filter((s) => name.test(s.name) && s.parentSpanId === parent.spanId);
+    assert.equal(found.length, 1, `one span ${name} under ${parent.spanId}; the trace holds: ${spans.map((s) => `${s.service}:${s.name}(${s.spanId}<-${s.parentSpanId})`).join(', ')}`);
+    if (kind !== undefined) assert.equal(found[0]!.kind, kind, `${found[0]!.name} kind`);
+    return found[0]!;
+  }
+
+  /** The round a consumer span links to: a root span of its own trace, linked back to the message's producer span. */
+  function roundOf(consumer: ReceivedSpan, producer: ReceivedSpan, name: RegExp): ReceivedSpan {
+    assert.equal(consumer.links.length, 1, `${consumer.name} links to its round`);
+    const round = receiver.spans.find((s) => s.spanId === consumer.links[0]!.spanId);
+    assert.ok(round, `the round span of ${consumer.name} was exported`);
+    assert.match(round.name, name);
+    assert.notEqual(round.traceId, consumer.traceId, 'a round is a trace of its own');
+    assert.equal(round.parentSpanId, undefined, 'a round is a root span');
+    assert.ok(round.links.some((l) => l.traceId === producer.traceId && l.spanId === producer.spanId), `${round.name} links to the message's producer span`);
+    assert.equal(round.service, consumer.service);
+    return round;
+  }
+
+  function logLines(role: Parameters<Fleet['logs']>[0]): Record<string, unknown>[] {
+    return fleet
+      .logs(role)
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  }
+
+  it('follows a single-chat message from POST to its PUBLISH as one trace, and its rounds by their links', async () => {
+    const c = caller();
+    const sent = await fleet.api.call('POST', '/v1/messages', { sender_id: sender, receiver_id: online, content: 'traced', client_msg_id: 'tr-1' }, { traceparent: `00-${c.traceId}-${c.spanId}-01` });
+    assert.equal(sent.status, 202);
+    await gateway.waitForCount(online, 1);
+    const spans = await waitFor('the PUBLISH span of the message', () => {
+      const t = receiver.trace(c.traceId);
+      return t.some((s) => s.name === 'PUBLISH') && t.some((s) => s.name === 'admit') ? t : undefined;
+    });
+
+    const request = one(spans, /^POST \/v1\/messages$/, c, SPAN_KIND.server);
+    assert.equal(request.service, 'im-ingest-api');
+    assert.equal(request.attributes['http.response.status_code'], 202);
+    const admit = one(spans, /^admit$/, request);
+    assert.equal(admit.attributes['im.message_id'], sent.body.message_id);
+    const persistSend = one(spans, /^im\.persist(\.s\d+)? send$/, admit, SPAN_KIND.producer);
+    assert.equal(persistSend.service, 'im-ingest-api');
+    const persisted = one(spans, /^im\.persist(\.s\d+)? process$/, persistSend, SPAN_KIND.consumer);
+    assert.equal(persisted.service, 'im-worker-persist');
+    assert.equal(persisted.attributes['im.message_id'], sent.body.message_id);
+    const deliverSend = one(spans, /^im\.deliver send$/, persisted, SPAN_KIND.producer);
+    const delivered = one(spans, /^im\.deliver(\.s\d+)? process$/, deliverSend, SPAN_KIND.consumer);
+    assert.equal(delivered.service, 'im-worker-delivery');
+    const publish = one(spans, /^PUBLISH$/, delivered, SPAN_KIND.producer);
+    assert.equal(publish.status, 0, 'the PUBLISH succeeded');
+    assert.ok(!spans.some((s) => s.name === 'offline rows'), 'an online receiver gets no offline row');
+
+    // The admission's micro-batch and each consumer's round are traces of their own, linked.
+    const batch = receiver.spans.find((s) => /^admit batch/.test(s.name) && s.links.some((l) => l.spanId === admit.spanId));
+    assert.ok(batch, 'the admission batch span links to the send');
+    assert.equal(batch.service, 'im-ingest-api');
+    const persistRound = roundOf(persisted, persistSend, /^im\.persist(\.s\d+)? round$/);
+    roundOf(delivered, deliverSend, /^im\.deliver(\.s\d+)? round$/);
+
+    // Log correlation: the persist handler's line of that round carries the round's trace id.
+    await waitFor('the persisted log line of the round', () => logLines('worker-persist').some((l) => l.msg === 'persisted' && l.trace_id === persistRound.traceId));
+    const line = logLines('worker-persist').find((l) => l.msg === 'persisted' && l.trace_id === persistRound.traceId)!;
+    assert.match(String(line.span_id), /^[0-9a-f]{16}$/);
+  });
+
+  it('follows a group message through fan-out to its PUBLISH and its offline row as one trace', async () => {
+    const c = caller();
+    const sent = await fleet.api.call('POST', '/v1/group-messages', { sender_id: sender, group_id: group, content: 'traced group', client_msg_id: 'tr-g1' }, { traceparent: `00-${c.traceId}-${c.spanId}-01` });
+    assert.equal(sent.status, 202);
+    await gateway.waitForCount(member, 1);
+    await waitFor('the offline row of the offline member', async () => {
+      const [rows] = await suite.db.pool.query<RowDataPacket[]>('SELECT 1 FROM offline_message WHERE user_id = ? AND message_id = ?', [offline, sent.body.message_id]);
+      return rows.length === 1;
+    });
+    const spans = await waitFor('the PUBLISH and offline rows spans of the group message', () => {
+      const t = receiver.trace(c.traceId);
+      return t.some((s) => s.name === 'PUBLISH') && t.some((s) => s.name === 'offline rows') ? t : undefined;
+    });
+
+    const request = one(spans, /^POST \/v1\/group-messages$/, c, SPAN_KIND.server);
+    const admit = one(spans, /^admit$/, request);
+    const persistSend = one(spans, /^im\.persist(\.s\d+)? send$/, admit, SPAN_KIND.producer);
+    const persisted = one(spans, /^im\.persist(\.s\d+)? process$/, persistSend, SPAN_KIND.consumer);
+    const fanoutSend = one(spans, /^im\.fanout send$/, persisted, SPAN_KIND.producer);
+    const fannedOut = one(spans, /^im\.fanout(\.s\d+)? process$/, fanoutSend, SPAN_KIND.consumer);
+    assert.equal(fannedOut.service, 'im-worker-fanout');
+    assert.equal(fannedOut.links.length, 0, 'a job taken alone has no round');
+    const deliverSend = one(spans, /^im\.deliver send$/, fannedOut, SPAN_KIND.producer);
+    const delivered = one(spans, /^im\.deliver(\.s\d+)? process$/, deliverSend, SPAN_KIND.consumer);
+    one(spans, /^PUBLISH$/, delivered, SPAN_KIND.producer);
+    const stored = one(spans, /^offline rows$/, delivered, SPAN_KIND.client);
+    assert.equal(stored.attributes['db.collection.name'], 'offline_message');
+    const services = new Set(spans.map((s) => s.service));
+    assert.deepEqual([...services].sort(), ['im-ingest-api', 'im-worker-delivery', 'im-worker-fanout', 'im-worker-persist']);
+
+    // A job taken alone runs in its message's span: the fan-out's log line carries the message's trace id.
+    await waitFor('the fanned-out log line in the message trace', () => logLines('worker-fanout').some((l) => l.msg === 'fanned out' && l.trace_id === c.traceId));
+    assert.deepEqual(receiver.refused, []);
+  });
+});
