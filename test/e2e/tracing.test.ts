@@ -23,6 +23,8 @@ describe('tracing across the fleet (OTEL_* on)', () => {
   const id = (n: number) => String(base + BigInt(n));
   const [sender, online, member, offline] = [id(1), id(2), id(3), id(4)];
   const group = id(500);
+  /** A content no span may hold. */
+  const CONTENT = `body-${randomBytes(6).toString('hex')}`;
 
   before(async () => {
     await receiver.start();
@@ -84,7 +86,7 @@ describe('tracing across the fleet (OTEL_* on)', () => {
 
   it('follows a single-chat message from POST to its PUBLISH as one trace, and its rounds by their links', async () => {
     const c = caller();
-    const sent = await fleet.api.call('POST', '/v1/messages', { sender_id: sender, receiver_id: online, content: 'traced', client_msg_id: 'tr-1' }, { traceparent: `00-${c.traceId}-${c.spanId}-01` });
+    const sent = await fleet.api.call('POST', '/v1/messages', { sender_id: sender, receiver_id: online, content: CONTENT, client_msg_id: 'tr-1' }, { traceparent: `00-${c.traceId}-${c.spanId}-01` });
     assert.equal(sent.status, 202);
     await gateway.waitForCount(online, 1);
     const spans = await waitFor('the PUBLISH span of the message', () => {
@@ -116,6 +118,20 @@ describe('tracing across the fleet (OTEL_* on)', () => {
     const persistRound = roundOf(persisted, persistSend, /^im\.persist(\.s\d+)? round$/);
     roundOf(delivered, deliverSend, /^im\.deliver(\.s\d+)? round$/);
 
+    // MySQL and Redis calls, through the official instrumentations, under the work they serve.
+    const inserts = await waitFor('the message_history INSERT span', () => {
+      const insert = receiver.spans.find((s) => s.name === 'message_history insert' && s.links.some((l) => l.spanId === persistRound.spanId));
+      const sql = insert && receiver.trace(insert.traceId).filter((s) => s.attributes['db.system.name'] === 'mysql');
+      return sql?.some((s) => /^INSERT IGNORE INTO message_history/i.test(String(s.attributes['db.query.text']))) ? sql : undefined;
+    });
+    assert.ok(inserts.every((s) => s.kind === SPAN_KIND.client));
+    const redisOfRound = receiver.trace(persistRound.traceId).filter((s) => s.attributes['db.system.name'] === 'redis');
+    assert.ok(redisOfRound.length > 0, 'the round\'s Redis commands (its jobs completed, the delivery job added) are spans of the round');
+    const redisOfAdmission = receiver.trace(batch.traceId).filter((s) => s.attributes['db.system.name'] === 'redis');
+    assert.ok(redisOfAdmission.some((s) => s.parentSpanId === batch.spanId), 'the admission script runs under the admission batch');
+    const publishCommand = receiver.trace(receiver.spans.find((s) => /^im\.deliver(\.s\d+)? round$/.test(s.name) && s.spanId === delivered.links[0]!.spanId)!.traceId).filter((s) => s.attributes['db.system.name'] === 'redis');
+    assert.ok(publishCommand.length > 0, 'the delivery round\'s Redis commands are traced');
+
     // Log correlation: the persist handler's line of that round carries the round's trace id.
     await waitFor('the persisted log line of the round', () => logLines('worker-persist').some((l) => l.msg === 'persisted' && l.trace_id === persistRound.traceId));
     const line = logLines('worker-persist').find((l) => l.msg === 'persisted' && l.trace_id === persistRound.traceId)!;
@@ -124,7 +140,7 @@ describe('tracing across the fleet (OTEL_* on)', () => {
 
   it('follows a group message through fan-out to its PUBLISH and its offline row as one trace', async () => {
     const c = caller();
-    const sent = await fleet.api.call('POST', '/v1/group-messages', { sender_id: sender, group_id: group, content: 'traced group', client_msg_id: 'tr-g1' }, { traceparent: `00-${c.traceId}-${c.spanId}-01` });
+    const sent = await fleet.api.call('POST', '/v1/group-messages', { sender_id: sender, group_id: group, content: `${CONTENT} group`, client_msg_id: 'tr-g1' }, { traceparent: `00-${c.traceId}-${c.spanId}-01` });
     assert.equal(sent.status, 202);
     await gateway.waitForCount(member, 1);
     await waitFor('the offline row of the offline member', async () => {
@@ -154,6 +170,15 @@ describe('tracing across the fleet (OTEL_* on)', () => {
 
     // A job taken alone runs in its message's span: the fan-out's log line carries the message's trace id.
     await waitFor('the fanned-out log line in the message trace', () => logLines('worker-fanout').some((l) => l.msg === 'fanned out' && l.trace_id === c.traceId));
+    // The member list is read in the message's trace: a job taken alone runs in its span.
+    assert.ok(spans.some((s) => s.attributes['db.system.name'] === 'redis' && s.parentSpanId === fannedOut.spanId), 'the fan-out\'s Redis calls are children of its message span');
     assert.deepEqual(receiver.refused, []);
+  });
+
+  it('puts no message content into any span: statements without values, commands by name', () => {
+    assert.ok(receiver.spans.length > 0);
+    for (const s of receiver.spans) {
+      for (const [key, value] of Object.entries(s.attributes)) assert.ok(!String(value).includes(CONTENT), `${s.service} ${s.name} ${key} holds a message's content`);
+    }
   });
 });

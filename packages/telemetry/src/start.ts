@@ -1,4 +1,4 @@
-import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
@@ -10,12 +10,14 @@ import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
   ParentBasedSampler,
+  SamplingDecision,
   TraceIdRatioBasedSampler,
   TracerProvider,
   type Sampler,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { instrumentDrivers } from './drivers';
 import { telemetrySettings, type SamplerSettings, type TelemetrySettings } from './settings';
 import { useTracer } from './tracing';
 
@@ -33,9 +35,21 @@ export interface TelemetryLog {
 
 let current: { telemetry: Telemetry; provider: TracerProvider } | undefined;
 
+/**
+ * The configured sampler, except that a CLIENT span with no parent (a MySQL query of a health
+ * check or a gauge, outside any request, message or round) is not recorded: such calls would be
+ * a trace each, every few seconds, about nothing.
+ */
 function samplerOf(s: SamplerSettings): Sampler {
   const root = s.root === 'always_on' ? new AlwaysOnSampler() : s.root === 'always_off' ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(s.ratio);
-  return s.parentBased ? new ParentBasedSampler({ root }) : root;
+  const configured = s.parentBased ? new ParentBasedSampler({ root }) : root;
+  return {
+    shouldSample(ctx: Context, traceId, name, kind, attributes, links) {
+      if (kind === SpanKind.CLIENT && !trace.getSpanContext(ctx)) return { decision: SamplingDecision.NOT_RECORD };
+      return configured.shouldSample(ctx, traceId, name, kind, attributes, links);
+    },
+    toString: () => `WithoutOrphanClientSpans{${configured.toString()}}`,
+  };
 }
 
 /**
@@ -43,7 +57,8 @@ function samplerOf(s: SamplerSettings): Sampler {
  * variables (the default), nothing is started, no SDK object exists and the pipeline's helpers
  * return at their first check. With it on: a tracer provider with the configured sampler, a batch
  * span processor per exporter, W3C trace context propagation, AsyncLocalStorage for the active span,
- * and the official mysql2 and ioredis instrumentations (drivers.ts).
+ * and the official mysql2 and ioredis instrumentations (drivers.ts). Nothing in a span carries a
+ * message's content: statements are recorded without their values, commands by name.
  *
  * `processors` replaces the exporters (tests: an in-memory exporter behind a simple processor).
  */
@@ -59,12 +74,15 @@ export function startTelemetry(role: string, options: { env?: NodeJS.ProcessEnv;
   const provider = new TracerProvider({
     resource,
     sampler: samplerOf(settings.sampler),
+    // A multi-row INSERT's statement is long; its placeholders say nothing past this.
+    spanLimits: { attributeValueLengthLimit: 2048 },
     spanProcessors: options.processors ?? exporters.map((exporter) => new BatchSpanProcessor({ exporter, ...settings.batch })),
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   useTracer(provider.getTracer('im-message'));
+  instrumentDrivers(provider);
 
   const telemetry: Telemetry = {
     settings,
