@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { RowDataPacket } from 'mysql2/promise';
-import { randomUserBase } from '../support/env';
+import { PROTO_FILE, PROTO_OPTIONS } from '../../apps/ingest-api/src/grpc/server';
+import { randomUserBase, TEST_TOKEN } from '../support/env';
 import type { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver';
@@ -48,6 +51,16 @@ describe('tracing across the fleet (OTEL_* on)', () => {
     await receiver.close();
   });
 
+  /**
+   * The spans of a trace once it holds `last` and every span's parent (a span is exported when it
+   * ends, and a parent ends after its children, often in a later export).
+   */
+  const complete = (c: { traceId: string; spanId: string }, last: RegExp[]) => () => {
+    const t = receiver.trace(c.traceId);
+    const ids = new Set([c.spanId, ...t.map((s) => s.spanId)]);
+    return last.every((name) => t.some((s) => name.test(s.name))) && t.every((s) => s.parentSpanId !== undefined && ids.has(s.parentSpanId)) ? t : undefined;
+  };
+
   /** A traceparent of the test's own: the trace id to follow, and the span the request's span must be the child of. */
   const caller = () => ({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') });
 
@@ -59,10 +72,9 @@ describe('tracing across the fleet (OTEL_* on)', () => {
   }
 
   /** The round a consumer span links to: a root span of its own trace, linked back to the message's producer span. */
-  function roundOf(consumer: ReceivedSpan, producer: ReceivedSpan, name: RegExp): ReceivedSpan {
+  async function roundOf(consumer: ReceivedSpan, producer: ReceivedSpan, name: RegExp): Promise<ReceivedSpan> {
     assert.equal(consumer.links.length, 1, `${consumer.name} links to its round`);
-    const round = receiver.spans.find((s) => s.spanId === consumer.links[0]!.spanId);
-    assert.ok(round, `the round span of ${consumer.name} was exported`);
+    const round = await waitFor(`the round span of ${consumer.name}`, () => receiver.spans.find((s) => s.spanId === consumer.links[0]!.spanId));
     assert.match(round.name, name);
     assert.notEqual(round.traceId, consumer.traceId, 'a round is a trace of its own');
     assert.equal(round.parentSpanId, undefined, 'a round is a root span');
@@ -89,10 +101,7 @@ describe('tracing across the fleet (OTEL_* on)', () => {
     const sent = await fleet.api.call('POST', '/v1/messages', { sender_id: sender, receiver_id: online, content: CONTENT, client_msg_id: 'tr-1' }, { traceparent: `00-${c.traceId}-${c.spanId}-01` });
     assert.equal(sent.status, 202);
     await gateway.waitForCount(online, 1);
-    const spans = await waitFor('the PUBLISH span of the message', () => {
-      const t = receiver.trace(c.traceId);
-      return t.some((s) => s.name === 'PUBLISH') && t.some((s) => s.name === 'admit') ? t : undefined;
-    });
+    const spans = await waitFor('the trace up to the PUBLISH span of the message', complete(c, [/^PUBLISH$/]));
 
     const request = one(spans, /^POST \/v1\/messages$/, c, SPAN_KIND.server);
     assert.equal(request.service, 'im-ingest-api');
@@ -112,11 +121,10 @@ describe('tracing across the fleet (OTEL_* on)', () => {
     assert.ok(!spans.some((s) => s.name === 'offline rows'), 'an online receiver gets no offline row');
 
     // The admission's micro-batch and each consumer's round are traces of their own, linked.
-    const batch = receiver.spans.find((s) => /^admit batch/.test(s.name) && s.links.some((l) => l.spanId === admit.spanId));
-    assert.ok(batch, 'the admission batch span links to the send');
+    const batch = await waitFor('the admission batch span linked to the send', () => receiver.spans.find((s) => /^admit batch/.test(s.name) && s.links.some((l) => l.spanId === admit.spanId)));
     assert.equal(batch.service, 'im-ingest-api');
-    const persistRound = roundOf(persisted, persistSend, /^im\.persist(\.s\d+)? round$/);
-    roundOf(delivered, deliverSend, /^im\.deliver(\.s\d+)? round$/);
+    const persistRound = await roundOf(persisted, persistSend, /^im\.persist(\.s\d+)? round$/);
+    const deliverRound = await roundOf(delivered, deliverSend, /^im\.deliver(\.s\d+)? round$/);
 
     // MySQL and Redis calls, through the official instrumentations, under the work they serve.
     const inserts = await waitFor('the message_history INSERT span', () => {
@@ -129,7 +137,7 @@ describe('tracing across the fleet (OTEL_* on)', () => {
     assert.ok(redisOfRound.length > 0, 'the round\'s Redis commands (its jobs completed, the delivery job added) are spans of the round');
     const redisOfAdmission = receiver.trace(batch.traceId).filter((s) => s.attributes['db.system.name'] === 'redis');
     assert.ok(redisOfAdmission.some((s) => s.parentSpanId === batch.spanId), 'the admission script runs under the admission batch');
-    const publishCommand = receiver.trace(receiver.spans.find((s) => /^im\.deliver(\.s\d+)? round$/.test(s.name) && s.spanId === delivered.links[0]!.spanId)!.traceId).filter((s) => s.attributes['db.system.name'] === 'redis');
+    const publishCommand = receiver.trace(deliverRound.traceId).filter((s) => s.attributes['db.system.name'] === 'redis');
     assert.ok(publishCommand.length > 0, 'the delivery round\'s Redis commands are traced');
 
     // Log correlation: the persist handler's line of that round carries the round's trace id.
@@ -147,10 +155,7 @@ describe('tracing across the fleet (OTEL_* on)', () => {
       const [rows] = await suite.db.pool.query<RowDataPacket[]>('SELECT 1 FROM offline_message WHERE user_id = ? AND message_id = ?', [offline, sent.body.message_id]);
       return rows.length === 1;
     });
-    const spans = await waitFor('the PUBLISH and offline rows spans of the group message', () => {
-      const t = receiver.trace(c.traceId);
-      return t.some((s) => s.name === 'PUBLISH') && t.some((s) => s.name === 'offline rows') ? t : undefined;
-    });
+    const spans = await waitFor('the trace up to the PUBLISH and offline rows spans of the group message', complete(c, [/^PUBLISH$/, /^offline rows$/]));
 
     const request = one(spans, /^POST \/v1\/group-messages$/, c, SPAN_KIND.server);
     const admit = one(spans, /^admit$/, request);
@@ -173,6 +178,29 @@ describe('tracing across the fleet (OTEL_* on)', () => {
     // The member list is read in the message's trace: a job taken alone runs in its span.
     assert.ok(spans.some((s) => s.attributes['db.system.name'] === 'redis' && s.parentSpanId === fannedOut.spanId), 'the fan-out\'s Redis calls are children of its message span');
     assert.deepEqual(receiver.refused, []);
+  });
+
+  it('continues a gRPC caller\'s trace: the rpc span, the admission, the persist job', async () => {
+    const c = caller();
+    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILE, PROTO_OPTIONS)) as any;
+    const client = new pkg.mpim.MessageService(`127.0.0.1:${fleet.grpcPort}`, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${TEST_TOKEN}`);
+    metadata.set('traceparent', `00-${c.traceId}-${c.spanId}-01`);
+    try {
+      const answer = await new Promise<any>((resolve, reject) =>
+        client.SendMessage({ sender_id: sender, receiver_id: online, content: CONTENT, client_msg_id: 'tr-grpc' }, metadata, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))),
+      );
+      assert.equal(answer.result.code, 0);
+    } finally {
+      client.close();
+    }
+    const spans = await waitFor('the trace up to the persist job of the rpc', complete(c, [/^im\.persist(\.s\d+)? send$/]));
+    const rpc = one(spans, /^[\w.]+\.MessageService\/SendMessage$/, c, SPAN_KIND.server);
+    assert.equal(rpc.attributes['rpc.system'], 'grpc');
+    assert.equal(rpc.attributes['rpc.grpc.status_code'], 0);
+    const admit = one(spans, /^admit$/, rpc);
+    one(spans, /^im\.persist(\.s\d+)? send$/, admit, SPAN_KIND.producer);
   });
 
   it('puts no message content into any span: statements without values, commands by name', () => {

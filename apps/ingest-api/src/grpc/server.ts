@@ -34,8 +34,6 @@ const TYPES = { TEXT: 'text', IMAGE: 'image', FILE: 'file', VOICE: 'voice' } as 
 const ENUM_OF = { text: 'TEXT', image: 'IMAGE', file: 'FILE', voice: 'VOICE' } as const;
 
 type Req = Record<string, unknown>;
-/** The service's full name in the proto (the rpc spans are named `mpim.MessageService/Method`). */
-const SERVICE_NAME = 'mpim.MessageService';
 const OK = { code: 0, msg: 'OK' };
 
 /** proto3 has no "absent": empty strings and zero ids mean not given. */
@@ -74,7 +72,9 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
   function unary<T>(name: string, handle: (req: Req) => Promise<T>): grpc.handleUnaryCall<Req, T> {
     return (call, callback) => {
       const end = o.metrics.grpcDuration.startTimer({ method: name });
-      const traced = startRequestSpan(`${SERVICE_NAME}/${name}`, { traceparent: call.metadata.get('traceparent')[0], tracestate: call.metadata.get('tracestate')[0] }, { 'rpc.system': 'grpc', 'rpc.service': SERVICE_NAME, 'rpc.method': name });
+      // Named by the method's full path in the proto (`package.Service/Method`).
+      const path = call.getPath().replace(/^\//, '');
+      const traced = startRequestSpan(path, { traceparent: call.metadata.get('traceparent')[0], tracestate: call.metadata.get('tracestate')[0] }, { 'rpc.system': 'grpc', 'rpc.service': path.split('/')[0]!, 'rpc.method': name });
       void withContext(traced?.ctx, async () => {
         try {
           authenticate(call.metadata.get('authorization')[0]);
