@@ -1,4 +1,4 @@
-import { context, diag, DiagLogLevel, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, SpanKind, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
@@ -36,16 +36,21 @@ export interface TelemetryLog {
 let current: { telemetry: Telemetry; provider: TracerProvider } | undefined;
 
 /**
- * The configured sampler, except that a CLIENT span with no parent (a MySQL query of a health
- * check or a gauge, outside any request, message or round) is not recorded: such calls would be
- * a trace each, every few seconds, about nothing.
+ * The configured sampler, with two rules before it: a CLIENT span with no parent (a MySQL query of
+ * a health check or a gauge, outside any request, message or round) is not recorded, since such
+ * calls would be a trace each, every few seconds, about nothing; and a root span linked to a
+ * sampled span (a round or a batch, linked to the messages it carries) is sampled, so that a
+ * sampled message's rounds are there to follow, whatever the ratio.
  */
 function samplerOf(s: SamplerSettings): Sampler {
   const root = s.root === 'always_on' ? new AlwaysOnSampler() : s.root === 'always_off' ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(s.ratio);
   const configured = s.parentBased ? new ParentBasedSampler({ root }) : root;
   return {
     shouldSample(ctx: Context, traceId, name, kind, attributes, links) {
-      if (kind === SpanKind.CLIENT && !trace.getSpanContext(ctx)) return { decision: SamplingDecision.NOT_RECORD };
+      const parent = trace.getSpanContext(ctx);
+      if (kind === SpanKind.CLIENT && !parent) return { decision: SamplingDecision.NOT_RECORD };
+      // A round (a root linked to the messages it carries) is traced when one of them is.
+      if (!parent && links.some((l) => (l.context.traceFlags & TraceFlags.SAMPLED) !== 0)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
       return configured.shouldSample(ctx, traceId, name, kind, attributes, links);
     },
     toString: () => `WithoutOrphanClientSpans{${configured.toString()}}`,

@@ -107,7 +107,8 @@ export function messageSpans(
     const parent = parentOf(id);
     if (!parent || !trace.getSpanContext(parent)) continue;
     const span = tracer.startSpan(name, { kind, attributes: { ...attributes, 'im.message_id': id }, links }, parent);
-    spans.set(id, { span, ctx: trace.setSpan(parent, span) });
+    // Not sampled: nothing to record, and nothing to hand on.
+    if (span.isRecording()) spans.set(id, { span, ctx: trace.setSpan(parent, span) });
   }
   if (spans.size === 0) return NO_SPANS;
   let carriers: TraceCarriers | undefined;
@@ -171,7 +172,8 @@ export function consumeHop(queue: string, jobs: readonly TracedJob[], round = tr
   );
   const alone = parents.size === 1 ? messages.of(parents.keys().next().value!) : undefined;
   return {
-    round: roundSpan ? trace.setSpan(ROOT_CONTEXT, roundSpan) : (alone ?? context.active()),
+    // A round not sampled runs outside any span: its MySQL and Redis calls are then not even started as spans.
+    round: roundSpan ? (roundSpan.isRecording() ? trace.setSpan(ROOT_CONTEXT, roundSpan) : ROOT_CONTEXT) : (alone ?? context.active()),
     of: messages.of,
     carriers: messages.carriers,
     end: (err) => {
@@ -197,7 +199,7 @@ export async function inRound<T>(name: string, callers: readonly (Context | unde
   }
   const span = tracer.startSpan(name, { root: true, links, attributes: { ...attributes, 'im.batch.size': callers.length } }, ROOT_CONTEXT);
   try {
-    const r = await context.with(trace.setSpan(ROOT_CONTEXT, span), fn);
+    const r = await context.with(span.isRecording() ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT, fn);
     finish(span, undefined);
     return r;
   } catch (err) {
