@@ -1,4 +1,4 @@
-import { context, diag, DiagLogLevel, propagation, SpanKind, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
@@ -36,21 +36,19 @@ export interface TelemetryLog {
 let current: { telemetry: Telemetry; provider: TracerProvider } | undefined;
 
 /**
- * The configured sampler, with two rules before it: a CLIENT span with no parent (a MySQL query of
- * a health check or a gauge, outside any request, message or round) is not recorded, since such
- * calls would be a trace each, every few seconds, about nothing; and a root span linked to a
- * sampled span (a round or a batch, linked to the messages it carries) is sampled, so that a
- * sampled message's rounds are there to follow, whatever the ratio.
+ * The configured sampler, except that a CLIENT span with no parent (a MySQL query of a health
+ * check or a gauge, outside any request, message or round) is not recorded: such calls would be
+ * a trace each, every few seconds, about nothing. A round (a root linked to the messages it
+ * carries) samples on its own, at the configured ratio: were it sampled whenever one of its
+ * messages is, a round of 100 messages at 1 % would be sampled 63 % of the time, and sampling
+ * would not lower the cost of the shared work (measured: docs/benchmarks/2026-12-03-tracing.md).
  */
 function samplerOf(s: SamplerSettings): Sampler {
   const root = s.root === 'always_on' ? new AlwaysOnSampler() : s.root === 'always_off' ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(s.ratio);
   const configured = s.parentBased ? new ParentBasedSampler({ root }) : root;
   return {
     shouldSample(ctx: Context, traceId, name, kind, attributes, links) {
-      const parent = trace.getSpanContext(ctx);
-      if (kind === SpanKind.CLIENT && !parent) return { decision: SamplingDecision.NOT_RECORD };
-      // A round (a root linked to the messages it carries) is traced when one of them is.
-      if (!parent && links.some((l) => (l.context.traceFlags & TraceFlags.SAMPLED) !== 0)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      if (kind === SpanKind.CLIENT && !trace.getSpanContext(ctx)) return { decision: SamplingDecision.NOT_RECORD };
       return configured.shouldSample(ctx, traceId, name, kind, attributes, links);
     },
     toString: () => `WithoutOrphanClientSpans{${configured.toString()}}`,
