@@ -15,6 +15,7 @@ import { groupRoutes } from './routes/groups.route';
 import { readRoutes } from './routes/read.route';
 import { deviceRoutes } from './routes/devices.route';
 import { docsRoutes, isDocsRoute, openApiDocument } from './openapi';
+import { requestSpans } from './request-spans';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -102,6 +103,9 @@ export function buildApp(o: AppOptions): FastifyInstance {
       done(invalidArgument(`the body is not valid JSON: ${(err as Error).message}`, 'MALFORMED_BODY'));
     }
   });
+
+  // First, so that a request refused by the hooks below has its span too.
+  requestSpans(app);
 
   // Everything needs the token but the three ops routes and the API docs, matched by route (not by
   // the raw URL, which may spell /v1 with percent-encoding); an unknown path answers 401 before 404.

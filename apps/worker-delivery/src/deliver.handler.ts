@@ -2,6 +2,7 @@ import { channels, DEFAULT_DEVICE, messageEvent, type AcceptedMessage } from '@i
 import type { OfflineRow } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Presence, Unacked } from '@im/redis';
+import { during, messageSpans, SpanKind } from '@im/telemetry';
 import type { BatchHandler } from '@im/worker-kit';
 
 export type Route = 'online' | 'offline' | 'fallback';
@@ -57,7 +58,7 @@ const originOf = (m: AcceptedMessage) => m.sender_device_id ?? DEFAULT_DEVICE;
  * multi-row INSERT). Redis or MySQL errors throw, so BullMQ retries with backoff; a retry may
  * publish twice (gateways drop duplicates by message_id) but never stores a second offline row.
  */
-export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log }) => {
+export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log, trace }) => {
   const recalled = await deps.recalled([...new Set(jobs.flatMap((j) => j.payload.items.map((i) => i.message.message_id)))]);
   const users = [...new Set(jobs.flatMap((j) => j.payload.items.flatMap((i) => i.receivers)))];
   const registered = await deps.devices(users);
@@ -103,7 +104,9 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
       const tracked = (p: (typeof toPublish)[number]) => p.devices.map((device) => ({ user_id: p.d.receiver, device_id: device, message_id: p.d.message.message_id }));
       await deps.unacked.track(toPublish.flatMap(tracked));
       const payloads = new Map<AcceptedMessage, string>();
-      const heard = await deps.publish(
+      // With tracing on, one span per message for its publishes, in the message's trace.
+      const published = messageSpans('PUBLISH', SpanKind.PRODUCER, toPublish.map((p) => p.d.message.message_id), trace?.of, { 'db.system.name': 'redis', 'db.operation.name': 'PUBLISH' });
+      const heard = await during(published, deps.publish(
         toPublish.map(({ d }) => {
           let payload = payloads.get(d.message);
           if (payload === undefined) {
@@ -112,7 +115,7 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
           }
           return [channels.user(d.receiver), payload] as const;
         }),
-      );
+      ));
       const now = deps.now();
       const unheard: Unacked[] = [];
       toPublish.forEach((p, i) => {
@@ -131,8 +134,10 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
   }
 
   if (offline.length > 0) {
-    await deps.storeOffline(
-      offline.map(({ d, device }) => ({ user_id: d.receiver, device_id: device, message_id: d.message.message_id, origin_device: d.message.sender_device_id ?? null })),
+    const stored = messageSpans('offline rows', SpanKind.CLIENT, offline.map(({ d }) => d.message.message_id), trace?.of, { 'db.system.name': 'mysql', 'db.operation.name': 'INSERT', 'db.collection.name': 'offline_message' });
+    await during(
+      stored,
+      deps.storeOffline(offline.map(({ d, device }) => ({ user_id: d.receiver, device_id: device, message_id: d.message.message_id, origin_device: d.message.sender_device_id ?? null }))),
     );
     const now = deps.now();
     for (const { d, route } of offline) {

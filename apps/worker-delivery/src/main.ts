@@ -19,7 +19,7 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards 
       await offline.insertMany(rows, Date.now());
       return rows.map(() => undefined);
     },
-    { maxItems: 500, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: Math.max(1, config.mysql.pool_size - 1) },
+    { spanName: 'offline rows insert', maxItems: 500, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: Math.max(1, config.mysql.pool_size - 1) },
   );
   const storeOffline = (rows: readonly OfflineRow[]) => offlineInserts.addMany(rows).then(() => undefined);
   const backlog = backlogSampler({

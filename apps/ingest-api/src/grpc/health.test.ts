@@ -10,9 +10,9 @@ type HealthClient = grpc.Client & {
   Watch(req: { service: string }): grpc.ClientReadableStream<{ status: string }>;
 };
 
-/** Waits until `check` holds, trying every 20 ms for up to 5 s. */
+/** Waits until `check` holds, trying every 20 ms for up to 20 s (a bound on waiting, not a timing: a loaded machine is slow). */
 async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 250; i++) {
+  for (let i = 0; i < 1000; i++) {
     const v = await check();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 20));

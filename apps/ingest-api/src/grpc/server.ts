@@ -8,6 +8,7 @@ import { toAppError, type AppError, type ErrorCode } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { ProcessHealth } from '@im/worker-kit';
+import { endRequestSpan, startRequestSpan, withContext } from '@im/telemetry';
 import { bearerAuth } from '../auth';
 import { sendStreamService } from './send-stream';
 import type { Services } from '../services';
@@ -96,11 +97,15 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
   function unary(name: string, handle: (req: Req) => Promise<object>): grpc.handleUnaryCall<Req, object> {
     return (call, callback) => {
       const end = o.metrics.grpcDuration.startTimer({ method: name });
-      void (async () => {
+      // Named by the method's full path in the proto (`package.Service/Method`).
+      const path = call.getPath().replace(/^\//, '');
+      const traced = startRequestSpan(path, { traceparent: call.metadata.get('traceparent')[0], tracestate: call.metadata.get('tracestate')[0] }, { 'rpc.system': 'grpc', 'rpc.service': path.split('/')[0]!, 'rpc.method': name });
+      void withContext(traced?.ctx, async () => {
         try {
           authenticate(call.metadata.get('authorization')[0]);
           const result = await handle(call.request);
           end({ code: 'OK' });
+          endRequestSpan(traced?.span, { 'rpc.grpc.status_code': grpc.status.OK }, false);
           callback(null, result);
         } catch (err) {
           const e = toAppError(err);
@@ -110,9 +115,10 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
           }
           const metadata = errorTrailers(e);
           end({ code: grpc.status[GRPC_STATUS[e.code]] });
+          endRequestSpan(traced?.span, { 'rpc.grpc.status_code': GRPC_STATUS[e.code] }, e.status >= 500, e.message);
           callback({ code: GRPC_STATUS[e.code], details: e.message, metadata }, null);
         }
-      })();
+      });
     };
   }
 

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conversationOf, jobIds, type AcceptedMessage, type SendRequest } from '@im/contracts';
+import { conversationOf, jobIds, type AcceptedMessage, type SendRequest, type TraceCarriers } from '@im/contracts';
 
 import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, Shard, Topology } from '@im/redis';
+import { activeContext, inSpan, produceHop, SpanKind, tracingOn, type Context } from '@im/telemetry';
 import { MicroBatcher } from '@im/worker-kit';
 import { StaleGenerationError, type Admission, type AdmissionLedger, type DedupeRecord, type DedupeRef } from './admission';
 import type { EnqueueOutcome } from './enqueue';
@@ -25,8 +26,8 @@ export interface SendDeps {
   members: Pick<GroupMembersCache, 'isMember'>;
   /** Highest seq stored per conversation (history and conversation_state), for counters Redis cannot vouch for. */
   seqFloors(conversations: readonly string[]): Promise<Map<string, number>>;
-  /** Adds the persist job `jobId` carrying `messages` (and its admission ticket), and says what came of it (enqueue.ts). */
-  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[], ticket?: number): Promise<EnqueueOutcome>;
+  /** Adds the persist job `jobId` carrying `messages` (its admission ticket, its messages' trace contexts), and says what came of it (enqueue.ts). */
+  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[], ticket?: number, trace?: TraceCarriers): Promise<EnqueueOutcome>;
   /** Takes a persist job back if no worker holds it yet. */
   takeBack(shard: Shard, jobId: string): Promise<'removed' | 'kept'>;
   /** Whether the persist job exists in the shard's queue (waiting, running, retrying or failed). */
@@ -73,6 +74,8 @@ interface Pending {
   enqueuing?: boolean;
   /** When it must have reached its enqueue (ms). */
   cutoffAt: number;
+  /** With tracing on: the context of its admission span (the parent of its persist job's producer span). */
+  trace?: Context | undefined;
 }
 
 const tooLate = () => new AppError('UNAVAILABLE', 'the send could not be admitted within message_service.request_timeout_ms; nothing was accepted, retry', { reason: 'ADMISSION_TIMEOUT' });
@@ -339,7 +342,12 @@ export function sendService(deps: SendDeps) {
       return outcomes;
     }
     for (const i of acceptedAt) items[i]!.enqueuing = true;
-    const r = await deps.enqueue(shard, jobId, accepted, ticket);
+    // With tracing on, a producer span per message, the child of its admission span; their
+    // contexts ride in the job (one per message: the batch's messages belong to many traces).
+    const traceOf = tracingOn() ? new Map(accepted.map((m, k) => [m.message_id, items[acceptedAt[k]!]!.trace])) : undefined;
+    const hop = produceHop(shard.label('im.persist'), accepted.map((m) => m.message_id), traceOf && ((id) => traceOf.get(id)));
+    const r = await deps.enqueue(shard, jobId, accepted, ticket, hop.carriers);
+    hop.end(r.status === 'queued' ? undefined : r.error);
     // Not in the queue after a failed add: never added, or done already (a worker took it and
     // finished at once); history tells, unless it cannot answer in time either.
     const stored = r.status === 'absent' ? await storedWithin(accepted[0]!.message_id) : undefined;
@@ -372,6 +380,7 @@ export function sendService(deps: SendDeps) {
   const batchers = deps.topology.all.map(
     (shard) =>
       new MicroBatcher<Pending, Outcome>((items) => admitBatch(shard, items), {
+        spanName: `admit batch ${shard.label('im.persist')}`,
         maxItems: deps.batch.maxItems,
         maxWaitMs: deps.batch.maxWaitMs,
         maxInFlight: deps.batch.ordered ? 1 : 2,
@@ -408,11 +417,20 @@ export function sendService(deps: SendDeps) {
     }
   }
 
-  async function send(p: Pending): Promise<{ result: SendResult; duplicate: boolean }> {
-    const outcome = await untilCutoff(p, batch(p));
-    if (outcome.status === 'accepted') return { result: outcome.result, duplicate: false };
-    if (outcome.status === 'refused') throw outcome.error;
-    return settle(p, outcome.record);
+  /**
+   * One send through admission: with tracing on, in a span of its own (`admit`, the child of the
+   * request's span) that its micro-batch's span links to and its persist job's producer span is
+   * the child of.
+   */
+  function send(p: Pending): Promise<{ result: SendResult; duplicate: boolean }> {
+    return inSpan('admit', SpanKind.INTERNAL, { 'im.conversation': p.conversation }, async (span) => {
+      p.trace = activeContext();
+      const outcome = await untilCutoff(p, batch(p));
+      if (outcome.status === 'refused') throw outcome.error;
+      const answered = outcome.status === 'accepted' ? { result: outcome.result, duplicate: false } : await settle(p, outcome.record);
+      span?.setAttributes({ 'im.message_id': answered.result.message_id, 'im.seq': answered.result.seq, 'im.duplicate': answered.duplicate });
+      return answered;
+    });
   }
 
   /**
