@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
+import { schema as CONFIG_DEFAULTS } from '@im/config';
 import { createRedis } from '@im/redis';
 import { createTestDatabase } from '../test/support/db';
 import { randomUserBase, TEST_TOKEN, testRedis, testRedisTarget, testServers, topology } from '../test/support/env';
@@ -585,7 +586,7 @@ try {
   for (const r of ROLES) peak[r] = procStats(fleet.procs.get(r)!.child.pid!).peakRss;
   for (const [name, pid] of Object.entries(servers)) peak[name] = procStats(pid).peakRss;
   report.peak_rss_bytes = peak;
-  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: Boolean(ordered) };
+  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: ordered || (!unordered && CONFIG_DEFAULTS.queue.ordered.default) };
   const [[ver]] = (await db.pool.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
   const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1];
   report.machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, mariadb: ver.v, redis: redisVersion ?? 'unknown', wrk: wrkVersion };

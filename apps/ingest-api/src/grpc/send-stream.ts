@@ -20,14 +20,18 @@ export interface SendFrame {
   device_id?: string;
 }
 
-/** One SendResult of an answer frame (proto/im_message.proto). */
+/**
+ * One SendResult of an answer frame (proto/im_message.proto). timestamp and seq are below 2^53 and
+ * go to the encoder as numbers: an int64 given as a string is parsed into a Long first
+ * (Long.fromString was 1.2 % of ingest's CPU in the profile of streamed sends).
+ */
 export interface StreamAnswer {
   correlation_id: string;
   result: { code: number; msg: string };
   error_code: string;
   message_id: string;
-  timestamp: string;
-  seq: string;
+  timestamp: number;
+  seq: number;
   retry_after_s: number;
 }
 
@@ -83,7 +87,7 @@ export function sendStreamService(o: SendStreamOptions) {
   }
 
   function accepted(correlationId: string, r: SendResult): StreamAnswer {
-    return { correlation_id: correlationId, result: { code: 0, msg: 'OK' }, error_code: '', message_id: r.message_id, timestamp: String(r.timestamp), seq: String(r.seq), retry_after_s: 0 };
+    return { correlation_id: correlationId, result: { code: 0, msg: 'OK' }, error_code: '', message_id: r.message_id, timestamp: r.timestamp, seq: r.seq, retry_after_s: 0 };
   }
 
   function refused(correlationId: string, e: AppError): StreamAnswer {
@@ -92,8 +96,8 @@ export function sendStreamService(o: SendStreamOptions) {
       result: { code: o.status[e.code], msg: e.message },
       error_code: e.code,
       message_id: '0',
-      timestamp: '0',
-      seq: '0',
+      timestamp: 0,
+      seq: 0,
       retry_after_s: e.retryAfterS ?? (e.code === 'UNAVAILABLE' ? 1 : 0),
     };
   }
