@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Parser } from '@asyncapi/parser';
-import { messageEvent, notificationEvent, recallEvent } from '@im/contracts';
+import { messageEvent, notificationEvent, readEvent, recallEvent, receiptEvent } from '@im/contracts';
 import { AsyncApiValidator, asyncApiText, loadAsyncApi } from '../support/asyncapi';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase } from '../support/env';
@@ -26,7 +26,7 @@ describe('AsyncAPI: docs/asyncapi.yaml against what the fleet publishes', () => 
 
   before(async () => {
     db = await createTestDatabase();
-    fleet = await new Fleet(db.url).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
+    fleet = await new Fleet(db.url, { IM_RECEIPTS_NOTIFY_PEER: 'true' }).startAll(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
     for (const u of [ann, bob, cy]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `n${u.slice(-1)}` })).status, 204);
     await fleet.api.put(`/v1/groups/${group}`, { name: 'async' });
     await fleet.api.post(`/v1/groups/${group}/members`, { add: [ann, bob, cy] });
@@ -58,6 +58,8 @@ describe('AsyncAPI: docs/asyncapi.yaml against what the fleet publishes', () => 
     await gateway.waitForCount(bob, 2);
     await gateway.waitForCount(cy, 1);
     await gateway.waitForCount(ann, 1);
+    // bob reads ann's message on his phone: a read event for his other devices, a receipt for ann.
+    assert.deepEqual((await fleet.api.post('/v1/acks', { user_id: bob, message_ids: [single.body.message_id], status: 'read', device_id: 'phone' })).body, { updated: 1 });
     // A recall needs the message in history: until then it is 404 UNKNOWN_MESSAGE (retry).
     for (const m of [single.body, grouped.body]) {
       await waitFor('the recall', async () => {
@@ -69,6 +71,8 @@ describe('AsyncAPI: docs/asyncapi.yaml against what the fleet publishes', () => 
     await heard((r) => r.channel === `user:${bob}` && r.payload.event === 'recall', 'the single-chat recall on user:{bob}');
     await heard((r) => r.channel === `group:${group}` && r.payload.event === 'recall', 'the group recall on group:{group}');
     await heard((r) => r.channel === 'system:notification', 'the notification');
+    await heard((r) => r.channel === `user:${bob}` && r.payload.event === 'read', 'the read event on user:{bob}');
+    await heard((r) => r.channel === `user:${ann}` && r.payload.event === 'receipt', 'the receipt on user:{ann}');
 
     assert.deepEqual(gateway.invalid, []);
     const v = new AsyncApiValidator();
@@ -85,6 +89,10 @@ describe('AsyncAPI: docs/asyncapi.yaml against what the fleet publishes', () => 
     assert.deepEqual(v.check(`user:${bob}`, recallEvent({ message_id: fields.message_id, seq: 3, sender_id: ann, receiver_id: bob, group_id: null }, 5)), []);
     assert.deepEqual(v.check(`group:${group}`, recallEvent({ message_id: fields.message_id, seq: 3, sender_id: ann, receiver_id: null, group_id: group }, 5)), []);
     assert.deepEqual(v.check('system:notification', notificationEvent('hi', 5)), []);
+    assert.deepEqual(v.check(`user:${bob}`, messageEvent({ ...fields, receiver_id: bob, group_id: null, client_msg_id: null, sender_device_id: 'phone' })), []);
+    assert.deepEqual(v.check(`user:${bob}`, readEvent(bob, `s:${ann}:${bob}`, 4, 'default', 5)), []);
+    assert.deepEqual(v.check(`user:${ann}`, receiptEvent(bob, `s:${ann}:${bob}`, 4, 5)), []);
+    assert.deepEqual(v.check(`user:${ann}`, readEvent(bob, `g:${group}`, 4, 'tablet', 5)), []);
   });
 
   it('fails a payload or a channel that drifted from the document', () => {
@@ -100,7 +108,7 @@ describe('AsyncAPI: docs/asyncapi.yaml against what the fleet publishes', () => 
     assert.match(check((p) => (p.device_id = 'd1')), /must NOT have additional properties \(device_id\)/);
     assert.match(check((p) => (p.message_id = 12)), /\/message_id must be string/);
     assert.match(check((p) => (p.group_id = group)), /must match exactly one schema in oneOf/);
-    assert.match(check((p) => (p.event = 'read')), /event "read" is not documented on user:\{user_id\}/);
+    assert.match(check((p) => (p.event = 'typing')), /event "typing" is not documented on user:\{user_id\}/);
     assert.match(check(() => {}, `group:${group}`), /event "message" is not documented on group:\{group_id\}/);
     assert.match(check(() => {}, `device:${bob}`), /no documented channel has this address/);
     assert.match(v.check(`user:${bob}`, 'not json').join(), /not JSON/);

@@ -1,5 +1,5 @@
-import { conversationKeys, recallChannel, recallEvent } from '@im/contracts';
-import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository, Recall, RecallsRepository } from '@im/db';
+import { channels, conversationKeys, recallChannel, recallEvent } from '@im/contracts';
+import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository, OfflineRepository, Recall, RecallsRepository } from '@im/db';
 import { notFound, permissionDenied } from '@im/errors';
 import type { Metrics } from '@im/metrics';
 import { markRecalled, type GroupMembersCache, type HotHistory, type Publisher, type Redis } from '@im/redis';
@@ -12,6 +12,7 @@ export type Message = Omit<HistoryRow, 'conversation'> & { status: MessageStatus
 export interface ReadDeps {
   messages: MessagesRepository;
   recalls: Pick<RecallsRepository, 'record' | 'find'>;
+  offline: Pick<OfflineRepository, 'insertRecallEvents'>;
   conversations: ConversationsRepository;
   cursors: CursorsRepository;
   members: Pick<GroupMembersCache, 'isMember'>;
@@ -151,11 +152,16 @@ export function readService(d: ReadDeps) {
       }
       await markRecalled(d.redis, messageId);
       await d.messages.remove(messageId);
+      // Devices that may have seen it learn of the recall in their sync (online: the event below).
+      await d.offline.insertRecallEvents(messageId, recall.conversation, recall.group_id !== null ? { group: recall.group_id } : { users: [recall.sender_id, recall.receiver_id] }, Date.now());
       await d.hot.forget(recall.conversation);
       const [state] = (await d.conversations.states([recall.conversation])).values();
       if (state?.last_message_id === messageId) await d.conversations.refreshLast(recall.conversation);
       // The first recall's time: a repeated event is the same event (gateways drop it by message_id).
-      await d.publisher.publish(recallChannel(recall), recallEvent(recall, recall.recalled_at));
+      const event = recallEvent(recall, recall.recalled_at);
+      // A single chat's recall also reaches the sender's other devices, on user:{sender}.
+      const extra: [string, string][] = recall.group_id === null && recall.sender_id !== recall.receiver_id ? [[channels.user(recall.sender_id), event]] : [];
+      await d.publisher.publishMany([[recallChannel(recall), event], ...extra]);
       return { deleted: true };
     },
   };

@@ -310,6 +310,8 @@ export function sendService(deps: SendDeps) {
           message_type: req.message_type,
           created_at: ids[i]!.ms,
           client_msg_id: req.client_msg_id,
+          // Only when named: a job of the single-device routes stays as it was.
+          ...(req.device_id === undefined ? {} : { sender_device_id: req.device_id }),
         };
         const message: AcceptedMessage = req.kind === 'single' ? { ...fields, receiver_id: req.receiver_id, group_id: null } : { ...fields, receiver_id: null, group_id: req.group_id };
         // Answered 503 while it was being admitted: it stays out of the job (its seq is a gap).
