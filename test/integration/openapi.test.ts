@@ -8,6 +8,7 @@ import { lint, loadConfig as loadRedoclyConfig } from '@redocly/openapi-core';
 import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
+import { ProcessHealth } from '@im/worker-kit';
 import { registeredRoutes } from '../../apps/ingest-api/src/app';
 import { GRPC_STATUS } from '../../apps/ingest-api/src/grpc/server';
 import { createIngest } from '../../apps/ingest-api/src/ingest';
@@ -135,6 +136,24 @@ describe('OpenAPI: docs/openapi.yaml against the routes and answers of ingest-ap
       (Object.entries(GRPC_STATUS) as [string, grpc.status][]).map(([code, status]) => [code, grpc.status[status], status]),
       'the contract maps each code to the gRPC status the server answers',
     );
+  });
+
+  it('answers /ready 503 with Retry-After and its reasons while the process is not ready', async () => {
+    const health = new ProcessHealth();
+    const config = loadConfig({ env: { REDIS_URL: testServers().redisUrl, MYSQL_URL: db.url, IM_API_TOKENS: TEST_TOKEN, IM_QUEUE_PREFIX: `{${uniqueName('imt')}}` } });
+    const starting = await createIngest(config, createLogger('ingest-api', 'silent'), createMetrics('ingest-api'), { health });
+    try {
+      const res = await starting.app.inject({ method: 'GET', url: '/ready' });
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal(res.headers['retry-after'], '1');
+      assert.deepEqual(res.json(), { status: 'unavailable', reasons: ['starting'] });
+      const v = new OpenApiValidator();
+      const answer = { method: 'GET', path: '/ready', status: 503, contentType: String(res.headers['content-type']), body: res.json(), headers: res.headers as Record<string, string> };
+      assert.deepEqual(v.check(answer), []);
+      assert.match(v.check({ ...answer, headers: {} }).join(), /the required header retry-after is missing/);
+    } finally {
+      for (const [, run] of starting.shutdownSteps) await run();
+    }
   });
 
   it('fails an answer whose shape drifted from the document', async () => {

@@ -1,5 +1,6 @@
 import { createRedis, type Redis, type RedisTarget } from '@im/redis';
 import type { ApiClient } from './api';
+import { sharedAsyncApiValidator } from './asyncapi';
 import { testRedisTarget, topology } from './env';
 import { waitFor } from './wait';
 
@@ -12,10 +13,13 @@ export interface Received {
 /**
  * A simulated gateway: subscribes to user channels on Redis (SUBSCRIBE, or SSUBSCRIBE when the
  * fleet runs sharded Pub/Sub; on a cluster too), reports presence through the API, records every
- * payload, and can acknowledge delivery.
+ * payload, and can acknowledge delivery. Every payload is checked against docs/asyncapi.yaml as it
+ * arrives: one the document does not describe fails the test that looks at what was received.
  */
 export class GatewaySimulator {
   readonly received: Received[] = [];
+  /** Payloads that do not match docs/asyncapi.yaml, with what is wrong. */
+  readonly invalid: string[] = [];
   private readonly sub: Redis;
   private readonly sharded = topology().pubsub === 'sharded';
 
@@ -28,7 +32,11 @@ export class GatewaySimulator {
     this.sub = createRedis(target, 'subscriber', `im-test-${gatewayId}`);
     // A real gateway rides out a Redis restart: ioredis reconnects and subscribes again.
     this.sub.on('error', () => {});
-    const record = (channel: string, raw: string) => this.received.push({ channel, payload: JSON.parse(raw), raw });
+    const validator = sharedAsyncApiValidator();
+    const record = (channel: string, raw: string) => {
+      this.invalid.push(...validator.check(channel, raw));
+      this.received.push({ channel, payload: JSON.parse(raw), raw });
+    };
     this.sub.on(this.sharded ? 'smessage' : 'message', record);
   }
 
@@ -76,7 +84,13 @@ export class GatewaySimulator {
     await this.listen(channels);
   }
 
+  /** Throws when a payload received so far does not match docs/asyncapi.yaml. */
+  assertValid(): void {
+    if (this.invalid.length > 0) throw new Error(`payloads that do not match docs/asyncapi.yaml:\n  - ${this.invalid.slice(0, 10).join('\n  - ')}`);
+  }
+
   for(userId: string): any[] {
+    this.assertValid();
     return this.received.filter((r) => r.channel === `user:${userId}`).map((r) => r.payload);
   }
 
