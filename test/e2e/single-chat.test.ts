@@ -59,6 +59,7 @@ describe('single chat end to end (real processes, Redis, MariaDB)', () => {
       timestamp: sent.timestamp,
       status: 'sent',
       client_msg_id: 'c-1',
+      sender_device_id: null,
     });
     const raw = gateway.received.find((r) => r.payload.message_id === sent.message_id)!.raw;
     assert.ok(raw.includes(`"sender_id":"${alice}"`), 'ids travel as strings on Pub/Sub');

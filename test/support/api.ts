@@ -32,7 +32,7 @@ export function openApiCheck(validator: OpenApiValidator = sharedValidator()): M
       const json = contentType?.startsWith('application/json') ?? false;
       const body = text && json ? JSON.parse(text) : text || undefined;
       const url = new URL(request.url);
-      const problems = validator.check({ method: request.method, path: url.pathname, status: response.status, contentType, body, requestBody });
+      const problems = validator.check({ method: request.method, path: url.pathname, status: response.status, contentType, body, requestBody, headers: response.headers });
       if (problems.length > 0) throw new Error(`the answer does not match docs/openapi.yaml:\n  - ${problems.join('\n  - ')}`);
     },
   };

@@ -47,6 +47,31 @@ export class GatewaySimulator {
     }
   }
 
+  /** The devices of each user connected here (connectDevice). */
+  private readonly devices = new Map<string, Set<string>>();
+
+  /** One device of a user connected here: subscribe to user:{id} (once per user) and report the device's presence. */
+  async connectDevice(userId: string, deviceId: string, platform = 'unknown', ttlS = 60): Promise<void> {
+    if (!this.devices.has(userId)) this.devices.set(userId, new Set());
+    this.devices.get(userId)!.add(deviceId);
+    await this.listen([`user:${userId}`]);
+    const r = await this.api.put(`/v1/presence/${userId}`, { gateway_id: this.gatewayId, ttl_s: ttlS, device_id: deviceId, platform });
+    if (r.status !== 204) throw new Error(`presence for ${userId}/${deviceId} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  }
+
+  /** The device went away: its presence on this gateway ends; with the user's last device here, so does the subscription. */
+  async disconnectDevice(userId: string, deviceId: string): Promise<void> {
+    const r = await this.api.del(`/v1/presence/${userId}?gateway_id=${this.gatewayId}&device_id=${deviceId}`);
+    if (r.status !== 204) throw new Error(`presence delete for ${userId}/${deviceId} answered ${r.status}`);
+    const here = this.devices.get(userId);
+    here?.delete(deviceId);
+    if (here?.size === 0) {
+      this.devices.delete(userId);
+      if (this.sharded) await this.sub.sunsubscribe(`user:${userId}`);
+      else await this.sub.unsubscribe(`user:${userId}`);
+    }
+  }
+
   async subscribe(channels: readonly string[]): Promise<void> {
     await this.listen(channels);
   }
@@ -59,8 +84,8 @@ export class GatewaySimulator {
     return waitFor(`${n} messages on user:${userId}`, () => (this.for(userId).length >= n ? this.for(userId) : undefined), timeoutMs);
   }
 
-  async ack(userId: string, messageIds: string[], status: 'delivered' | 'read' = 'delivered') {
-    const r = await this.api.client.POST('/v1/acks', { body: { user_id: userId, message_ids: messageIds, status } });
+  async ack(userId: string, messageIds: string[], status: 'delivered' | 'read' = 'delivered', deviceId?: string) {
+    const r = await this.api.client.POST('/v1/acks', { body: { user_id: userId, message_ids: messageIds, status, ...(deviceId ? { device_id: deviceId } : {}) } });
     return { status: r.response.status, body: r.data ?? r.error };
   }
 

@@ -1,5 +1,6 @@
 import type { Config } from '@im/config';
-import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, recallsRepository, usersRepository } from '@im/db';
+import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository,
+  devicesRepository, recallsRepository, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -106,15 +107,16 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   const members = groupMembersCache(redis, groups.members);
   const cursors = cursorsRepository(pool);
   const conversations = conversationsRepository(pool);
+  const nextId = () => {
+    try {
+      lease.assertValid();
+    } catch (err) {
+      throw new AppError('UNAVAILABLE', 'message ids cannot be issued while Redis is unreachable; retry later', { reason: 'DEPENDENCY_UNAVAILABLE', cause: err });
+    }
+    return ids.next();
+  };
   const send = sendService({
-    nextId: () => {
-      try {
-        lease.assertValid();
-      } catch (err) {
-        throw new AppError('UNAVAILABLE', 'message ids cannot be issued while Redis is unreachable; retry later', { cause: err });
-      }
-      return ids.next();
-    },
+    nextId,
     ledger,
     users: knownUsers,
     groups: knownGroups,
@@ -146,6 +148,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     messages,
     recalls,
     offline: offlineRepository(pool),
+    devices: devicesRepository(pool),
     // Status lookups of concurrent reads (history, search, conversation lists) share one query.
     cursors: { ...cursors, get: coalesce(cursors.get, (p) => `${p.user_id}/${p.conversation}`) },
     conversations: { ...conversations, states: coalesce(conversations.states, (c) => c) },
@@ -156,6 +159,13 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     publisher: publisher(redis, config.queue.pubsub),
     metrics,
     maxMessageLength: config.message_limits.max_message_length,
+    nextEventId: () => nextId().id,
+    deviceLimits: {
+      maxPerUser: config.devices.max_per_user,
+      newDeviceWindowDays: config.devices.new_device_window_days,
+      newDeviceMaxMessages: config.devices.new_device_max_messages,
+    },
+    notifyPeer: config.receipts.notify_peer,
   });
 
   let health = options.health;

@@ -1,4 +1,4 @@
-import { offlineRepository, type OfflineRow } from '@im/db';
+import { devicesRepository, offlineRepository, type OfflineRow } from '@im/db';
 import { presence, publisher, recalledAmong, unackedTracker } from '@im/redis';
 import { backlogSampler, createQueue, every, MicroBatcher, runWorker, startBatchWorker } from '@im/worker-kit';
 import { handleDeliver, type DeliverDeps } from './deliver.handler';
@@ -8,6 +8,7 @@ import { redeliverDue } from './redelivery';
 // stores offline what was published but never acknowledged (redelivery.ts).
 await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards }) => {
   const offline = offlineRepository(pool);
+  const devices = devicesRepository(pool);
   const deliverQueues = shards.map((shard) => createQueue('im.deliver', redis, config, log, shard));
   const unacked = unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix);
   const publish = publisher(redis, config.queue.pubsub);
@@ -31,6 +32,7 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards 
 
   const deps: DeliverDeps = {
     presence: presence(redis),
+    devices: (userIds) => devices.ofUsers(userIds),
     publish: (pairs) => publish.publishMany(pairs),
     recalled: (ids) => recalledAmong(redis, ids),
     unacked: { track: (items) => unacked.track(items, Date.now()), done: (items) => unacked.done(items) },

@@ -12,13 +12,13 @@ export interface FanoutDeps {
 }
 
 /**
- * Expands a persisted group message into delivery jobs of `chunkSize` members each (everyone but
- * the sender). Chunk job ids are derived from the message id and the chunk's position, so a
+ * Expands a persisted group message into delivery jobs of `chunkSize` members each (the sender
+ * too: delivery sends it to the sender's other devices, never back to the one it came from). Chunk job ids are derived from the message id and the chunk's position, so a
  * retried fan-out does not queue a chunk that is still waiting; each chunk retries on its own.
  */
 export const handleFanout: Handler<'im.fanout', FanoutDeps> = async ({ message }, { deps, log }) => {
   const groupId = message.group_id;
-  const receivers = (await deps.members(groupId)).filter((m) => m !== message.sender_id);
+  const receivers = await deps.members(groupId);
   const jobs: Parameters<FanoutDeps['deliverQueue']['addBulk']>[0][number][] = [];
   for (let i = 0; i < receivers.length; i += deps.chunkSize) {
     jobs.push({

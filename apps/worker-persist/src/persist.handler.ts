@@ -27,6 +27,9 @@ export interface PersistDeps {
  * retried with other jobs around it adds no job twice. A job that ran before (a retry, or back
  * after a stall) neither writes nor hands on a message recalled meanwhile: a recall is final.
  */
+/** A single chat's receivers: the receiver, and the sender, whose other devices get the message too. */
+const withSender = (m: AcceptedSingle) => (m.receiver_id === m.sender_id ? [m.receiver_id] : [m.receiver_id, m.sender_id]);
+
 export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log }) => {
   const all = items.flatMap((i) => i.payload.messages.map((message) => ({ message, redone: i.redone })));
   const stored = await deps.store(all);
@@ -40,7 +43,7 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
     recalled += payload.messages.length - messages.length;
     const singles = messages.filter((m): m is AcceptedSingle => m.group_id === null);
     if (singles.length > 0) {
-      deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
+      deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: withSender(m) })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
     }
     for (const m of messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
   }

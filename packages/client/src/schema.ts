@@ -139,7 +139,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's conversations, most recent first */
+        /**
+         * A user's conversations, most recent first, a page at a time
+         * @description Ordered by the time of the last message, newest first. Walk the list with `cursor`: pass the
+         *     `next_cursor` of the previous page until `has_more` is false. A conversation whose messages
+         *     were all recalled is left out, so a page may hold fewer than `limit`; `has_more` decides. A
+         *     conversation that gets a new message during the walk moves to the top, where a new walk
+         *     finds it.
+         */
         get: operations["listConversations"];
         put?: never;
         post?: never;
@@ -176,7 +183,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search the conversations a user is in */
+        /**
+         * Search the conversations a user is in
+         * @description Walk the matches with `cursor`: pass the `next_cursor` of the previous page, with the same
+         *     `keyword`, `start_time` and `end_time` as given to the first page (a cursor is good only for
+         *     the query it came from), until `has_more` is false.
+         */
         get: operations["searchMessages"];
         put?: never;
         post?: never;
@@ -195,17 +207,86 @@ export interface paths {
         };
         get?: never;
         /**
-         * Heartbeat: the user is connected to this gateway
-         * @description Sets `im:presence:{user_id}` to `gateway_id` for `ttl_s` seconds.
+         * Heartbeat: a device of the user is connected to this gateway
+         * @description Marks the device online on `gateway_id` for `ttl_s` seconds (each device of a user on its
+         *     own; the user is online while any device is). Without `device_id`, the device is `default`
+         *     (the single-device routes' device). The first heartbeat of a device registers it: from then
+         *     on every message to the user that this device does not get online is kept in its sync. A
+         *     new device beyond `devices.max_per_user` is refused with 403 PERMISSION_DENIED, reason
+         *     DEVICE_LIMIT (retrying does not help until a device is removed).
          */
         put: operations["setPresence"];
         post?: never;
         /**
          * The user disconnected
-         * @description Removes the user's presence. With `gateway_id`, only while the presence still names that
-         *     gateway (a late disconnect from an old gateway does not undo a newer connection).
+         * @description Removes the presence of the device `device_id`, or of every device of the user when none is
+         *     named. With `gateway_id`, only presence that still names that gateway goes (a late
+         *     disconnect from an old gateway does not undo a newer connection).
          */
         delete: operations["clearPresence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's devices, registered or online */
+        get: operations["listDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Forget a device, its sync and its presence */
+        delete: operations["removeDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/devices/{device_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A device catches up: messages, recalls and reads it missed, confirmed by cursor
+         * @description Everything the device has not confirmed yet, in one stable order (`id`): messages to the
+         *     user it did not get online (a message delivered online to another device is still here),
+         *     messages the user sent from other devices, recalls, and reads on other devices. `cursor` is
+         *     the `cursor` of the page the device received: that page is deleted first, then the next
+         *     `limit` items are returned. A cursor confirms exactly the page that ended with it: an
+         *     answer that was lost loses nothing (the same request returns the page again), and a repeat
+         *     of a confirmed cursor returns the next page again. A device syncing for the first time is
+         *     registered, and starts with the newest messages of the user's conversations of the last
+         *     `devices.new_device_window_days` (at most `devices.new_device_max_messages`). The `default`
+         *     device's sync carries messages only (GET offline-messages is that device's sync).
+         */
+        get: operations["syncDevice"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -252,7 +333,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A group's members */
+        /**
+         * A group's members, by user id, a page at a time
+         * @description Up to `limit` member ids in ascending order. Walk the list with `cursor`: pass the
+         *     `next_cursor` of the previous page until `has_more` is false.
+         */
         get: operations["listGroupMembers"];
         put?: never;
         /**
@@ -402,7 +487,58 @@ export interface components {
         Id: string;
         /** @description An id in a request, as a decimal string or a safe JSON integer. */
         IdInput: components["schemas"]["Id"] | number;
+        /** @description The cursor of the next page (opaque, URL-safe), or null on the last page (`has_more` false). */
+        NextCursor: string | null;
         GatewayId: string;
+        /** @description A device of a user, named by its gateway; `default` is the single-device routes' device. */
+        DeviceId: string;
+        /** @enum {string} */
+        Platform: "ios" | "android" | "web" | "desktop" | "unknown";
+        Device: {
+            device_id: components["schemas"]["DeviceId"];
+            platform: components["schemas"]["Platform"];
+            /** @description When it was registered (ms); null for a device seen only in presence of an earlier release. */
+            created_at: number | null;
+            /** @description Last registration or heartbeat written to MySQL (at most hourly per ingest process). */
+            last_seen_at: number | null;
+            online: boolean;
+            gateway_id: components["schemas"]["GatewayId"] | null;
+        };
+        /** @description One item of a device's sync, by `kind`. */
+        SyncItem: {
+            /** @constant */
+            kind: "message";
+            id: components["schemas"]["Id"];
+            message_id: components["schemas"]["Id"];
+            seq: number;
+            sender_id: components["schemas"]["Id"];
+            sender_name: string | null;
+            group_id: components["schemas"]["Id"] | null;
+            group_name: string | null;
+            content: string;
+            message_type: components["schemas"]["MessageType"];
+            created_at: number;
+            /** @description The sender's device it was sent from, when the send named one. */
+            origin_device_id: string | null;
+        } | {
+            /** @constant */
+            kind: "read";
+            id: components["schemas"]["Id"];
+            /** @description 's:{low}:{high}' or 'g:{group_id}' */
+            conversation: string;
+            /** @description The user read the conversation up to this seq. */
+            seq: number;
+            /** @description The device that read. */
+            origin_device_id: string | null;
+            created_at: number;
+        } | {
+            /** @constant */
+            kind: "recall";
+            id: components["schemas"]["Id"];
+            message_id: components["schemas"]["Id"];
+            conversation: string | null;
+            created_at: number;
+        };
         /** @description 1 to 128 characters of text without control characters. */
         Name: string;
         /** @description 1 to `message_limits.max_message_length` (default 4096) Unicode characters, stored byte-exact. */
@@ -417,6 +553,8 @@ export interface components {
             content: components["schemas"]["Content"];
             message_type?: components["schemas"]["MessageType"];
             client_msg_id?: components["schemas"]["ClientMsgId"];
+            /** @description The sender's device the message was typed on; the sender's other devices get the message too. */
+            device_id?: components["schemas"]["DeviceId"];
         };
         GroupSend: {
             sender_id: components["schemas"]["IdInput"];
@@ -424,6 +562,8 @@ export interface components {
             content: components["schemas"]["Content"];
             message_type?: components["schemas"]["MessageType"];
             client_msg_id?: components["schemas"]["ClientMsgId"];
+            /** @description The sender's device the message was typed on; the sender's other devices get the message too. */
+            device_id?: components["schemas"]["DeviceId"];
         };
         SendResult: {
             message_id: components["schemas"]["Id"];
@@ -476,50 +616,74 @@ export interface components {
             error: {
                 /** @enum {string} */
                 code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL";
+                reason: components["schemas"]["ErrorReason"];
                 /** @description What was wrong and what is allowed, for a person to act on. */
                 message: string;
+                /** @description Seconds to wait before a retry, on `RESOURCE_EXHAUSTED` and `UNAVAILABLE` only (the `Retry-After` header's value; in a batch, each refused item's own). */
+                retry_after_s?: number;
             };
         };
+        /**
+         * @description The machine-readable reason beside `code`: each reason belongs to one code (listed per code in the error schemas below and in the contract's section 2). Branch on it, never on `message`.
+         * @enum {string}
+         */
+        ErrorReason: "INVALID_FIELD" | "MALFORMED_BODY" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_PATH" | "INVALID_CURSOR" | "METHOD_NOT_ALLOWED" | "MISSING_TOKEN" | "INVALID_TOKEN" | "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "UNKNOWN_USER" | "UNKNOWN_GROUP" | "UNKNOWN_MESSAGE" | "UNKNOWN_DEVICE" | "UNKNOWN_ROUTE" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "SHUTTING_DOWN" | "INTERNAL_ERROR";
         InvalidArgumentError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
                 code?: "INVALID_ARGUMENT";
+                /** @enum {unknown} */
+                reason?: "INVALID_FIELD" | "MALFORMED_BODY" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_PATH" | "INVALID_CURSOR" | "METHOD_NOT_ALLOWED";
             };
         };
         UnauthenticatedError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
                 code?: "UNAUTHENTICATED";
+                /** @enum {unknown} */
+                reason?: "MISSING_TOKEN" | "INVALID_TOKEN";
             };
         };
         PermissionDeniedError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
                 code?: "PERMISSION_DENIED";
+                /** @enum {unknown} */
+                reason?: "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT";
             };
         };
         NotFoundError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
                 code?: "NOT_FOUND";
+                /** @enum {unknown} */
+                reason?: "UNKNOWN_USER" | "UNKNOWN_GROUP" | "UNKNOWN_MESSAGE" | "UNKNOWN_DEVICE" | "UNKNOWN_ROUTE";
             };
         };
         PayloadTooLargeError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
                 code?: "PAYLOAD_TOO_LARGE";
+                /** @enum {unknown} */
+                reason?: "PAYLOAD_TOO_LARGE";
             };
         };
         ResourceExhaustedError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
                 code?: "RESOURCE_EXHAUSTED";
+                /** @enum {unknown} */
+                reason?: "RATE_LIMITED";
+                retry_after_s: number;
             };
         };
         UnavailableError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
                 code?: "UNAVAILABLE";
+                /** @enum {unknown} */
+                reason?: "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "SHUTTING_DOWN";
+                retry_after_s: number;
             };
         };
         /** @description Each backing service, up or down. */
@@ -533,6 +697,8 @@ export interface components {
             error?: {
                 /** @constant */
                 code?: "INTERNAL";
+                /** @enum {unknown} */
+                reason?: "INTERNAL_ERROR";
             };
         };
     };
@@ -557,7 +723,7 @@ export interface components {
                 "application/json": components["schemas"]["UnauthenticatedError"];
             };
         };
-        /** @description The user may not do this (e.g. the sender is not a member of the group). */
+        /** @description The user may not do this (the sender is not a member of the group, not the sender of a recall, or has all the devices devices.max_per_user allows). */
         PermissionDenied: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -567,7 +733,7 @@ export interface components {
                 "application/json": components["schemas"]["PermissionDeniedError"];
             };
         };
-        /** @description Unknown user, group or message. */
+        /** @description Unknown user, group, message or device. */
         NotFound: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -623,13 +789,16 @@ export interface components {
     parameters: {
         UserIdPath: components["schemas"]["Id"];
         GroupIdPath: components["schemas"]["Id"];
+        DeviceIdPath: components["schemas"]["DeviceId"];
         MessageIdPath: components["schemas"]["Id"];
+        /** @description The `next_cursor` of the previous page, as it came (opaque); none for the first page. A cursor this list did not issue for the same user, group or query is refused with 400 `INVALID_ARGUMENT`, reason `INVALID_CURSOR`. */
+        Cursor: string;
     };
     requestBodies: never;
     headers: {
         /** @description The request's id (the caller's `x-request-id` when it sent a valid one); errors are logged with it. */
         RequestId: string;
-        /** @description Seconds to wait before sending again. */
+        /** @description Seconds to wait before sending again; on every 429 and 503. */
         RetryAfter: number;
     };
     pathItems: never;
@@ -819,6 +988,12 @@ export interface operations {
                     message_ids: components["schemas"]["IdInput"][];
                     /** @enum {string} */
                     status: "delivered" | "read";
+                    /**
+                     * @description The device that received or read them (default `default`). Its publishes stop
+                     *     waiting for redelivery; a `read` moves the user's cursors and tells the user's
+                     *     other devices (a `read` event on user:{id} and in their sync).
+                     */
+                    device_id?: components["schemas"]["DeviceId"];
                 };
             };
         };
@@ -845,6 +1020,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `next_cursor` of the previous page, as it came (opaque); none for the first page. A cursor this list did not issue for the same user, group or query is refused with 400 `INVALID_ARGUMENT`, reason `INVALID_CURSOR`. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -862,6 +1039,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         conversations: components["schemas"]["Conversation"][];
+                        has_more: boolean;
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
@@ -918,6 +1097,8 @@ export interface operations {
                 /** @description Milliseconds since the epoch (default now); not before start_time. */
                 end_time?: number;
                 limit?: number;
+                /** @description The `next_cursor` of the previous page, as it came (opaque); none for the first page. A cursor this list did not issue for the same user, group or query is refused with 400 `INVALID_ARGUMENT`, reason `INVALID_CURSOR`. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -927,7 +1108,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Matching messages, newest first. */
+            /** @description Matching messages, newest first (by time, then `message_id`), a page at a time. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -935,6 +1116,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         messages: components["schemas"]["Message"][];
+                        has_more: boolean;
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
@@ -960,6 +1143,8 @@ export interface operations {
                     gateway_id: components["schemas"]["GatewayId"];
                     /** @default 60 */
                     ttl_s?: number;
+                    device_id?: components["schemas"]["DeviceId"];
+                    platform?: components["schemas"]["Platform"];
                 };
             };
         };
@@ -973,6 +1158,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidArgument"];
             401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -982,6 +1168,7 @@ export interface operations {
         parameters: {
             query?: {
                 gateway_id?: components["schemas"]["GatewayId"];
+                device_id?: components["schemas"]["DeviceId"];
             };
             header?: never;
             path: {
@@ -1000,6 +1187,99 @@ export interface operations {
             };
             400: components["responses"]["InvalidArgument"];
             401: components["responses"]["Unauthenticated"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The devices, by device_id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        devices: components["schemas"]["Device"][];
+                    };
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserIdPath"];
+                device_id: components["parameters"]["DeviceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device is forgotten. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    syncDevice: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `cursor` of the previous answer (none on the first call). */
+                cursor?: components["schemas"]["Id"];
+            };
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserIdPath"];
+                device_id: components["parameters"]["DeviceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The next page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SyncItem"][];
+                        /** @description Pass it with the next call to confirm this page; null when the page is empty. */
+                        cursor: components["schemas"]["Id"] | null;
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1068,7 +1348,11 @@ export interface operations {
     };
     listGroupMembers: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page, as it came (opaque); none for the first page. A cursor this list did not issue for the same user, group or query is refused with 400 `INVALID_ARGUMENT`, reason `INVALID_CURSOR`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 group_id: components["parameters"]["GroupIdPath"];
@@ -1085,6 +1369,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         members: components["schemas"]["Id"][];
+                        has_more: boolean;
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
@@ -1211,6 +1497,7 @@ export interface operations {
             /** @description The process is starting, shutting down, or holds no message-id node (named in `reasons`). */
             503: {
                 headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1248,6 +1535,7 @@ export interface operations {
             /** @description A backing service does not answer (named in `failed`), or the process is shutting down. */
             503: {
                 headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -202,6 +202,20 @@ export const schema = {
     /** A conversation's cache lives this long from its first read, then is built again. */
     ttl_s: int(300, 1, 86_400),
   },
+  devices: {
+    /** Devices a user may have registered at once; one more is refused until one is removed. */
+    max_per_user: int(10, 1, 1000),
+    /** A device not seen for this many days is forgotten with its sync by worker-cleaner. */
+    inactive_days: int(30, 1, 3650),
+    /** A new device's sync starts with the newest messages of the user's conversations from this many days ... */
+    new_device_window_days: int(30, 0, 3650),
+    /** ... at most this many. */
+    new_device_max_messages: int(1000, 0, 100_000),
+  },
+  receipts: {
+    /** A read ack also sends the peer of a single chat a `receipt` event (off: readers stay private). */
+    notify_peer: bool(false),
+  },
   cleaner: {
     interval_s: int(3600, 1),
     history_retention_days: int(0, 0, 36_500),

@@ -1,10 +1,10 @@
-import { groupBody, groupParams, parseMemberChange } from '../routes/groups.route';
+import { groupBody, groupParams, membersPage, membersQuery, parseMemberChange } from '../routes/groups.route';
 import { userParams } from '../routes/params';
 import { parse } from '../routes/parse';
 import { userBody } from '../routes/users.route';
 import type { Services } from '../services';
 import type { Rpcs } from './server';
-import { id } from './wire';
+import { given, id, text } from './wire';
 
 /** UpsertUser, UpsertGroup, ChangeGroupMembers and ListGroupMembers: PUT /v1/users, PUT /v1/groups, POST and GET .../members. */
 export function directoryRpcs(s: Services): Rpcs {
@@ -28,7 +28,8 @@ export function directoryRpcs(s: Services): Rpcs {
     },
     ListGroupMembers: async (r) => {
       const { group_id } = parse(groupParams, { group_id: id(r.group_id) });
-      return s.listMembers(group_id);
+      const page = await membersPage(s, group_id, parse(membersQuery, { limit: given(r.limit), cursor: text(r.cursor) }));
+      return { ...page, next_cursor: page.next_cursor ?? '' };
     },
   };
 }

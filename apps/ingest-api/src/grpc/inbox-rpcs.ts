@@ -5,7 +5,7 @@ import { userParams } from '../routes/params';
 import { parse } from '../routes/parse';
 import type { Services } from '../services';
 import type { Rpcs } from './server';
-import { given, id, messageTypeOut, type Req } from './wire';
+import { given, id, messageTypeOut, text, type Req } from './wire';
 
 /** A pull's fields through the HTTP pull's parsers (mpim's PullOfflineMessage and v1's PullOfflineMessages). */
 export async function pullOffline(s: Services, r: Req) {
@@ -16,7 +16,7 @@ export async function pullOffline(s: Services, r: Req) {
 
 const ACK_STATUS: Record<string, string | undefined> = { ACK_STATUS_UNSPECIFIED: undefined, ACK_STATUS_DELIVERED: 'delivered', ACK_STATUS_READ: 'read' };
 
-function offlineOut(m: OfflineMessage) {
+export function offlineOut(m: OfflineMessage) {
   return {
     message_id: m.message_id,
     seq: String(m.seq),
@@ -39,8 +39,8 @@ export function inboxRpcs(s: Services): Rpcs {
     },
     AckMessages: async (r) => {
       const status = typeof r.status === 'string' && r.status in ACK_STATUS ? ACK_STATUS[r.status] : r.status;
-      const b = parse(ackBody, { user_id: id(r.user_id), message_ids: r.message_ids, status });
-      return s.ack(b.user_id, b.message_ids, b.status);
+      const b = parse(ackBody, { user_id: id(r.user_id), message_ids: r.message_ids, status, device_id: text(r.device_id) });
+      return s.ack(b.user_id, b.message_ids, b.status, b.device_id);
     },
   };
 }

@@ -4,12 +4,13 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { findUp } from '@im/config';
-import { toAppError, type ErrorCode } from '@im/errors';
+import { toAppError, type AppError, type ErrorCode } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { ProcessHealth } from '@im/worker-kit';
 import { bearerAuth } from '../auth';
 import type { Services } from '../services';
+import { deviceRpcs } from './device-rpcs';
 import { directoryRpcs } from './directory-rpcs';
 import { HEALTH_PROTO, readinessHealth } from './health';
 import { inboxRpcs } from './inbox-rpcs';
@@ -40,6 +41,19 @@ export const GRPC_STATUS: Record<ErrorCode, grpc.status> = {
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   INTERNAL: grpc.status.INTERNAL,
 };
+
+/**
+ * The trailers of a failed call (CONTRACT.md section 2): the contract's code and reason, and on
+ * UNAVAILABLE and RESOURCE_EXHAUSTED the wait before a retry as gRPC's server pushback (gRFC A6),
+ * which a client with a retry policy honours.
+ */
+export function errorTrailers(e: AppError): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('im-error-code', e.code);
+  metadata.set('im-error-reason', e.reason);
+  if (e.retryAfterS !== undefined) metadata.set('grpc-retry-pushback-ms', String(e.retryAfterS * 1000));
+  return metadata;
+}
 
 export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };
 
@@ -89,8 +103,7 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
             o.metrics.errors.inc({ component: 'grpc', kind: e.code });
             o.log.error({ err, method: name }, 'rpc failed');
           }
-          const metadata = new grpc.Metadata();
-          metadata.set('im-error-code', e.code);
+          const metadata = errorTrailers(e);
           end({ code: grpc.status[GRPC_STATUS[e.code]] });
           callback({ code: GRPC_STATUS[e.code], details: e.message, metadata }, null);
         }
@@ -111,7 +124,7 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
 
   const s = o.services;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': o.maxMessageBytes });
-  server.addService(definition[V1_SERVICE] as grpc.ServiceDefinition, implement(V1_SERVICE, { ...sendRpcs(s), ...inboxRpcs(s), ...readRpcs(s), ...directoryRpcs(s), ...presenceRpcs(s) }));
+  server.addService(definition[V1_SERVICE] as grpc.ServiceDefinition, implement(V1_SERVICE, { ...sendRpcs(s), ...inboxRpcs(s), ...readRpcs(s), ...directoryRpcs(s), ...presenceRpcs(s), ...deviceRpcs(s) }));
   server.addService(definition[LEGACY_SERVICE] as grpc.ServiceDefinition, implement(LEGACY_SERVICE, legacyRpcs(s)));
   const health = readinessHealth(o.health, [V1_SERVICE, LEGACY_SERVICE]);
   health.addToServer(server);

@@ -50,6 +50,7 @@ export function sendBody(r: Req, target: { receiver_id: string } | { group_id: s
     content: r.content,
     message_type: messageTypeIn(r.message_type),
     client_msg_id: text(r.client_msg_id),
+    device_id: text(r.device_id),
   };
 }
 

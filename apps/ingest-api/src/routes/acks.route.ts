@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { describeValue, idField } from '@im/contracts';
+import { describeValue, deviceIdField, idField } from '@im/contracts';
 import type { Services } from '../services';
 import { parse } from './parse';
 
@@ -14,6 +14,7 @@ export const ackBody = z
       ctx.addIssue({ code: 'custom', message: `status must be "delivered" or "read" (got ${describeValue(v)})` });
       return z.NEVER;
     }),
+    device_id: deviceIdField.optional(),
   })
   .strict();
 
@@ -22,7 +23,7 @@ export function ackRoutes(s: Services): FastifyPluginAsync {
   return async (app) => {
     app.post('/v1/acks', async (req) => {
       const b = parse(ackBody, req.body);
-      return s.ack(b.user_id, b.message_ids, b.status);
+      return s.ack(b.user_id, b.message_ids, b.status, b.device_id);
     });
   };
 }

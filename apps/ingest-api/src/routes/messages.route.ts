@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { fastSendParsers, sendSchemas, type SendRequest } from '@im/contracts';
-import { AppError } from '@im/errors';
+import { AppError, invalidArgument } from '@im/errors';
 import type { Services } from '../services';
 import { parse } from './parse';
 
@@ -59,7 +59,7 @@ export function messageRoutes(s: Services): FastifyPluginAsync {
     app.post('/v1/messages/batch', async (req, reply) => {
       const r = batchBody.safeParse(req.body);
       if (!r.success) {
-        throw new AppError('INVALID_ARGUMENT', `the body must be {"messages": [...]} with 1 to ${MAX_BATCH} items`);
+        throw invalidArgument(`the body must be {"messages": [...]} with 1 to ${MAX_BATCH} items`);
       }
       return reply.status(200).send({ results: await sendBatch(s, parsers, r.data.messages) });
     });

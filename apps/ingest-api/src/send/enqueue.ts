@@ -53,7 +53,7 @@ export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]
       return settle(queue, jobId, toAppError(err));
     }
     if (held >= minReplicas) return { status: 'queued' };
-    return settle(queue, jobId, new AppError('UNAVAILABLE', `the send reached ${held} of queue.min_replicas (${minReplicas}) Redis replicas within ${timeoutMs} ms; nothing was accepted, retry`));
+    return settle(queue, jobId, new AppError('UNAVAILABLE', `the send reached ${held} of queue.min_replicas (${minReplicas}) Redis replicas within ${timeoutMs} ms; nothing was accepted, retry`, { reason: 'REPLICATION_TIMEOUT' }));
   };
 }
 

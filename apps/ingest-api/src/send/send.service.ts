@@ -75,7 +75,7 @@ interface Pending {
   cutoffAt: number;
 }
 
-const tooLate = () => new AppError('UNAVAILABLE', 'the send could not be admitted within message_service.request_timeout_ms; nothing was accepted, retry');
+const tooLate = () => new AppError('UNAVAILABLE', 'the send could not be admitted within message_service.request_timeout_ms; nothing was accepted, retry', { reason: 'ADMISSION_TIMEOUT' });
 
 /**
  * `work`, or a 503 once `p.cutoffAt` passes while it has not reached its enqueue (it is then
@@ -234,7 +234,7 @@ export function sendService(deps: SendDeps) {
       } catch (err) {
         if (!(err instanceof StaleGenerationError)) throw err;
         deps.onStale(err.shardGeneration);
-        const error = new AppError('UNAVAILABLE', 'the deployment is changing its shard count (im-message reshard); nothing was accepted, retry in a few seconds');
+        const error = new AppError('UNAVAILABLE', 'the deployment is changing its shard count (im-message reshard); nothing was accepted, retry in a few seconds', { reason: 'RESHARDING', retryAfterS: 2 });
         return outcomes.map(() => ({ status: 'refused', error }));
       }
       const { restarted, results } = admission;
@@ -271,7 +271,7 @@ export function sendService(deps: SendDeps) {
         } catch (err) {
           // Not known whether these repeat a stored send: refused (nothing queued), safe to retry.
           void release(shard, jobId, fresh.map((i) => items[i]!.req));
-          const error = new AppError('UNAVAILABLE', 'whether this send repeats one stored before a Redis failover could not be checked against MySQL; nothing was accepted, retry shortly', { cause: err });
+          const error = new AppError('UNAVAILABLE', 'whether this send repeats one stored before a Redis failover could not be checked against MySQL; nothing was accepted, retry shortly', { reason: 'DEPENDENCY_UNAVAILABLE', cause: err });
           for (const i of fresh) admitted[i] = { status: 'refused', error };
           stored = new Map();
         }
@@ -293,11 +293,11 @@ export function sendService(deps: SendDeps) {
       const p = items[i]!;
       const a = admitted[i];
       if (a === undefined) {
-        outcomes[i] = { status: 'refused', error: new AppError('UNAVAILABLE', 'the conversation seq could not be checked against MySQL; retry shortly') };
+        outcomes[i] = { status: 'refused', error: new AppError('UNAVAILABLE', 'the conversation seq could not be checked against MySQL; retry shortly', { reason: 'DEPENDENCY_UNAVAILABLE' }) };
       } else if (a.status === 'refused') {
         outcomes[i] = { status: 'refused', error: a.error };
       } else if (a.status === 'rate') {
-        outcomes[i] = { status: 'refused', error: new AppError('RESOURCE_EXHAUSTED', `sender ${p.req.sender_id} is over its rate limit; retry after 1 s`, { retryAfterS: 1 }) };
+        outcomes[i] = { status: 'refused', error: new AppError('RESOURCE_EXHAUSTED', `sender ${p.req.sender_id} is over its rate limit; retry after 1 s`, { reason: 'RATE_LIMITED', retryAfterS: 1 }) };
       } else if (a.status === 'dup') {
         outcomes[i] = { status: 'dup', record: a.record };
       } else if (a.status === 'ok') {
@@ -310,6 +310,8 @@ export function sendService(deps: SendDeps) {
           message_type: req.message_type,
           created_at: ids[i]!.ms,
           client_msg_id: req.client_msg_id,
+          // Only when named: a job of the single-device routes stays as it was.
+          ...(req.device_id === undefined ? {} : { sender_device_id: req.device_id }),
         };
         const message: AcceptedMessage = req.kind === 'single' ? { ...fields, receiver_id: req.receiver_id, group_id: null } : { ...fields, receiver_id: null, group_id: req.group_id };
         // Answered 503 while it was being admitted: it stays out of the job (its seq is a gap).
@@ -334,7 +336,7 @@ export function sendService(deps: SendDeps) {
     if (outcome !== 'queued') {
       const error =
         outcome === 'unknown'
-          ? new AppError('UNAVAILABLE', 'Redis did not answer in time, so whether the send was queued is not known; it is taken back as soon as Redis answers. Retry with the same client_msg_id: the retry answers the first outcome')
+          ? new AppError('UNAVAILABLE', 'Redis did not answer in time, so whether the send was queued is not known; it is taken back as soon as Redis answers. Retry with the same client_msg_id: the retry answers the first outcome', { reason: 'OUTCOME_UNKNOWN' })
           : 'error' in r
             ? r.error
             : tooLate();
@@ -374,7 +376,7 @@ export function sendService(deps: SendDeps) {
    */
   async function settle(p: Pending, record: DedupeRecord): Promise<{ result: SendResult; duplicate: boolean }> {
     for (let poll = 0; ; poll++) {
-      if (Date.now() >= p.cutoffAt) throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`);
+      if (Date.now() >= p.cutoffAt) throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`, { reason: 'SEND_IN_PROGRESS' });
       const first = { result: { message_id: record.message_id, seq: record.seq, timestamp: record.timestamp }, duplicate: true };
       if (record.state === 'A') return first;
       if ((await deps.isQueued(p.shard, record.job_id)) || (await deps.wasStored(record.message_id))) {
@@ -409,11 +411,11 @@ export function sendService(deps: SendDeps) {
   async function sendMany(reqs: readonly SendRequest[]): Promise<(SendResult | AppError)[]> {
     if (deps.overloaded()) {
       deps.metrics.messagesIngested.inc({ kind: 'single', result: 'rejected' }, reqs.length);
-      throw new AppError('UNAVAILABLE', 'the persist queue is far behind (queue.max_persist_backlog); nothing was accepted, retry shortly');
+      throw new AppError('UNAVAILABLE', 'the persist queue is far behind (queue.max_persist_backlog); nothing was accepted, retry shortly', { reason: 'OVERLOADED' });
     }
     if (inFlight + reqs.length > deps.maxPending) {
       deps.metrics.messagesIngested.inc({ kind: 'single', result: 'rejected' }, reqs.length);
-      throw new AppError('UNAVAILABLE', `ingest holds ${inFlight} sends in flight, its limit is ${deps.maxPending}; retry shortly`);
+      throw new AppError('UNAVAILABLE', `ingest holds ${inFlight} sends in flight, its limit is ${deps.maxPending}; retry shortly`, { reason: 'OVERLOADED' });
     }
     inFlight += reqs.length;
     const cutoffAt = Date.now() + deps.timing.admitWithinMs;
@@ -444,14 +446,14 @@ export function sendService(deps: SendDeps) {
 
       const started = reqs.map((req) => {
         try {
-          if (missingUsers.has(req.sender_id)) throw notFound(`sender_id ${req.sender_id} is not a known user; register it with PUT /v1/users/${req.sender_id}`);
+          if (missingUsers.has(req.sender_id)) throw notFound('UNKNOWN_USER', `sender_id ${req.sender_id} is not a known user; register it with PUT /v1/users/${req.sender_id}`);
           let conversation: string;
           if (req.kind === 'single') {
-            if (missingUsers.has(req.receiver_id)) throw notFound(`receiver_id ${req.receiver_id} is not a known user; register it with PUT /v1/users/${req.receiver_id}`);
+            if (missingUsers.has(req.receiver_id)) throw notFound('UNKNOWN_USER', `receiver_id ${req.receiver_id} is not a known user; register it with PUT /v1/users/${req.receiver_id}`);
             conversation = conversationOf({ sender_id: req.sender_id, receiver_id: req.receiver_id, group_id: null });
           } else {
-            if (missingGroups.has(req.group_id)) throw notFound(`group_id ${req.group_id} is not a known group; create it with PUT /v1/groups/${req.group_id}`);
-            if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied(`sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
+            if (missingGroups.has(req.group_id)) throw notFound('UNKNOWN_GROUP', `group_id ${req.group_id} is not a known group; create it with PUT /v1/groups/${req.group_id}`);
+            if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied('NOT_A_MEMBER', `sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
             conversation = conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id });
           }
           return send({ req, conversation, shard: deps.topology.of(conversation), cutoffAt });
