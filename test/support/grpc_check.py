@@ -84,7 +84,7 @@ class Service:
         except grpc.RpcError as e:
             check(e.code() == code, f"{self.name}/{method} {request}: {code.name} expected, got {e.code().name}: {e.details()}")
             trailers = dict(e.trailing_metadata() or ())
-            check("im-error-code" in trailers, f"{method}: im-error-code trailer")
+            check("im-error-code" in trailers and "im-error-reason" in trailers, f"{method}: im-error-code and im-error-reason trailers ({trailers})")
             return e
         check(False, f"{self.name}/{method} {request}: {code.name} expected, the call succeeded")
 
@@ -139,6 +139,10 @@ def main():
     v1("UpsertGroup", {"group_id": grp, "name": "py group"})
     check(v1("ChangeGroupMembers", {"group_id": grp, "add": [ann, bob, cid]})["member_count"] == 3, "ChangeGroupMembers")
     check(sorted(v1("ListGroupMembers", {"group_id": grp})["members"]) == sorted([ann, bob, cid]), "ListGroupMembers: int64 ids above 2^53 exact")
+    page1 = v1("ListGroupMembers", {"group_id": grp, "limit": 2})
+    page2 = v1("ListGroupMembers", {"group_id": grp, "limit": 2, "cursor": page1["next_cursor"]})
+    check(page1["has_more"] and not page2["has_more"] and page2["next_cursor"] == "", f"member pages {page1} {page2}")
+    check(sorted(page1["members"] + page2["members"]) == sorted([ann, bob, cid]), "member pages cover the group once")
     v1.fails("UpsertUser", {"user_id": ann, "name": ""}, grpc.StatusCode.INVALID_ARGUMENT)
     v1.fails("ListGroupMembers", {"group_id": grp}, grpc.StatusCode.UNAUTHENTICATED, token=None)
 
@@ -150,7 +154,8 @@ def main():
     batch = v1("SendBatch", {"messages": [{"sender_id": bob, "receiver_id": ann, "content": "py batch"}, {"sender_id": bob, "receiver_id": ann, "content": ""}]})["results"]
     check("sent" in batch[0] and batch[1]["error"]["code"] == "INVALID_ARGUMENT", f"batch outcomes {batch}")
     v1.fails("SendMessage", {"sender_id": ann, "receiver_id": bob, "content": "x" * 4097}, grpc.StatusCode.INVALID_ARGUMENT)
-    v1.fails("SendMessage", {"sender_id": ann, "receiver_id": str(BASE + 99), "content": "x"}, grpc.StatusCode.NOT_FOUND)
+    missing = v1.fails("SendMessage", {"sender_id": ann, "receiver_id": str(BASE + 99), "content": "x"}, grpc.StatusCode.NOT_FOUND)
+    check(dict(missing.trailing_metadata())["im-error-reason"] == "UNKNOWN_USER", "reason UNKNOWN_USER")
 
     # Inbox.
     page = wait_for("two offline messages for bob", lambda: (lambda p: p if len(p["messages"]) == 2 else None)(v1("PullOfflineMessages", {"user_id": bob})))
@@ -169,6 +174,17 @@ def main():
     v1.fails("RecallMessage", {"message_id": first["message_id"], "user_id": bob}, grpc.StatusCode.PERMISSION_DENIED)
     check(v1("RecallMessage", {"message_id": first["message_id"], "user_id": ann}) == {"deleted": True}, "recall")
 
+    # Devices and their sync.
+    check(v1("SetPresence", {"user_id": cid, "gateway_id": "py-gw", "device_id": "py-phone", "platform": "android"}) == {}, "SetPresence of a device")
+    phone = [d for d in v1("ListDevices", {"user_id": cid})["devices"] if d["device_id"] == "py-phone"]
+    check(phone and phone[0]["online"] and phone[0]["platform"] == "android", f"ListDevices {phone}")
+    v1("SyncDevice", {"user_id": cid, "device_id": "py-tablet"})
+    note = v1("SendMessage", {"sender_id": ann, "receiver_id": cid, "content": "to the tablet"})["sent"]
+    synced = wait_for("the tablet's sync", lambda: (lambda p: p if any(i.get("message", {}).get("message", {}).get("message_id") == note["message_id"] for i in p["items"]) else None)(v1("SyncDevice", {"user_id": cid, "device_id": "py-tablet"})))
+    check(synced["cursor"] == synced["items"][-1]["id"], "sync cursor is the last item's id")
+    check(v1("RemoveDevice", {"user_id": cid, "device_id": "py-tablet"}) == {}, "RemoveDevice")
+    v1.fails("RemoveDevice", {"user_id": cid, "device_id": "py-tablet"}, grpc.StatusCode.NOT_FOUND)
+
     # Presence and notifications.
     check(v1("SetPresence", {"user_id": cid, "gateway_id": "py-gw", "ttl_s": 30}) == {}, "SetPresence")
     check(v1("ClearPresence", {"user_id": cid, "gateway_id": "py-gw"}) == {}, "ClearPresence")
@@ -177,7 +193,7 @@ def main():
 
     # The seed's protocol, still served.
     old = legacy("SendMessage", {"sender_id": cid, "receiver_id": ann, "content": "seed protocol", "message_type": "VOICE"})
-    check(old["result"] == {"code": 0, "msg": "OK"} and old["seq"] == "1", f"mpim SendMessage {old}")
+    check(old["result"] == {"code": 0, "msg": "OK"} and old["seq"] == str(int(note["seq"]) + 1), f"mpim SendMessage continues the conversation's seq {old}")
     mine = lambda p: next((m for m in p["messages"] if m["message_id"] == old["message_id"]), None)  # noqa: E731
     pulled = wait_for("the seed-protocol message for ann", lambda: mine(legacy("PullOfflineMessage", {"user_id": ann})))
     check(pulled["message_type"] == "VOICE" and pulled["sender_name"] == "cid" and pulled["id"] == old["message_id"], f"mpim pull {pulled}")
