@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { keys, parsePresence, type Redis } from '@im/redis';
+import type { Redis } from '@im/redis';
 import { HEALTH_PROTO } from '../../apps/ingest-api/src/grpc/health';
 import { LEGACY_SERVICE, loadProtos, PROTO_DIR, V1_SERVICE } from '../../apps/ingest-api/src/grpc/server';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -23,7 +23,6 @@ const REFLECTION_DIR = new URL('../../node_modules/@grpc/reflection/build/proto'
 describe('gRPC im.message.v1 end to end', () => {
   let db: TestDatabase;
   let fleet: Fleet;
-  let redis: Redis;
   let sub: Redis;
   const clients: grpc.Client[] = [];
   const rpc: Record<string, Call> = {};
@@ -58,7 +57,6 @@ describe('gRPC im.message.v1 end to end', () => {
     for (const method of Object.keys(pkg.im.message.v1.MessageService.service)) {
       rpc[method] = (req, metadata = auth()) => new Promise((resolve, reject) => (client as any)[method](req, metadata, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))));
     }
-    redis = testRedis();
     sub = testRedis();
     sub.on('message', (channel: string, raw: string) => published.push({ channel, event: JSON.parse(raw) }));
     await sub.subscribe('system:notification', `user:${cid}`);
@@ -67,7 +65,6 @@ describe('gRPC im.message.v1 end to end', () => {
   after(async () => {
     for (const c of clients) c.close();
     sub?.disconnect();
-    redis?.disconnect();
     await fleet?.stop();
     await db?.drop();
   });
@@ -153,6 +150,7 @@ describe('gRPC im.message.v1 end to end', () => {
     assert.equal(r[2].error.code, 'INVALID_ARGUMENT');
     assert.match(r[2].error.message, /^messages\[2\]: content/);
     assert.equal(r[3].error.code, 'PERMISSION_DENIED');
+    assert.equal(r[3].error.reason, 'NOT_A_MEMBER');
     assert.equal(r[4].error.code, 'INVALID_ARGUMENT');
     assert.match(r[4].error.message, /receiver_id/);
 
@@ -160,7 +158,8 @@ describe('gRPC im.message.v1 end to end', () => {
     await rejects(rpc.SendMessage!({ sender_id: ann, content: 'to nobody' }), grpc.status.INVALID_ARGUMENT, /receiver_id/);
     await rejects(rpc.SendMessage!({ sender_id: ann, receiver_id: bob, content: 'x', message_type: 9 }), grpc.status.INVALID_ARGUMENT, /message_type/);
     await rejects(rpc.SendGroupMessage!({ sender_id: eve, group_id: group, content: 'x' }), grpc.status.PERMISSION_DENIED, /not a member/);
-    await rejects(rpc.SendMessage!({ sender_id: ann, receiver_id: unknownUser, content: 'x' }), grpc.status.NOT_FOUND, /receiver_id|not known/);
+    const unknown = await rejects(rpc.SendMessage!({ sender_id: ann, receiver_id: unknownUser, content: 'x' }), grpc.status.NOT_FOUND, /receiver_id|not known/);
+    assert.deepEqual(unknown.metadata.get('im-error-reason'), ['UNKNOWN_USER']);
   });
 
   it('pulls offline messages by cursor and acknowledges delivered and read, refusing what HTTP refuses', async () => {
@@ -243,35 +242,89 @@ describe('gRPC im.message.v1 end to end', () => {
   });
 
   it('sets and clears presence and publishes notifications', async () => {
-    const key = keys.presence(cid);
-    // The devices online in presence, as delivery reads them (the single-device RPCs are the default device).
-    const online = async () => {
-      const v = await redis.get(key);
-      return v === null ? null : Object.fromEntries(parsePresence(v, Date.now()));
-    };
+    // Presence as the API reports it: the gateway of cid's default device, or none.
+    const gatewayOf = async () => (await rpc.ListDevices!({ user_id: cid })).devices.find((d: any) => d.device_id === 'default' && d.online)?.gateway_id;
     assert.deepEqual(await rpc.SetPresence!({ user_id: cid, gateway_id: 'gw-v1' }), {});
-    assert.deepEqual(await online(), { default: 'gw-v1' });
-    const ttl = await redis.ttl(key);
-    assert.ok(ttl > 0 && ttl <= 60, `default ttl 60 s, got ${ttl}`);
-    await rpc.SetPresence!({ user_id: cid, gateway_id: 'gw-v1', ttl_s: 600 });
-    assert.ok((await redis.ttl(key)) > 60);
+    assert.equal(await gatewayOf(), 'gw-v1');
     // A late disconnect from another gateway leaves the presence alone.
     await rpc.ClearPresence!({ user_id: cid, gateway_id: 'gw-other' });
-    assert.deepEqual(await online(), { default: 'gw-v1' });
+    assert.equal(await gatewayOf(), 'gw-v1');
     await rpc.ClearPresence!({ user_id: cid, gateway_id: 'gw-v1' });
-    assert.equal(await online(), null);
-    await rpc.SetPresence!({ user_id: cid, gateway_id: 'gw-v1' });
+    assert.equal(await gatewayOf(), undefined);
+    await rpc.SetPresence!({ user_id: cid, gateway_id: 'gw-v1', ttl_s: 600 });
     await rpc.ClearPresence!({ user_id: cid });
-    assert.equal(await online(), null);
+    assert.equal(await gatewayOf(), undefined);
     await rejects(rpc.SetPresence!({ user_id: cid, gateway_id: 'bad gateway!' }), grpc.status.INVALID_ARGUMENT, /gateway_id/);
     await rejects(rpc.SetPresence!({ user_id: cid, gateway_id: 'gw', ttl_s: 86_401 }), grpc.status.INVALID_ARGUMENT, /ttl_s/);
-    assert.equal(await online(), null, 'a refused heartbeat sets nothing');
+    assert.equal(await gatewayOf(), undefined, 'a refused heartbeat sets nothing');
 
     assert.deepEqual(await rpc.PublishNotification!({ content: 'maintenance at 22:00 🛠' }), {});
     const note = await waitFor('the notification', async () => published.find((p) => p.channel === 'system:notification'));
     assert.equal(note.event.content, 'maintenance at 22:00 🛠');
     await rejects(rpc.PublishNotification!({ content: '' }), grpc.status.INVALID_ARGUMENT, /content/);
     assert.equal(published.filter((p) => p.channel === 'system:notification').length, 1);
+  });
+
+  it('pages conversations, search and members by cursor, the same cursors as HTTP', async () => {
+    const first = await rpc.ListGroupMembers!({ group_id: group, limit: 2 });
+    assert.equal(first.members.length, 2);
+    assert.equal(first.has_more, true);
+    assert.ok(first.next_cursor);
+    const rest = await rpc.ListGroupMembers!({ group_id: group, limit: 2, cursor: first.next_cursor });
+    assert.deepEqual([...first.members, ...rest.members].sort(), [ann, bob, cid].sort());
+    assert.deepEqual([rest.has_more, rest.next_cursor], [false, '']);
+    // A gRPC cursor continues over HTTP, and the other way round.
+    const overHttp = await fleet.client.GET('/v1/groups/{group_id}/members', { params: { path: { group_id: group }, query: { limit: 2, cursor: first.next_cursor } } });
+    assert.deepEqual(overHttp.data!.members, rest.members);
+
+    const c1 = await rpc.ListConversations!({ user_id: bob, limit: 1 });
+    assert.equal(c1.conversations.length, 1);
+    assert.equal(c1.has_more, true);
+    const c2 = await rpc.ListConversations!({ user_id: bob, limit: 1, cursor: c1.next_cursor });
+    assert.equal(c2.conversations.length, 1);
+    assert.notDeepEqual([c2.conversations[0].peer_id, c2.conversations[0].group_id], [c1.conversations[0].peer_id, c1.conversations[0].group_id]);
+
+    await rpc.SendMessage!({ sender_id: ann, receiver_id: bob, content: 'paging needle one' });
+    await rpc.SendMessage!({ sender_id: ann, receiver_id: bob, content: 'paging needle two' });
+    const s1 = await waitFor('both needles searchable', async () => {
+      const page = await rpc.SearchMessages!({ user_id: bob, keyword: 'needle', limit: 1 });
+      return page.has_more ? page : undefined;
+    });
+    const s2 = await rpc.SearchMessages!({ user_id: bob, keyword: 'needle', limit: 1, cursor: s1.next_cursor });
+    assert.deepEqual([s1.messages[0].content, s2.messages[0].content, s2.has_more], ['paging needle two', 'paging needle one', false]);
+
+    const wrongList = await rejects(rpc.ListConversations!({ user_id: bob, cursor: first.next_cursor }), grpc.status.INVALID_ARGUMENT, /cursor/);
+    assert.deepEqual(wrongList.metadata.get('im-error-reason'), ['INVALID_CURSOR']);
+    await rejects(rpc.SearchMessages!({ user_id: bob, keyword: 'other', cursor: s1.next_cursor }), grpc.status.INVALID_ARGUMENT, /another user, group or query/);
+  });
+
+  it('reports devices, syncs a device by cursor and removes it', async () => {
+    assert.deepEqual(await rpc.SetPresence!({ user_id: eve, gateway_id: 'gw-dev', device_id: 'eve-phone', platform: 'ios' }), {});
+    const { devices } = await rpc.ListDevices!({ user_id: eve });
+    const phone = devices.find((d: any) => d.device_id === 'eve-phone');
+    assert.deepEqual([phone?.platform, phone?.online, phone?.gateway_id], ['ios', true, 'gw-dev']);
+    await rejects(rpc.SetPresence!({ user_id: eve, gateway_id: 'gw-dev', device_id: 'eve-phone', platform: 'fridge' }), grpc.status.INVALID_ARGUMENT, /platform/);
+    await rpc.ClearPresence!({ user_id: eve, device_id: 'eve-phone' });
+
+    // eve's laptop was never online: a message to eve waits in its sync.
+    await rpc.SyncDevice!({ user_id: eve, device_id: 'eve-laptop' });
+    const sent = (await rpc.SendMessage!({ sender_id: cid, receiver_id: eve, content: 'for every device of eve', device_id: 'cid-web' })).sent;
+    const page = await waitFor('the message in the laptop sync', async () => {
+      const p = await rpc.SyncDevice!({ user_id: eve, device_id: 'eve-laptop', limit: 10 });
+      return p.items.some((i: any) => i.message?.message.message_id === sent.message_id) ? p : undefined;
+    });
+    const item = page.items.find((i: any) => i.message?.message.message_id === sent.message_id);
+    assert.equal(item.item, 'message');
+    assert.equal(item.message.message.content, 'for every device of eve');
+    assert.equal(page.cursor, page.items.at(-1).id);
+    const next = await rpc.SyncDevice!({ user_id: eve, device_id: 'eve-laptop', limit: 10, cursor: page.cursor });
+    assert.ok(!next.items.some((i: any) => i.message?.message.message_id === sent.message_id), 'the confirmed page is gone');
+    assert.deepEqual(await rpc.AckMessages!({ user_id: eve, message_ids: [sent.message_id], status: 'ACK_STATUS_READ', device_id: 'eve-laptop' }), { updated: 1 });
+
+    assert.deepEqual(await rpc.RemoveDevice!({ user_id: eve, device_id: 'eve-laptop' }), {});
+    const gone = await rejects(rpc.RemoveDevice!({ user_id: eve, device_id: 'eve-laptop' }), grpc.status.NOT_FOUND);
+    assert.deepEqual(gone.metadata.get('im-error-reason'), ['UNKNOWN_DEVICE']);
+    await rejects(rpc.SyncDevice!({ user_id: eve, device_id: '' }), grpc.status.INVALID_ARGUMENT, /device_id/);
   });
 
   it('answers the Python grpcio client (reflection, health, every v1 RPC, the seed protocol)', async (t) => {

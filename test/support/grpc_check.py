@@ -84,7 +84,7 @@ class Service:
         except grpc.RpcError as e:
             check(e.code() == code, f"{self.name}/{method} {request}: {code.name} expected, got {e.code().name}: {e.details()}")
             trailers = dict(e.trailing_metadata() or ())
-            check("im-error-code" in trailers, f"{method}: im-error-code trailer")
+            check("im-error-code" in trailers and "im-error-reason" in trailers, f"{method}: im-error-code and im-error-reason trailers ({trailers})")
             return e
         check(False, f"{self.name}/{method} {request}: {code.name} expected, the call succeeded")
 
@@ -139,6 +139,10 @@ def main():
     v1("UpsertGroup", {"group_id": grp, "name": "py group"})
     check(v1("ChangeGroupMembers", {"group_id": grp, "add": [ann, bob, cid]})["member_count"] == 3, "ChangeGroupMembers")
     check(sorted(v1("ListGroupMembers", {"group_id": grp})["members"]) == sorted([ann, bob, cid]), "ListGroupMembers: int64 ids above 2^53 exact")
+    page1 = v1("ListGroupMembers", {"group_id": grp, "limit": 2})
+    page2 = v1("ListGroupMembers", {"group_id": grp, "limit": 2, "cursor": page1["next_cursor"]})
+    check(page1["has_more"] and not page2["has_more"] and page2["next_cursor"] == "", f"member pages {page1} {page2}")
+    check(sorted(page1["members"] + page2["members"]) == sorted([ann, bob, cid]), "member pages cover the group once")
     v1.fails("UpsertUser", {"user_id": ann, "name": ""}, grpc.StatusCode.INVALID_ARGUMENT)
     v1.fails("ListGroupMembers", {"group_id": grp}, grpc.StatusCode.UNAUTHENTICATED, token=None)
 
@@ -150,7 +154,8 @@ def main():
     batch = v1("SendBatch", {"messages": [{"sender_id": bob, "receiver_id": ann, "content": "py batch"}, {"sender_id": bob, "receiver_id": ann, "content": ""}]})["results"]
     check("sent" in batch[0] and batch[1]["error"]["code"] == "INVALID_ARGUMENT", f"batch outcomes {batch}")
     v1.fails("SendMessage", {"sender_id": ann, "receiver_id": bob, "content": "x" * 4097}, grpc.StatusCode.INVALID_ARGUMENT)
-    v1.fails("SendMessage", {"sender_id": ann, "receiver_id": str(BASE + 99), "content": "x"}, grpc.StatusCode.NOT_FOUND)
+    missing = v1.fails("SendMessage", {"sender_id": ann, "receiver_id": str(BASE + 99), "content": "x"}, grpc.StatusCode.NOT_FOUND)
+    check(dict(missing.trailing_metadata())["im-error-reason"] == "UNKNOWN_USER", "reason UNKNOWN_USER")
 
     # Inbox.
     page = wait_for("two offline messages for bob", lambda: (lambda p: p if len(p["messages"]) == 2 else None)(v1("PullOfflineMessages", {"user_id": bob})))
@@ -169,39 +174,26 @@ def main():
     v1.fails("RecallMessage", {"message_id": first["message_id"], "user_id": bob}, grpc.StatusCode.PERMISSION_DENIED)
     check(v1("RecallMessage", {"message_id": first["message_id"], "user_id": ann}) == {"deleted": True}, "recall")
 
+    # Devices and their sync.
+    check(v1("SetPresence", {"user_id": cid, "gateway_id": "py-gw", "device_id": "py-phone", "platform": "android"}) == {}, "SetPresence of a device")
+    phone = [d for d in v1("ListDevices", {"user_id": cid})["devices"] if d["device_id"] == "py-phone"]
+    check(phone and phone[0]["online"] and phone[0]["platform"] == "android", f"ListDevices {phone}")
+    v1("SyncDevice", {"user_id": cid, "device_id": "py-tablet"})
+    note = v1("SendMessage", {"sender_id": ann, "receiver_id": cid, "content": "to the tablet"})["sent"]
+    synced = wait_for("the tablet's sync", lambda: (lambda p: p if any(i.get("message", {}).get("message", {}).get("message_id") == note["message_id"] for i in p["items"]) else None)(v1("SyncDevice", {"user_id": cid, "device_id": "py-tablet"})))
+    check(synced["cursor"] == synced["items"][-1]["id"], "sync cursor is the last item's id")
+    check(v1("RemoveDevice", {"user_id": cid, "device_id": "py-tablet"}) == {}, "RemoveDevice")
+    v1.fails("RemoveDevice", {"user_id": cid, "device_id": "py-tablet"}, grpc.StatusCode.NOT_FOUND)
+
     # Presence and notifications.
     check(v1("SetPresence", {"user_id": cid, "gateway_id": "py-gw", "ttl_s": 30}) == {}, "SetPresence")
     check(v1("ClearPresence", {"user_id": cid, "gateway_id": "py-gw"}) == {}, "ClearPresence")
     v1.fails("SetPresence", {"user_id": cid, "gateway_id": ""}, grpc.StatusCode.INVALID_ARGUMENT)
     check(v1("PublishNotification", {"content": "py notice"}) == {}, "PublishNotification")
 
-    # Paging by cursor: the group's three members two at a time.
-    first_page = v1("ListGroupMembers", {"group_id": grp, "limit": 2})
-    check(len(first_page["members"]) == 2 and first_page["has_more"] and first_page["next_cursor"], f"members page 1 {first_page}")
-    second_page = v1("ListGroupMembers", {"group_id": grp, "limit": 2, "cursor": first_page["next_cursor"]})
-    check(sorted(first_page["members"] + second_page["members"]) == sorted([ann, bob, cid]) and not second_page.get("has_more"), f"members page 2 {second_page}")
-    v1.fails("ListGroupMembers", {"group_id": grp, "cursor": "not-a-cursor"}, grpc.StatusCode.INVALID_ARGUMENT)
-
-    # Devices: dan's tablet, offline, gets what ann sends and what dan types on the phone.
-    dan = str(BASE + 4)
-    v1("UpsertUser", {"user_id": dan, "name": "dan"})
-    check(v1("SetPresence", {"user_id": dan, "gateway_id": "py-gw", "device_id": "phone", "platform": "android"}) == {}, "SetPresence of a device")
-    v1("SyncDevice", {"user_id": dan, "device_id": "tablet"})  # registers the tablet
-    listed = {d["device_id"]: d for d in v1("ListDevices", {"user_id": dan})["devices"]}
-    check(listed["phone"]["online"] and listed["phone"]["platform"] == "android" and "tablet" in listed, f"ListDevices {listed}")
-    to_cid = v1("SendMessage", {"sender_id": ann, "receiver_id": dan, "content": "to every device"})["sent"]
-    from_phone = v1("SendMessage", {"sender_id": dan, "receiver_id": ann, "content": "typed on the phone", "device_id": "phone"})["sent"]
-    want = {to_cid["message_id"], from_phone["message_id"]}
-    synced = wait_for("both in the tablet's sync", lambda: (lambda p: p if {i["message"]["message_id"] for i in p["items"] if i["kind"] == "message"} >= want else None)(v1("SyncDevice", {"user_id": dan, "device_id": "tablet"})))
-    check(any(i["kind"] == "message" and i.get("origin_device_id") == "phone" for i in synced["items"]), f"the phone named as origin {synced}")
-    check(v1("SyncDevice", {"user_id": dan, "device_id": "tablet", "cursor": synced["cursor"]}).get("items", []) == [], "the confirmed page is gone")
-    v1.fails("SyncDevice", {"user_id": dan, "device_id": "a|b"}, grpc.StatusCode.INVALID_ARGUMENT)
-    check(v1("RemoveDevice", {"user_id": dan, "device_id": "tablet"}) == {}, "RemoveDevice")
-    v1.fails("RemoveDevice", {"user_id": dan, "device_id": "tablet"}, grpc.StatusCode.NOT_FOUND)
-
     # The seed's protocol, still served.
     old = legacy("SendMessage", {"sender_id": cid, "receiver_id": ann, "content": "seed protocol", "message_type": "VOICE"})
-    check(old["result"] == {"code": 0, "msg": "OK"} and old["seq"] == "1", f"mpim SendMessage {old}")
+    check(old["result"] == {"code": 0, "msg": "OK"} and old["seq"] == str(int(note["seq"]) + 1), f"mpim SendMessage continues the conversation's seq {old}")
     mine = lambda p: next((m for m in p["messages"] if m["message_id"] == old["message_id"]), None)  # noqa: E731
     pulled = wait_for("the seed-protocol message for ann", lambda: mine(legacy("PullOfflineMessage", {"user_id": ann})))
     check(pulled["message_type"] == "VOICE" and pulled["sender_name"] == "cid" and pulled["id"] == old["message_id"], f"mpim pull {pulled}")

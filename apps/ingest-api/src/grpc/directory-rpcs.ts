@@ -1,4 +1,4 @@
-import { groupBody, groupParams, membersPage, parseMemberChange } from '../routes/groups.route';
+import { groupBody, groupParams, membersPage, membersQuery, parseMemberChange } from '../routes/groups.route';
 import { userParams } from '../routes/params';
 import { parse } from '../routes/parse';
 import { userBody } from '../routes/users.route';
@@ -28,7 +28,7 @@ export function directoryRpcs(s: Services): Rpcs {
     },
     ListGroupMembers: async (r) => {
       const { group_id } = parse(groupParams, { group_id: id(r.group_id) });
-      const page = await membersPage(s, group_id, { limit: given(r.limit), cursor: text(r.cursor) });
+      const page = await membersPage(s, group_id, parse(membersQuery, { limit: given(r.limit), cursor: text(r.cursor) }));
       return { ...page, next_cursor: page.next_cursor ?? '' };
     },
   };

@@ -10,9 +10,9 @@ type HealthClient = grpc.Client & {
   Watch(req: { service: string }): grpc.ClientReadableStream<{ status: string }>;
 };
 
-/** Waits until `check` holds, trying every 20 ms for up to 20 s (a bound on waiting, not a timing: a loaded machine is slow). */
+/** Waits until `check` holds, trying every 20 ms (for up to 60 s: the machine may be loaded). */
 async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 1000; i++) {
+  for (let i = 0; i < 3000; i++) {
     const v = await check();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 20));
@@ -49,6 +49,8 @@ describe('grpc.health.v1 follows the process readiness', () => {
     const watch = client.Watch({ service: '' });
     watch.on('data', (m: { status: string }) => seen.push(m.status));
     watch.on('error', () => {});
+    // The stream's first message is the status when it started: wait for it before changing any.
+    await until('the watcher to start', async () => (seen.length > 0 ? true : undefined));
     processHealth.serving();
     await becomes('', 'SERVING');
     await becomes('im.message.v1.MessageService', 'SERVING');

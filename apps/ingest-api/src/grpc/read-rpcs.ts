@@ -1,6 +1,6 @@
 import { userParams } from '../routes/params';
 import { parse } from '../routes/parse';
-import { conversationsPage, historyQuery, historyTarget, recallParams, recallQuery, searchPage } from '../routes/read.route';
+import { conversationsPage, conversationsQuery, historyQuery, historyTarget, recallParams, recallQuery, searchPage, searchQuery } from '../routes/read.route';
 import type { Services } from '../services';
 import type { Rpcs } from './server';
 import { given, id, messageOut, text } from './wire';
@@ -10,11 +10,12 @@ export function readRpcs(s: Services): Rpcs {
   return {
     ListConversations: async (r) => {
       const { user_id } = parse(userParams, { user_id: id(r.user_id) });
-      const page = await conversationsPage(s, user_id, { limit: given(r.limit), cursor: text(r.cursor) });
+      const q = parse(conversationsQuery, { limit: given(r.limit), cursor: text(r.cursor) });
+      const { conversations, has_more, next_cursor } = await conversationsPage(s, user_id, q);
       return {
-        has_more: page.has_more,
-        next_cursor: page.next_cursor ?? '',
-        conversations: page.conversations.map((c) => ({
+        has_more,
+        next_cursor: next_cursor ?? '',
+        conversations: conversations.map((c) => ({
           peer_id: 'peer_id' in c ? c.peer_id : '0',
           group_id: 'group_id' in c ? c.group_id : '0',
           last_message: messageOut(c.last_message),
@@ -32,9 +33,11 @@ export function readRpcs(s: Services): Rpcs {
     },
     SearchMessages: async (r) => {
       const { user_id } = parse(userParams, { user_id: id(r.user_id) });
-      const times = { start_time: given(r.start_time), end_time: given(r.end_time) };
-      const page = await searchPage(s, user_id, { keyword: r.keyword, ...times, limit: given(r.limit), cursor: text(r.cursor) }, times);
-      return { messages: page.messages.map(messageOut), has_more: page.has_more, next_cursor: page.next_cursor ?? '' };
+      const asked = { start_time: given(r.start_time), end_time: given(r.end_time) };
+      const q = parse(searchQuery, { keyword: r.keyword, ...asked, limit: given(r.limit), cursor: text(r.cursor) });
+      // The same scope as HTTP's (the times as asked), so a cursor serves either transport.
+      const found = await searchPage(s, user_id, q, { start_time: asked.start_time ?? '', end_time: asked.end_time ?? '' });
+      return { messages: found.messages.map(messageOut), has_more: found.has_more, next_cursor: found.next_cursor ?? '' };
     },
     RecallMessage: async (r) => {
       const { message_id } = parse(recallParams, { message_id: id(r.message_id) });

@@ -12,7 +12,7 @@ import { endRequestSpan, startRequestSpan, withContext } from '@im/telemetry';
 import { bearerAuth } from '../auth';
 import { sendStreamService } from './send-stream';
 import type { Services } from '../services';
-import { devicesRpcs } from './devices-rpcs';
+import { deviceRpcs } from './device-rpcs';
 import { directoryRpcs } from './directory-rpcs';
 import { HEALTH_PROTO, readinessHealth } from './health';
 import { inboxRpcs } from './inbox-rpcs';
@@ -135,7 +135,7 @@ export async function startGrpcServer(o: GrpcOptions): Promise<{ server: grpc.Se
 
   const s = o.services;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': o.maxMessageBytes });
-  server.addService(definition[V1_SERVICE] as grpc.ServiceDefinition, implement(V1_SERVICE, { ...sendRpcs(s), ...inboxRpcs(s), ...readRpcs(s), ...directoryRpcs(s), ...presenceRpcs(s), ...devicesRpcs(s) }));
+  server.addService(definition[V1_SERVICE] as grpc.ServiceDefinition, implement(V1_SERVICE, { ...sendRpcs(s), ...inboxRpcs(s), ...readRpcs(s), ...directoryRpcs(s), ...presenceRpcs(s), ...deviceRpcs(s) }));
   server.addService(definition[LEGACY_SERVICE] as grpc.ServiceDefinition, implement(LEGACY_SERVICE, legacyRpcs(s)));
   const health = readinessHealth(o.health, [V1_SERVICE, LEGACY_SERVICE]);
   health.addToServer(server);

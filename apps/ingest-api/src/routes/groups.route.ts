@@ -12,15 +12,7 @@ export const groupParams = z.object({ group_id: idField('group_id') });
 export const groupBody = z.object({ name: nameField('name', 128) }).strict();
 const idList = (name: string) => z.array(idField(`${name}[]`)).max(MAX_CHANGE, `${name} may hold at most ${MAX_CHANGE} ids`).optional();
 const membersBody = z.object({ add: idList('add'), remove: idList('remove') }).strict();
-const membersQuery = z.object({ limit: intQuery('limit', 1, MAX_CHANGE, 1000), cursor: cursorQuery }).strict();
-
-/** One page of a group's members, with the cursor of the next (HTTP and gRPC). */
-export async function membersPage(s: Services, groupId: string, query: unknown) {
-  const q = parse(membersQuery, query);
-  const after = decodeCursor('members', [groupId], q.cursor);
-  const { next, ...page } = await s.listMembers(groupId, after?.[0] ?? null, q.limit);
-  return { ...page, next_cursor: next === null ? null : encodeCursor('members', [groupId], [next]) };
-}
+export const membersQuery = z.object({ limit: intQuery('limit', 1, MAX_CHANGE, 1000), cursor: cursorQuery }).strict();
 
 /** A member change's body, checked whole: at least one id, none both added and removed (HTTP and gRPC). */
 export function parseMemberChange(value: unknown): { add: string[]; remove: string[] } {
@@ -31,6 +23,13 @@ export function parseMemberChange(value: unknown): { add: string[]; remove: stri
   const both = inBoth(add, remove);
   if (both !== undefined) throw invalidArgument(`user ${both} is both in add and in remove`);
   return { add, remove };
+}
+
+/** One page of a group's members (HTTP and gRPC). */
+export async function membersPage(s: Services, groupId: string, q: z.output<typeof membersQuery>) {
+  const after = decodeCursor('members', [groupId], q.cursor);
+  const { next, ...page } = await s.listMembers(groupId, after?.[0] ?? null, q.limit);
+  return { ...page, next_cursor: next === null ? null : encodeCursor('members', [groupId], [next]) };
 }
 
 /** The first id of `add` that is also in `remove`, if any: one pass over each list (a Set), not every pair. */
@@ -57,7 +56,7 @@ export function groupRoutes(s: Services): FastifyPluginAsync {
 
     app.get('/v1/groups/:group_id/members', async (req) => {
       const { group_id } = parse(groupParams, req.params);
-      return membersPage(s, group_id, req.query);
+      return membersPage(s, group_id, parse(membersQuery, req.query));
     });
   };
 }

@@ -52,27 +52,21 @@ export function historyTarget(q: z.output<typeof historyQuery>): { peer_id: stri
   throw invalidArgument('give exactly one of peer_id or group_id');
 }
 
-/** A search query whose time range is in order. */
-export function checkSearchRange(q: z.output<typeof searchQuery>): z.output<typeof searchQuery> {
-  if (q.end_time < q.start_time) throw invalidArgument('end_time must not be before start_time');
-  return q;
-}
-
 /**
- * One page of a search, with the cursor of the next: a cursor is good for the query as it was
- * given (`raw` start and end time: end_time defaults to now at each call). HTTP and gRPC.
+ * One page of a search (HTTP and gRPC). `asked` is the start and end time as the client gave
+ * them (absent: ""): a cursor is good for the query as it was given, since end_time defaults to
+ * now at each call.
  */
-export async function searchPage(s: Services, userId: string, query: unknown, raw: { start_time?: unknown; end_time?: unknown }) {
-  const q = checkSearchRange(parse(searchQuery, query));
-  const scope = [userId, q.keyword, String(raw.start_time ?? ''), String(raw.end_time ?? '')];
+export async function searchPage(s: Services, userId: string, q: z.output<typeof searchQuery>, asked: { start_time: string; end_time: string }) {
+  if (q.end_time < q.start_time) throw invalidArgument('end_time must not be before start_time');
+  const scope = [userId, q.keyword, asked.start_time, asked.end_time];
   const after = decodeCursor('search', scope, q.cursor);
   const { next, ...page } = await s.read.search(userId, q.keyword, q.start_time, q.end_time, q.limit, after);
   return { ...page, next_cursor: next === null ? null : encodeCursor('search', scope, next) };
 }
 
-/** One page of a user's conversations, with the cursor of the next (HTTP and gRPC). */
-export async function conversationsPage(s: Services, userId: string, query: unknown) {
-  const q = parse(conversationsQuery, query);
+/** One page of a user's conversations (HTTP and gRPC). */
+export async function conversationsPage(s: Services, userId: string, q: z.output<typeof conversationsQuery>) {
   const after = decodeCursor('conversations', [userId], q.cursor);
   const { next, ...page } = await s.read.conversations(userId, q.limit, after);
   return { ...page, next_cursor: next === null ? null : encodeCursor('conversations', [userId], next) };
@@ -89,12 +83,14 @@ export function readRoutes(s: Services): FastifyPluginAsync {
 
     app.get('/v1/users/:user_id/search', async (req) => {
       const { user_id } = parse(userParams, req.params);
-      return searchPage(s, user_id, req.query, req.query as Record<string, unknown>);
+      const q = parse(searchQuery, req.query);
+      const raw = req.query as Record<string, unknown>;
+      return searchPage(s, user_id, q, { start_time: String(raw.start_time ?? ''), end_time: String(raw.end_time ?? '') });
     });
 
     app.get('/v1/users/:user_id/conversations', async (req) => {
       const { user_id } = parse(userParams, req.params);
-      return conversationsPage(s, user_id, req.query);
+      return conversationsPage(s, user_id, parse(conversationsQuery, req.query));
     });
 
     app.delete('/v1/messages/:message_id', async (req) => {

@@ -7,18 +7,23 @@ import { offlineOut } from './inbox-rpcs';
 import type { Rpcs } from './server';
 import { given, id } from './wire';
 
-function itemOut(i: SyncItem) {
-  const base = { kind: i.kind, id: i.id, created_at: String(i.created_at) };
-  if (i.kind === 'message') {
-    const { kind: _k, origin_device_id, ...message } = i;
-    return { ...base, message: offlineOut(message), origin_device_id: origin_device_id ?? '' };
+/** A sync item as the v1 SyncItem: its id and time, and one of message, read or recall. */
+function syncItemOut(item: SyncItem) {
+  const head = { id: item.id, created_at: String(item.created_at) };
+  switch (item.kind) {
+    case 'message': {
+      const { kind: _kind, origin_device_id, ...message } = item;
+      return { ...head, message: { message: offlineOut(message), origin_device_id: origin_device_id ?? '' } };
+    }
+    case 'read':
+      return { ...head, read: { conversation: item.conversation, seq: String(item.seq), origin_device_id: item.origin_device_id ?? '' } };
+    case 'recall':
+      return { ...head, recall: { message_id: item.message_id, conversation: item.conversation ?? '' } };
   }
-  if (i.kind === 'read') return { ...base, conversation: i.conversation, seq: String(i.seq), origin_device_id: i.origin_device_id ?? '' };
-  return { ...base, message_id: i.message_id, conversation: i.conversation ?? '' };
 }
 
-/** ListDevices, RemoveDevice and SyncDevice: GET and DELETE /v1/users/{id}/devices..., and a device's sync. */
-export function devicesRpcs(s: Services): Rpcs {
+/** ListDevices, RemoveDevice and SyncDevice: GET and DELETE /v1/users/{id}/devices[/{device_id}], and the device's sync. */
+export function deviceRpcs(s: Services): Rpcs {
   return {
     ListDevices: async (r) => {
       const { user_id } = parse(userParams, { user_id: id(r.user_id) });
@@ -43,7 +48,7 @@ export function devicesRpcs(s: Services): Rpcs {
       const { user_id, device_id } = parse(deviceParams, { user_id: id(r.user_id), device_id: r.device_id });
       const q = parse(syncQuery, { limit: given(r.limit), cursor: given(r.cursor) });
       const page = await s.sync(user_id, device_id, q.cursor, q.limit);
-      return { items: page.items.map(itemOut), cursor: page.cursor ?? '0', has_more: page.has_more };
+      return { items: page.items.map(syncItemOut), cursor: page.cursor ?? '0', has_more: page.has_more };
     },
   };
 }
