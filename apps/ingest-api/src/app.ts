@@ -13,6 +13,7 @@ import { presenceRoutes } from './routes/presence.route';
 import { notificationRoutes } from './routes/notifications.route';
 import { groupRoutes } from './routes/groups.route';
 import { readRoutes } from './routes/read.route';
+import { pushRoutes } from './routes/push.route';
 import { docsRoutes, isDocsRoute, openApiDocument } from './openapi';
 import type { Services } from './services';
 
@@ -164,6 +165,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   void app.register(notificationRoutes(o.services));
   void app.register(groupRoutes(o.services));
   void app.register(readRoutes(o.services));
+  void app.register(pushRoutes(o.services));
   return app;
 }
 

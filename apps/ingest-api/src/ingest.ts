@@ -1,5 +1,5 @@
 import type { Config } from '@im/config';
-import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, recallsRepository, usersRepository } from '@im/db';
+import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, pushRepository, recallsRepository, usersRepository } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -146,6 +146,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     messages,
     recalls,
     offline: offlineRepository(pool),
+    push: pushRepository(pool),
     // Status lookups of concurrent reads (history, search, conversation lists) share one query.
     cursors: { ...cursors, get: coalesce(cursors.get, (p) => `${p.user_id}/${p.conversation}`) },
     conversations: { ...conversations, states: coalesce(conversations.states, (c) => c) },

@@ -1,9 +1,10 @@
-import type { ConversationsRepository, CursorsRepository, GroupsRepository, MessagesRepository, OfflineRepository, RecallsRepository, UsersRepository } from '@im/db';
+import type { ConversationsRepository, CursorsRepository, GroupsRepository, MessagesRepository, OfflineRepository, PushRepository, RecallsRepository, UsersRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, HotHistory, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
 import { directoryService } from './directory/directory.service';
 import { inboxService } from './inbox/inbox.service';
 import { presenceService } from './presence/presence.service';
+import { pushSettingsService } from './push/push-settings.service';
 import { readService } from './read/read.service';
 import type { KnownIds } from './send/known-ids';
 import type { SendService } from './send/send.service';
@@ -19,6 +20,8 @@ export interface ServiceDeps {
   /** Recalls, durable in MySQL. */
   recalls: RecallsRepository;
   offline: OfflineRepository;
+  /** Push tokens and mutes (worker-push reads them). */
+  push: PushRepository;
   cursors: CursorsRepository;
   conversations: ConversationsRepository;
   presence: Presence;
@@ -48,6 +51,7 @@ export function createServices(d: ServiceDeps) {
     ...directory,
     ...inboxService({ ...d, assertUser }),
     ...presenceService(d),
+    ...pushSettingsService({ push: d.push, assertUser, assertGroup }),
   };
 }
 

@@ -19,8 +19,9 @@ const message = (id: number, receiver = '2'): AcceptedMessage => ({
 });
 
 /** Deps from plain objects: who is online, who hears a publish, which ids are recalled. */
-function world(o: { online?: string[]; deaf?: string[]; recalled?: string[]; backlog?: boolean; publishFails?: boolean } = {}) {
+function world(o: { online?: string[]; deaf?: string[]; recalled?: string[]; backlog?: boolean; publishFails?: boolean; pushFails?: boolean } = {}) {
   const published: [string, string][] = [];
+  const pushed: { user_id: string; device_id: string; message_id: string }[] = [];
   const offline: { user_id: string; message_id: string }[] = [];
   const tracked: Unacked[] = [];
   const done: Unacked[] = [];
@@ -39,19 +40,44 @@ function world(o: { online?: string[]; deaf?: string[]; recalled?: string[]; bac
     recalled: async (ids) => new Set(ids.filter((id) => (o.recalled ?? []).includes(id))),
     unacked: { track: async (items) => void tracked.push(...items), done: async (items) => void done.push(...items) },
     storeOffline: async (rows) => void offline.push(...rows),
+    push: async (items) => {
+      if (o.pushFails) throw new Error('push queue unavailable');
+      pushed.push(...items.map((i) => ({ user_id: i.user_id, device_id: i.device_id, message_id: i.message.message_id })));
+    },
     atBacklogBound: () => o.backlog ?? false,
     publishAttempts: 3,
     metrics,
     now: () => 1_700_000_000_500,
   };
   const routes = async () => Object.fromEntries((await metrics.deliveries.get()).values.filter((v) => v.value > 0).map((v) => [v.labels.route, v.value]));
-  return { deps, published, offline, tracked, done, routes };
+  return { deps, published, offline, tracked, done, routes, pushed, metrics };
 }
 
 const deliver = (items: ReturnType<typeof batchItem<'im.deliver'>>[], deps: DeliverDeps) => handleDeliver(items, { deps, log: silentLog });
 const job = (id: string, ...pairs: [AcceptedMessage, string[]][]) => batchItem<'im.deliver'>(id, { items: pairs.map(([message, receivers]) => ({ message, receivers })) });
 
 describe('handleDeliver (unit)', () => {
+  it('hands every delivery that ended offline (no presence, or a publish nobody heard) to push, for the default device, and none that went online', async () => {
+    const w = world({ online: ['2', '4'], deaf: ['4'] });
+    await deliver([job('p1', [message(1), ['2', '3', '4']])], w.deps);
+    assert.deepEqual(
+      w.pushed.sort((a, b) => a.user_id.localeCompare(b.user_id)),
+      [
+        { user_id: '3', device_id: 'default', message_id: '1001' },
+        { user_id: '4', device_id: 'default', message_id: '1001' },
+      ],
+    );
+  });
+
+  it('completes the delivery when the push queue refuses: stored offline, the failure counted', async () => {
+    const w = world({ pushFails: true });
+    await deliver([job('p1', [message(1), ['3']])], w.deps);
+    assert.deepEqual(w.offline, [{ user_id: '3', message_id: '1001' }]);
+    assert.deepEqual(await w.routes(), { offline: 1 });
+    const errors = (await w.metrics.errors.get()).values.find((v) => v.labels.component === 'push_enqueue');
+    assert.equal(errors?.value, 1);
+  });
+
   it('publishes to online receivers, stores the others offline, and tracks each publish until acknowledged', async () => {
     const w = world({ online: ['2'] });
     await deliver([job('p1', [message(1), ['2', '3']])], w.deps);

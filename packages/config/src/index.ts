@@ -198,6 +198,10 @@ function crossCheck(c: Config, sources: Map<string, string>): string[] {
   if (retention > 0 && retention < ttl) {
     problems.push(`${from('cleaner.history_retention_days')}: must be 0 (keep) or at least message_limits.offline_message_ttl (${ttl} days; got ${retention})`);
   }
+  const p = c.push;
+  if (p) {
+    if (p.webhook_url && !p.webhook_secret) problems.push(`${from('push.webhook_url')}: push.webhook_secret is needed to sign what is sent there`);
+  }
   return problems;
 }
 

@@ -206,6 +206,23 @@ export const schema = {
     interval_s: int(3600, 1),
     history_retention_days: int(0, 0, 36_500),
   },
+  push: {
+    /**
+     * Offline deliveries are handed to im.push, and worker-push sends them to the device's provider
+     * (docs/push.md). Off: no push job is queued (run worker-push before turning it on).
+     */
+    enabled: bool(false),
+    /** Whether a push carries the message text; otherwise only ids, the conversation and a count. */
+    include_content: bool(false),
+    /** Messages for one device within this window become one push with a count (0: one push per message). */
+    collapse_window_ms: int(2000, 0, 600_000),
+    /** Longest wait for a provider's answer; past it the push is retried with the backoff. */
+    timeout_ms: int(5000, 100, 60_000),
+    /** The generic provider: pushes of devices registered with platform `webhook` are POSTed here, signed. */
+    webhook_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** HMAC-SHA256 key of the webhook's X-IM-Signature (required with webhook_url). */
+    webhook_secret: verbatim('a shared secret'),
+  },
   log: {
     level: oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   },

@@ -2,3 +2,4 @@ export * from './ids';
 export * from './messages';
 export * from './pipeline';
 export * from './message-id-layout';
+export * from './push';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN } from './ids';
 import { acceptedGroupSchema, acceptedMessageSchema, type AcceptedGroup, type AcceptedMessage } from './messages';
+import { contentDigest, pushJobSchema, type PushDevice, type PushJob } from './push';
 
 /**
  * Queue names contain no ":" (BullMQ refuses it); they share the configured prefix, whose hash tag
@@ -11,6 +12,7 @@ export const QUEUES = {
   fanout: 'im.fanout',
   deliver: 'im.deliver',
   cleaner: 'im.cleaner',
+  push: 'im.push',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -24,6 +26,7 @@ export const STAGES = [
   { role: 'worker-fanout', consumes: 'im.fanout', produces: ['im.deliver'] },
   { role: 'worker-delivery', consumes: 'im.deliver', produces: ['Pub/Sub', 'offline rows', 'offline rows of unacknowledged publishes (redelivery)'] },
   { role: 'worker-cleaner', consumes: 'im.cleaner', produces: ['deleted offline rows', 'history partitions'] },
+  { role: 'worker-push', consumes: 'im.push', produces: ['pushes (FCM, APNs, webhook)', 'delayed im.push jobs (collapse windows)'] },
 ] as const;
 
 /** Every role of the fleet, in pipeline order. */
@@ -31,7 +34,7 @@ export const ROLES = STAGES.map((s) => s.role);
 export type Role = (typeof STAGES)[number]['role'];
 
 /** The one job name each queue carries. */
-export const JOB_NAMES = { 'im.persist': 'persist', 'im.fanout': 'fanout', 'im.deliver': 'deliver', 'im.cleaner': 'sweep' } as const satisfies Record<QueueName, string>;
+export const JOB_NAMES = { 'im.persist': 'persist', 'im.fanout': 'fanout', 'im.deliver': 'deliver', 'im.cleaner': 'sweep', 'im.push': 'push' } as const satisfies Record<QueueName, string>;
 
 /**
  * Job ids of the pipeline: each derived from what the job carries, so a stage that retries adds
@@ -46,6 +49,11 @@ export const jobIds = {
   fanout: (messageId: string) => `g${messageId}`,
   /** Delivery chunk n (0, 1, ...) of a group message's members. */
   fanoutChunk: (messageId: string, n: number) => `f${messageId}-${n}`,
+  /** Offline deliveries handed to push: named by their content (message ids and devices), so a retried delivery adds no second job. */
+  pushDeliveries: (items: readonly { message_id: string; devices: readonly PushDevice[] }[]) =>
+    `n${contentDigest(items.flatMap((i) => i.devices.map((d) => `${i.message_id}/${d.user_id}/${d.device_id}`)))}`,
+  /** The job that sends a device's collapse window once it closed. */
+  pushFlush: (d: PushDevice & { window: string }) => `w${contentDigest([d.user_id, d.device_id, d.window])}`,
 } as const;
 
 /** Messages accepted by ingest, many per job; persisted as one multi-row insert. */
@@ -74,6 +82,7 @@ export interface JobPayloads {
   'im.fanout': FanoutJob;
   'im.deliver': DeliverJob;
   'im.cleaner': CleanerJob;
+  'im.push': PushJob;
 }
 
 const id = z.string().regex(ID_PATTERN);
@@ -86,6 +95,7 @@ export const jobSchemas: { [Q in QueueName]: z.ZodType<JobPayloads[Q]> } = {
     items: z.array(z.object({ message: acceptedMessageSchema, receivers: z.array(id).min(1) })).min(1),
   }),
   'im.cleaner': z.object({ task: z.literal('sweep') }),
+  'im.push': pushJobSchema,
 };
 
 /**

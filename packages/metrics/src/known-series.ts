@@ -7,7 +7,11 @@ const CONSUMES: Record<string, string> = {
   'worker-fanout': QUEUES.fanout,
   'worker-delivery': QUEUES.deliver,
   'worker-cleaner': QUEUES.cleaner,
+  'worker-push': QUEUES.push,
 };
+
+export const PUSH_PROVIDERS = ['fcm', 'apns', 'webhook'] as const;
+export const PUSH_RESULTS = ['sent', 'retried', 'bad_token', 'refused'] as const;
 
 /** Kinds the worker wrapper counts per job (packages/worker-kit/src/worker.ts). */
 const JOB_ERROR_KINDS = ['job_failed', 'invalid_job', 'UNAVAILABLE', 'INTERNAL', 'worker'];
@@ -35,6 +39,13 @@ export function zeroKnownSeries(m: Metrics, role: string): void {
   if (role === 'worker-delivery') {
     for (const route of ['online', 'offline', 'fallback', 'redelivered']) m.deliveries.inc({ route }, 0);
     m.errors.inc({ component: 'redelivery', kind: 'UNAVAILABLE' }, 0);
+    // Offline deliveries whose push job could not be queued (they stay stored offline).
+    m.errors.inc({ component: 'push_enqueue', kind: 'UNAVAILABLE' }, 0);
+  }
+  if (role === 'worker-push') {
+    for (const provider of PUSH_PROVIDERS) for (const result of PUSH_RESULTS) m.pushes.inc({ provider, result }, 0);
+    for (const provider of PUSH_PROVIDERS) m.pushDuration.zero({ provider });
+    for (const result of ['windowed', 'muted', 'no_token']) m.pushDeliveries.inc({ result }, 0);
   }
   if (role === 'worker-cleaner') for (const reason of ['ttl', 'cap']) m.cleanerDeleted.inc({ reason }, 0);
 }
