@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase } from '../support/env';
-import { FakeWebhook } from '../support/fake-providers';
+import { FakeApns, FakeFcm, FakeWebhook } from '../support/fake-providers';
 import { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { OpenApiValidator } from '../support/openapi';
@@ -12,10 +16,13 @@ import { waitFor } from '../support/wait';
 const SECRET = 'push-webhook-secret-0123456789';
 const WINDOW_MS = 1500;
 
-describe('push to offline devices through the signed webhook (real processes, Redis, MariaDB, a local webhook receiver)', () => {
+describe('push to offline devices through the signed webhook, FCM and APNs (real processes, Redis, MariaDB, local fake providers)', () => {
   let db: TestDatabase;
   let fleet: Fleet;
   let hook: FakeWebhook;
+  let fcm: FakeFcm;
+  let apns: FakeApns;
+  const keys = mkdtempSync(join(tmpdir(), 'im-push-keys-'));
   let gateway: GatewaySimulator;
   const base = randomUserBase();
   const id = (n: number) => String(base + BigInt(n));
@@ -23,8 +30,25 @@ describe('push to offline devices through the signed webhook (real processes, Re
 
   before(async () => {
     hook = await new FakeWebhook(SECRET).start();
+    // FCM: a service account whose token_uri is the fake's; APNs: a .p8 key whose public half the fake holds.
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    fcm = await new FakeFcm({ publicKeyPem: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString(), clientEmail: 'im@proj.iam.gserviceaccount.com', projectId: 'proj-e2e' }).start();
+    writeFileSync(
+      join(keys, 'fcm.json'),
+      JSON.stringify({ type: 'service_account', project_id: 'proj-e2e', private_key_id: 'k1', private_key: rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }), client_email: 'im@proj.iam.gserviceaccount.com', token_uri: fcm.tokenUri }),
+    );
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    apns = await new FakeApns({ publicKeyPem: ec.publicKey.export({ type: 'spki', format: 'pem' }).toString(), keyId: 'KEY1234567', teamId: 'TEAM123456', topic: 'com.example.im' }).start();
+    writeFileSync(join(keys, 'apns.p8'), ec.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     db = await createTestDatabase();
     fleet = await new Fleet(db.url, {
+      IM_PUSH_FCM_CREDENTIALS_FILE: join(keys, 'fcm.json'),
+      IM_PUSH_FCM_ENDPOINT: fcm.url,
+      IM_PUSH_APNS_KEY_FILE: join(keys, 'apns.p8'),
+      IM_PUSH_APNS_KEY_ID: 'KEY1234567',
+      IM_PUSH_APNS_TEAM_ID: 'TEAM123456',
+      IM_PUSH_APNS_TOPIC: 'com.example.im',
+      IM_PUSH_APNS_ENDPOINT: apns.url,
       IM_PUSH_ENABLED: 'true',
       IM_PUSH_WEBHOOK_URL: hook.url,
       IM_PUSH_WEBHOOK_SECRET: SECRET,
@@ -41,10 +65,13 @@ describe('push to offline devices through the signed webhook (real processes, Re
     await fleet?.stop();
     await db?.drop();
     await hook?.close();
+    await fcm?.close();
+    await apns?.close();
+    rmSync(keys, { recursive: true, force: true });
   });
 
-  const register = async (user: string, token: string, device = 'default') =>
-    assert.equal((await fleet.api.put(`/v1/users/${user}/devices/${device}/push-token`, { platform: 'webhook', token })).status, 204);
+  const register = async (user: string, token: string, platform = 'webhook') =>
+    assert.equal((await fleet.api.put(`/v1/users/${user}/devices/default/push-token`, { platform, token })).status, 204);
   const pushesTo = (user: string) => hook.received.filter((r) => r.body.user_id === user);
   const tokenOf = async (user: string) => {
     const [rows] = await db.pool.query<RowDataPacket[]>('SELECT token FROM push_token WHERE user_id = ?', [user]);
@@ -158,5 +185,36 @@ describe('push to offline devices through the signed webhook (real processes, Re
       assert.ok(times.length >= 2, `${u}: ${times.length} attempts`);
       for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 950, `${u}: attempts ${times[i]! - times[i - 1]!} ms apart`);
     }
+  });
+
+  it("FCM and APNs devices get one push per window in each provider's format, and lose a token on its first refusal", async () => {
+    const [g, h, gGone, hGone] = [id(11), id(12), id(13), id(14)];
+    for (const u of [g, h, gGone, hGone]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: 'u' })).status, 204);
+    await register(g, 'fcm-token-g', 'fcm');
+    await register(h, 'a0b1c2d3e4f5', 'apns');
+    await register(gGone, 'fcm-token-gone', 'fcm');
+    await register(hGone, 'deadbeef', 'apns');
+    fcm.goneTokens.add('fcm-token-gone');
+    apns.goneTokens.add('deadbeef');
+    const sent = await fleet.api.post('/v1/messages/batch', {
+      messages: [g, g, h, h, h, gGone, hGone].map((r, i) => ({ sender_id: alice, receiver_id: r, content: `text ${i}` })),
+    });
+    assert.equal(sent.status, 200);
+    await waitFor('the FCM and APNs pushes', () => fcm.received.length === 1 && apns.received.length === 1);
+    const f = fcm.received[0]!.body.message;
+    assert.equal(f.token, 'fcm-token-g');
+    assert.equal(f.data.count, '2');
+    assert.equal(f.data.message_id, sent.body.results[1].message_id);
+    assert.equal(f.data.content, undefined, 'no text without push.include_content');
+    assert.equal(f.android.collapse_key, `s:${alice}:${g}`);
+    const a = apns.received[0]!;
+    assert.equal(a.headers.token, 'a0b1c2d3e4f5');
+    assert.deepEqual(a.body.aps.alert, { 'loc-key': 'IM_NEW_MESSAGES', 'loc-args': ['3'] });
+    assert.equal(a.body.im.message_id, sent.body.results[4].message_id);
+    assert.equal(a.headers['apns-collapse-id'], `s:${alice}:${h}`);
+    assert.equal(fcm.tokenRequests.length, 1, 'one OAuth exchange');
+    await waitFor('both gone tokens removed', async () => (await tokenOf(gGone)) === undefined && (await tokenOf(hGone)) === undefined);
+    assert.equal(apns.refused.filter((r) => r.status === 410).length, 1);
+    assert.equal(fcm.attempts.filter((x) => x.status === 404).length, 1);
   });
 });

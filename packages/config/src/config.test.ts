@@ -448,3 +448,20 @@ describe('Redis as separate parts (queue.redis_address, redis_username, redis_pa
     assert.match(address.message, /IM_QUEUE_REDIS_ADDRESS: expected host:port/);
   });
 });
+
+describe('push settings', () => {
+  it('default to off, with no text in pushes', () => {
+    const p = loadConfig({ env: {} }).push;
+    assert.equal(p.enabled, false);
+    assert.equal(p.include_content, false);
+    assert.equal(p.collapse_window_ms, 2000);
+  });
+
+  it('refuse a webhook without its signing secret, APNs settings given in part, and a URL that is not http(s)', () => {
+    assert.match(configError(() => loadConfig({ env: { IM_PUSH_WEBHOOK_URL: 'https://b.example/push' } })).message, /push.webhook_secret is needed/);
+    assert.match(configError(() => loadConfig({ env: { IM_PUSH_APNS_KEY_FILE: '/k.p8', IM_PUSH_APNS_KEY_ID: 'ABC123DEFG' } })).message, /APNs needs push.apns_key_file, apns_key_id, apns_team_id and apns_topic together/);
+    assert.match(configError(() => loadConfig({ env: { IM_PUSH_FCM_ENDPOINT: 'ftp://x' } })).message, /IM_PUSH_FCM_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/);
+    const ok = loadConfig({ env: { IM_PUSH_WEBHOOK_URL: 'https://b.example/push', IM_PUSH_WEBHOOK_SECRET: 's e c r e t' } }).push;
+    assert.equal(ok.webhook_secret, 's e c r e t', 'a secret is taken as it is');
+  });
+});

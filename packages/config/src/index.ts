@@ -201,6 +201,8 @@ function crossCheck(c: Config, sources: Map<string, string>): string[] {
   const p = c.push;
   if (p) {
     if (p.webhook_url && !p.webhook_secret) problems.push(`${from('push.webhook_url')}: push.webhook_secret is needed to sign what is sent there`);
+    const apns = [p.apns_key_file, p.apns_key_id, p.apns_team_id, p.apns_topic];
+    if (apns.some((v) => v !== '') && apns.some((v) => v === '')) problems.push(`${from('push.apns_key_file')}: APNs needs push.apns_key_file, apns_key_id, apns_team_id and apns_topic together`);
   }
   return problems;
 }

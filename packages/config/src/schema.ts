@@ -222,6 +222,18 @@ export const schema = {
     webhook_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
     /** HMAC-SHA256 key of the webhook's X-IM-Signature (required with webhook_url). */
     webhook_secret: verbatim('a shared secret'),
+    /** FCM: the service account's JSON key file (project_id, client_email, private_key, token_uri). */
+    fcm_credentials_file: str('', /^\S*$/, 'a file path'),
+    /** FCM's API base URL. */
+    fcm_endpoint: str('https://fcm.googleapis.com', /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** APNs: the token-auth signing key (.p8, PEM), its key id and the team id. */
+    apns_key_file: str('', /^\S*$/, 'a file path'),
+    apns_key_id: str('', /^[A-Z0-9]{0,10}$/, 'a 10-character key id'),
+    apns_team_id: str('', /^[A-Z0-9]{0,10}$/, 'a 10-character team id'),
+    /** The app's bundle id (apns-topic). */
+    apns_topic: str('', /^[\w.-]*$/, 'a bundle id'),
+    /** APNs's HTTP/2 endpoint (api.sandbox.push.apple.com for development builds). */
+    apns_endpoint: str('https://api.push.apple.com', /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
   },
   log: {
     level: oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
