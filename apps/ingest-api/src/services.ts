@@ -1,4 +1,4 @@
-import type { ConversationsRepository, CursorsRepository, GroupsRepository, MessagesRepository, OfflineRepository, PushRepository, RecallsRepository, UsersRepository } from '@im/db';
+import type { ConversationsRepository, CursorsRepository, GroupsRepository, MessagesRepository, OfflineRepository, PushRepository, Recall, RecallsRepository, UsersRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, HotHistory, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
 import { directoryService } from './directory/directory.service';
@@ -33,6 +33,8 @@ export interface ServiceDeps {
   publisher: Publisher;
   metrics: Metrics;
   maxMessageLength: number;
+  /** hooks.after_recall_url: queues a recall's after_recall event. */
+  afterRecall?(recall: Recall): Promise<void>;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface PersistDeps {
   fanoutQueue: TypedQueue<'im.fanout'>;
   /** Runs the adds, and with queue.min_replicas until they are replicated (worker-kit hand-off.ts). */
   handOff: HandOff;
+  /** hooks.after_send_url: the after_send events of stored messages go here (worker-push sends them). */
+  hookQueue?: Pick<TypedQueue<'im.hook'>, 'addBulk'>;
   metrics: Metrics;
 }
 
@@ -34,6 +36,7 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
 
   const deliveries: Parameters<PersistDeps['deliverQueue']['addBulk']>[0][number][] = [];
   const fanouts: Parameters<PersistDeps['fanoutQueue']['addBulk']>[0][number][] = [];
+  const events: Parameters<NonNullable<PersistDeps['hookQueue']>['addBulk']>[0][number][] = [];
   let at = 0;
   for (const { payload, job } of items) {
     const messages = stored.slice(at, (at += payload.messages.length)).filter((m): m is AcceptedMessage => m !== null);
@@ -43,11 +46,14 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
       deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
     }
     for (const m of messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
+    if (deps.hookQueue && messages.length > 0) events.push({ name: JOB_NAMES['im.hook'], data: { event: 'after_send', messages }, opts: { jobId: jobIds.afterSend(job.id!) } });
   }
-  if (deliveries.length > 0 || fanouts.length > 0) {
+  if (deliveries.length > 0 || fanouts.length > 0 || events.length > 0) {
     await deps.handOff(async () => {
       if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
       if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+      // after_send: stored, so the event may go; off the send's path (its 202 was answered at enqueue).
+      if (events.length > 0) await deps.hookQueue!.addBulk(events);
     });
   }
   if (recalled > 0) log.info({ recalled }, 'recalled messages left out of jobs that ran again');

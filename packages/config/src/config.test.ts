@@ -465,3 +465,14 @@ describe('push settings', () => {
     assert.equal(ok.webhook_secret, 's e c r e t', 'a secret is taken as it is');
   });
 });
+
+describe('hooks settings', () => {
+  it('refuse a hook URL without the signing secret, and a before_send timeout over a quarter of the request bound', () => {
+    assert.match(configError(() => loadConfig({ env: { IM_HOOKS_AFTER_SEND_URL: 'https://b.example/e' } })).message, /IM_HOOKS_AFTER_SEND_URL: hooks.secret is needed/);
+    const slow = configError(() => loadConfig({ env: { IM_HOOKS_BEFORE_SEND_URL: 'https://b.example/h', IM_HOOKS_SECRET: 's', IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: '1000' } }));
+    assert.match(slow.message, /hooks.before_send_timeout_ms|IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: must be at most a quarter of message_service.request_timeout_ms \(3000 ms\)/);
+    assert.match(configError(() => loadConfig({ env: { IM_HOOKS_BEFORE_SEND_POLICY: 'maybe' } })).message, /expected one of fail_open, fail_closed/);
+    const ok = loadConfig({ env: { IM_HOOKS_BEFORE_SEND_URL: 'https://b.example/h', IM_HOOKS_SECRET: 's', IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: '750' } }).hooks;
+    assert.equal(ok.before_send_policy, 'fail_open');
+  });
+});

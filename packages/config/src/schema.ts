@@ -235,6 +235,26 @@ export const schema = {
     /** APNs's HTTP/2 endpoint (api.sandbox.push.apple.com for development builds). */
     apns_endpoint: str('https://api.push.apple.com', /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
   },
+  hooks: {
+    /**
+     * before_send: every send (a batch request's messages in one call) is POSTed here before it is
+     * admitted; the answer accepts, refuses (the sender gets 403 naming the reason) or replaces the
+     * content of each message (docs/hooks.md). Empty: no hook.
+     */
+    before_send_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** Longest wait for the hook; at most a quarter of message_service.request_timeout_ms. */
+    before_send_timeout_ms: int(500, 10, 60_000),
+    /** When the hook fails or times out: fail_open admits the sends unchanged, fail_closed refuses them (503). */
+    before_send_policy: oneOf('fail_open', ['fail_open', 'fail_closed'] as const),
+    /** after_send: each stored message is POSTed here (batched per persist job) by worker-push, at least once. */
+    after_send_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** after_recall: each recall is POSTed here by worker-push, at least once. */
+    after_recall_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** Longest wait for an event's answer; past it the event is retried. */
+    events_timeout_ms: int(5000, 100, 60_000),
+    /** HMAC-SHA256 key of X-IM-Signature on every hook call and event (required with any hook URL). */
+    secret: verbatim('a shared secret'),
+  },
   log: {
     level: oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   },

@@ -3,3 +3,5 @@ export * from './messages';
 export * from './pipeline';
 export * from './message-id-layout';
 export * from './push';
+export * from './signature';
+export * from './hooks';

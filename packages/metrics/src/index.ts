@@ -102,6 +102,19 @@ export function createMetrics(role: string) {
       labelNames: ['result'] as const,
       registers: r,
     }),
+    hookDuration: new Histogram({
+      name: 'im_hook_duration_seconds',
+      help: 'Send hook calls and events by hook (before_send, after_send, after_recall) and result (ok, timeout, error).',
+      labelNames: ['hook', 'result'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    hookMessages: new Counter({
+      name: 'im_hook_messages_total',
+      help: 'Messages by what a hook made of them: before_send accept/refuse/replace, or its policy when it failed (fail_open, fail_closed); events delivered (sent).',
+      labelNames: ['hook', 'action'] as const,
+      registers: r,
+    }),
     cleanerDeleted: new Counter({ name: 'im_cleaner_deleted_total', help: 'Rows removed by the cleaner, by reason.', labelNames: ['reason'] as const, registers: r }),
   };
   zeroKnownSeries(metrics, role);

@@ -31,6 +31,8 @@ export function zeroKnownSeries(m: Metrics, role: string): void {
     // A send answered 503 whose enqueue's outcome Redis did not tell in time (send.service.ts).
     m.errors.inc({ component: 'ingest', kind: 'outcome_unknown' }, 0);
     for (const source of ['cache', 'mysql']) m.historyReads.inc({ source }, 0);
+    for (const action of ['accept', 'refuse', 'replace', 'fail_open', 'fail_closed']) m.hookMessages.inc({ hook: 'before_send', action }, 0);
+    for (const result of ['ok', 'timeout', 'error']) m.hookDuration.zero({ hook: 'before_send', result });
   }
   const queue = CONSUMES[role];
   if (queue) for (const kind of JOB_ERROR_KINDS) m.errors.inc({ component: queue, kind }, 0);
@@ -46,6 +48,12 @@ export function zeroKnownSeries(m: Metrics, role: string): void {
     for (const provider of PUSH_PROVIDERS) for (const result of PUSH_RESULTS) m.pushes.inc({ provider, result }, 0);
     for (const provider of PUSH_PROVIDERS) m.pushDuration.zero({ provider });
     for (const result of ['windowed', 'muted', 'no_token']) m.pushDeliveries.inc({ result }, 0);
+    // worker-push also consumes im.hook (the outbound role): its jobs' errors and its events.
+    for (const kind of JOB_ERROR_KINDS) m.errors.inc({ component: QUEUES.hook, kind }, 0);
+    for (const hook of ['after_send', 'after_recall']) {
+      m.hookMessages.inc({ hook, action: 'sent' }, 0);
+      for (const result of ['ok', 'timeout', 'error']) m.hookDuration.zero({ hook, result });
+    }
   }
   if (role === 'worker-cleaner') for (const reason of ['ttl', 'cap']) m.cleanerDeleted.inc({ reason }, 0);
 }

@@ -53,7 +53,7 @@ export async function readyQueue<Q extends QueueName>(name: Q, connection: Redis
 }
 
 /** The stages split into shards (the cleaner's queue is one for the fleet). */
-export const SHARDED_STAGES = [QUEUES.persist, QUEUES.fanout, QUEUES.deliver, QUEUES.push] as const;
+export const SHARDED_STAGES = [QUEUES.persist, QUEUES.fanout, QUEUES.deliver, QUEUES.push, QUEUES.hook] as const;
 
 /**
  * The stages a conversation's messages go through in seq order when queue.ordered is on: one

@@ -21,6 +21,8 @@ export interface ReadDeps {
   publisher: Publisher;
   assertUser(userId: string): Promise<void>;
   assertGroup(groupId: string): Promise<void>;
+  /** hooks.after_recall_url: queues the recall's event (im.hook; worker-push sends it, at least once). */
+  afterRecall?(recall: Recall): Promise<void>;
 }
 
 function statusOf(seq: number, cursor: { delivered_seq: number; read_seq: number } | undefined): MessageStatus {
@@ -144,6 +146,8 @@ export function readService(d: ReadDeps) {
       if (state?.last_message_id === messageId) await d.conversations.refreshLast(recall.conversation);
       // The first recall's time: a repeated event is the same event (gateways drop it by message_id).
       await d.publisher.publish(recallChannel(recall), recallEvent(recall, recall.recalled_at));
+      // Last, so a failure answers 503 and the repeat redoes every step, this one included.
+      if (d.afterRecall) await d.afterRecall(recall);
       return { deleted: true };
     },
   };

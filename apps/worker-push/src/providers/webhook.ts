@@ -1,28 +1,14 @@
-import { createHmac } from 'node:crypto';
+import { signedHeaders } from '@im/contracts';
 import type { PushNotice, PushProvider, SendOutcome } from './provider';
 import { networkOutcome, parseRetryAfter, retryableStatus } from './provider';
 
-/** Headers of a signed body (pushes and hook events alike, docs/push.md). */
-export const SIGNATURE_HEADER = 'x-im-signature';
-export const TIMESTAMP_HEADER = 'x-im-timestamp';
-
-/**
- * The signature of a body sent at `timestamp` (Unix seconds): `v1=` and the hex HMAC-SHA256, keyed
- * by the shared secret, of `{timestamp}.{body}`. A receiver recomputes it over the raw body and
- * refuses a timestamp more than 5 minutes from its clock (a replayed request).
- */
-export function signBody(secret: string, timestamp: number, body: string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/** A POST of a signed JSON body: the outcome by status (2xx sent, 429/5xx retried, others refused). */
+/** A POST of a JSON body, signed (@im/contracts signature.ts): the outcome by status (2xx sent, 429/5xx retried, others refused). */
 export async function postSigned(o: { url: string; secret: string; body: string; timeoutMs: number; headers?: Record<string, string>; now?: () => number }): Promise<SendOutcome & { status?: number }> {
-  const ts = Math.floor((o.now ?? Date.now)() / 1000);
   let res: Response;
   try {
     res = await fetch(o.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signBody(o.secret, ts, o.body), ...o.headers },
+      headers: { 'content-type': 'application/json', ...signedHeaders(o.secret, o.body, (o.now ?? Date.now)()), ...o.headers },
       body: o.body,
       signal: AbortSignal.timeout(o.timeoutMs),
     });
