@@ -26,7 +26,9 @@ describe('send hooks end to end: before_send refuses and replaces, after_send an
     db = await createTestDatabase();
     fleet = await new Fleet(db.url, {
       IM_HOOKS_BEFORE_SEND_URL: gate.url,
-      IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: '500',
+      // A roomy bound: the machine under test is shared; the policy on a timeout has its own test (integration/before-send).
+      IM_MESSAGE_SERVICE_REQUEST_TIMEOUT_MS: '12000',
+      IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: '3000',
       IM_HOOKS_AFTER_SEND_URL: events.url,
       IM_HOOKS_AFTER_RECALL_URL: events.url,
       IM_HOOKS_EVENTS_TIMEOUT_MS: '1000',

@@ -10,7 +10,8 @@ import { randomUserBase, TEST_TOKEN, testServers, uniqueName } from '../support/
 import { FakeWebhook } from '../support/fake-providers';
 
 const SECRET = 'hook-secret-0123456789';
-const TIMEOUT_MS = 300;
+// Roomy against a shared machine's stalls (a hook that answers late would be taken as failed).
+const TIMEOUT_MS = 2000;
 type Ingest = Awaited<ReturnType<typeof createIngest>>;
 
 /** The moderation the fake hook does: refuses "forbidden", masks "darn", accepts the rest. */
@@ -41,6 +42,7 @@ describe('before_send hook on the shared send path (in process, real Redis and M
         IM_QUEUE_PREFIX: prefix,
         IM_RATE_LIMIT_PER_SENDER_PER_S: '0',
         IM_HOOKS_BEFORE_SEND_URL: hook.url,
+        IM_MESSAGE_SERVICE_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS * 6),
         IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: String(TIMEOUT_MS),
         IM_HOOKS_BEFORE_SEND_POLICY: policy,
         IM_HOOKS_SECRET: SECRET,
@@ -113,7 +115,7 @@ describe('before_send hook on the shared send path (in process, real Redis and M
 
   it('a hook that times out: fail_open admits the send unchanged, within the send’s bound', async () => {
     const ingest = ingests[0]!;
-    hook.failures.push({ delayMs: TIMEOUT_MS * 4 });
+    hook.failures.push({ delayMs: TIMEOUT_MS * 2 });
     const r = await call(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'forbidden but the hook is slow' });
     assert.equal(r.status, 202);
     assert.ok((await queued(prefixes[0]!)).includes('forbidden but the hook is slow'));
@@ -121,7 +123,7 @@ describe('before_send hook on the shared send path (in process, real Redis and M
 
   it('a hook that times out or fails: fail_closed refuses the send with 503 and queues nothing', async () => {
     const ingest = await ingestWith('fail_closed');
-    hook.failures.push({ delayMs: TIMEOUT_MS * 4 }, { status: 500 });
+    hook.failures.push({ delayMs: TIMEOUT_MS * 2 }, { status: 500 });
     const slow = await call(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'hello' });
     assert.equal(slow.status, 503);
     assert.equal(slow.body.error.code, 'UNAVAILABLE');
