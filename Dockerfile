@@ -1,6 +1,6 @@
 # im-message: one image for every role, on Node.js 22 LTS.
 #   docker build -t im-message:0.1.0 .
-#   docker run IMAGE <role>   roles: ingest-api worker-persist worker-fanout worker-delivery worker-cleaner migrate cli
+#   docker run IMAGE <role>   roles: ingest-api worker-persist worker-fanout worker-delivery worker-cleaner worker-push migrate cli
 # Stages: the workspace manifests; a build with dev dependencies (type check, then one bundle per
 # role with esbuild); production dependencies alone; and the runtime, which holds the bundles, the
 # production node_modules, the SQL migrations, the config and the OpenAPI document, and runs as
@@ -42,6 +42,7 @@ COPY --from=build /src/apps/worker-persist/dist ./apps/worker-persist/dist
 COPY --from=build /src/apps/worker-fanout/dist ./apps/worker-fanout/dist
 COPY --from=build /src/apps/worker-delivery/dist ./apps/worker-delivery/dist
 COPY --from=build /src/apps/worker-cleaner/dist ./apps/worker-cleaner/dist
+COPY --from=build /src/apps/worker-push/dist ./apps/worker-push/dist
 COPY --from=build /src/apps/cli/dist ./apps/cli/dist
 COPY --from=build /src/packages/db/dist ./packages/db/dist
 COPY infra/mysql/migrations ./infra/mysql/migrations

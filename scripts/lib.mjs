@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const ROLES = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner'];
+export const ROLES = ['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery', 'worker-cleaner', 'worker-push'];
 
 export function say(msg) {
   process.stderr.write(`\x1b[1m[im-message]\x1b[0m ${msg}\n`);

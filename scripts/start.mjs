@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { availableRoles, bundleNode, ensureBundles, ensureDeps, ROOT, runTs, say, stackDown, stackUp } from './lib.mjs';
 
 const CONFIG = join(ROOT, 'conf', 'im-message.ini');
-const COLORS = { 'ingest-api': 36, 'worker-persist': 33, 'worker-fanout': 35, 'worker-delivery': 32, 'worker-cleaner': 34 };
+const COLORS = { 'ingest-api': 36, 'worker-persist': 33, 'worker-fanout': 35, 'worker-delivery': 32, 'worker-cleaner': 34, 'worker-push': 31 };
 
 // npm start -- --redis-cluster: the fleet on a local Redis Cluster (3 primaries, 3 replicas),
 // in three shards. Pub/Sub stays the contract's default, classic (PUBLISH/SUBSCRIBE, what gateways

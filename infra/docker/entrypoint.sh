@@ -4,7 +4,7 @@
 #   entrypoint.sh <role> [extra args]      roles below; "cli" runs the operator's command line
 set -e
 
-ROLES="ingest-api worker-persist worker-fanout worker-delivery worker-cleaner migrate cli"
+ROLES="ingest-api worker-persist worker-fanout worker-delivery worker-cleaner worker-push migrate cli"
 CONFIG=conf/im-message.ini
 
 usage() {
@@ -31,6 +31,7 @@ health_port() {
     worker-fanout) echo "${IM_METRICS_PORT:-9102}" ;;
     worker-delivery) echo "${IM_METRICS_PORT:-9103}" ;;
     worker-cleaner) echo "${IM_METRICS_PORT:-9104}" ;;
+    worker-push) echo "${IM_METRICS_PORT:-9105}" ;;
   esac
 }
 # Only a server role writes it: migrate and cli leave it as it is, since they also run beside a

@@ -10,7 +10,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { environmentKeys, kubeletServiceLinks, loadConfig, type Config } from '@im/config';
 import { QUEUES, type QueueName } from '@im/contracts';
 import { topology } from '@im/redis';
-import { opsPortOf, OPS_PATHS, ROLES, SHUTDOWN_BUDGET_MS, type Role } from '@im/worker-kit';
+import { opsPortOf, OPS_PATHS, ORDERED_STAGES, ROLES, SHUTDOWN_BUDGET_MS, type Role } from '@im/worker-kit';
 import { monitoringManifests } from '../../scripts/k8s-monitoring.mjs';
 import { schemaProblems, unknownFields } from '../support/k8s-schema';
 import { containersOf, kustomize, kustomizeCommand, podSpecOf, type K8sObject } from '../support/kustomize';
@@ -32,7 +32,7 @@ const KUSTOMIZE = kustomizeCommand();
 const KUBE_PROMETHEUS_STACK = { release: 'kube-prometheus-stack', dashboardLabel: ['grafana_dashboard', '1'], datasourceUid: 'prometheus' } as const;
 
 /** The queue each scaled worker consumes. */
-const SCALED: Partial<Record<Role, QueueName>> = { 'worker-persist': QUEUES.persist, 'worker-fanout': QUEUES.fanout, 'worker-delivery': QUEUES.deliver };
+const SCALED: Partial<Record<Role, QueueName>> = { 'worker-persist': QUEUES.persist, 'worker-fanout': QUEUES.fanout, 'worker-delivery': QUEUES.deliver, 'worker-push': QUEUES.push };
 
 const tmp = mkdtempSync(join(tmpdir(), 'im-k8s-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -293,7 +293,7 @@ for (const [what, dir] of RENDERS) {
           assert.equal(keda.tls, url.protocol === 'rediss:' ? 'enable' : 'disable');
         }
         assert.ok(s.spec.minReplicaCount >= 1 && s.spec.maxReplicaCount > s.spec.minReplicaCount - 1);
-        if (config.queue.ordered) assert.ok(s.spec.maxReplicaCount <= topo.shards, `${roleOf(d)}: ordered, a shard's queue runs one job at a time: at most one process per shard (${s.spec.maxReplicaCount} > ${topo.shards})`);
+        if (config.queue.ordered && ORDERED_STAGES.includes(queue)) assert.ok(s.spec.maxReplicaCount <= topo.shards, `${roleOf(d)}: ordered, a shard's queue runs one job at a time: at most one process per shard (${s.spec.maxReplicaCount} > ${topo.shards})`);
       }
       assert.equal(deploymentOf(objs, 'ingest-api').spec.replicas, undefined, 'replicas belong to the HPA');
     });

@@ -121,7 +121,7 @@ describe('the im-message command line against the real fleet', () => {
 
   it('shows queues and a status snapshot', () => {
     const rows = json('queues');
-    assert.deepEqual(rows.map((r: any) => r.queue).sort(), ['im.cleaner', 'im.deliver', 'im.fanout', 'im.persist']);
+    assert.deepEqual(rows.map((r: any) => r.queue).sort(), ['im.cleaner', 'im.deliver', 'im.fanout', 'im.hook', 'im.persist', 'im.push']);
     for (const r of rows) for (const k of ['waiting', 'active', 'delayed', 'failed']) assert.equal(typeof r[k], 'number');
     const status = cli('status', '--once', '--interval', '0.3', '--json');
     assert.equal(status.code, 0, status.stderr);
@@ -244,7 +244,7 @@ describe('the im-message command line against the real fleet', () => {
       const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'apps/cli/bin/im-message.mjs'), ...args], { cwd: dir, env: bare, encoding: 'utf8', timeout: 30_000 });
       const queues = run('queues', '--json');
       assert.equal(queues.status, 0, queues.stderr);
-      assert.deepEqual(JSON.parse(queues.stdout).map((r: any) => r.queue).sort(), ['im.cleaner', 'im.deliver', 'im.fanout', 'im.persist']);
+      assert.deepEqual(JSON.parse(queues.stdout).map((r: any) => r.queue).sort(), ['im.cleaner', 'im.deliver', 'im.fanout', 'im.hook', 'im.persist', 'im.push']);
       const sent = run('send', '--from', ann, '--to', bob, '--text', 'no exports needed', '--json');
       assert.equal(sent.status, 0, sent.stderr);
       assert.match(JSON.parse(sent.stdout).message_id, /^\d+$/);

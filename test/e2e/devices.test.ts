@@ -168,7 +168,10 @@ describe('devices and per-device sync', () => {
     // both learn of the recall in their sync.
     const before = gwB.for(bob).length;
     assert.equal((await fleet.api.call('DELETE', `/v1/messages/${r.body.message_id}?user_id=${alice}`)).status, 200);
-    const events = await waitFor('the recall event on user:bob', () => gwB.for(bob).slice(before).filter((e) => e.event === 'recall'));
+    const events = await waitFor('the recall event on user:bob', () => {
+      const recalls = gwB.for(bob).slice(before).filter((e) => e.event === 'recall');
+      return recalls.length > 0 ? recalls : undefined;
+    });
     assert.ok(events.length >= 1 && events[0].message_id === r.body.message_id);
     const items = await drain(bob, 'phone');
     assert.deepEqual(items.map((i) => [i.kind, i.message_id]), [['recall', r.body.message_id]], 'the recalled message itself is gone from the phone');

@@ -131,6 +131,19 @@ describe('OpenAPI: every route of the real fleet answers as documented', () => {
     assert.equal((await api.del(`/v1/users/${bob}/devices/phone`)).status, 404);
   });
 
+  it('push tokens and mutes', async () => {
+    const api = fleet.api;
+    assert.equal((await api.put(`/v1/users/${bob}/devices/phone-1/push-token`, { platform: 'fcm', token: 'fcm-token-1' })).status, 204);
+    assert.equal((await api.put(`/v1/users/${bob}/devices/phone-1/push-token`, { platform: 'sms', token: 'x' })).status, 400);
+    assert.equal((await api.put(`/v1/users/${id(990)}/devices/phone-1/push-token`, { platform: 'fcm', token: 'x' })).status, 404);
+    assert.equal((await api.del(`/v1/users/${bob}/devices/phone-1/push-token`)).status, 204);
+    assert.equal((await api.del(`/v1/users/${bob}/devices/${'d'.repeat(65)}/push-token`)).status, 400);
+    assert.equal((await api.call('PUT', `/v1/users/${bob}/mutes/g:${group}`)).status, 204);
+    assert.equal((await api.call('PUT', `/v1/users/${bob}/mutes/s:${ann}:${eve}`)).status, 400);
+    assert.equal((await api.del(`/v1/users/${bob}/mutes/g:${group}`)).status, 204);
+    assert.equal((await api.del(`/v1/users/${bob}/mutes/g:${id(989)}`)).status, 404);
+  });
+
   it('ops routes, without a token; /v1 refuses a missing or wrong one', async () => {
     const anonymous = apiClient(fleet.baseUrl, '');
     for (const path of ['/health', '/ready', '/health/dependencies', '/metrics', '/openapi.json', '/docs']) assert.equal((await anonymous.get(path)).status, 200, path);

@@ -1,3 +1,4 @@
+import type { Role } from '@im/contracts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { waitFor } from './wait';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export type FleetRole = 'ingest-api' | 'worker-persist' | 'worker-fanout' | 'worker-delivery' | 'worker-cleaner';
+export type FleetRole = Role;
 
 /**
  * A loopback port nothing listens on, below Linux's ephemeral range (32768 and up): a port the

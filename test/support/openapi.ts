@@ -99,6 +99,12 @@ export class OpenApiValidator {
     return Object.entries(this.doc.paths).flatMap(([template, item]) => METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${template}`));
   }
 
+  /** Problems of a body against one of the document's schemas (`PushWebhook`, ...): what the service sends out, checked like its answers. */
+  checkSchema(name: string, body: unknown): string[] {
+    const v = this.schema(`/components/schemas/${name}`);
+    return v(body) ? [] : [`${name}: ${this.errors(v)}`];
+  }
+
   private schema(ref: string): ValidateFunction {
     let v = this.compiled.get(ref);
     if (!v) {

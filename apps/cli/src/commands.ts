@@ -34,7 +34,7 @@ function queueArg(ctx: RunContext): QueueName {
   const given = ctx.positionals[0];
   const all = Object.values(QUEUES) as string[];
   const name = given && !given.startsWith('im.') ? `im.${given}` : given;
-  if (!name || !all.includes(name)) throw new Error(`give a queue: ${all.join(', ')} (or persist, fanout, deliver, cleaner)`);
+  if (!name || !all.includes(name)) throw new Error(`give a queue: ${all.join(', ')} (or persist, fanout, deliver, cleaner, push, hook)`);
   return name as QueueName;
 }
 
@@ -261,7 +261,7 @@ export const COMMANDS: Record<string, Command> = {
 
   failed: {
     summary: 'list the failed jobs of a queue (those that can never succeed as they are) with their reasons',
-    usage: `usage: im-message failed QUEUE [--limit N] [--shard K]   (QUEUE: persist, fanout, deliver, cleaner)\n${shardUsage}`,
+    usage: `usage: im-message failed QUEUE [--limit N] [--shard K]   (QUEUE: persist, fanout, deliver, cleaner, push, hook)\n${shardUsage}`,
     options: { limit: { type: 'string', default: '20' }, ...shardOption },
     async run(ctx) {
       const name = queueArg(ctx);
@@ -278,7 +278,7 @@ export const COMMANDS: Record<string, Command> = {
 
   retrying: {
     summary: 'list the jobs of a queue waiting to retry (for example while MySQL is down), with their last error',
-    usage: `usage: im-message retrying QUEUE [--limit N] [--shard K]   (QUEUE: persist, fanout, deliver, cleaner)\n${shardUsage}`,
+    usage: `usage: im-message retrying QUEUE [--limit N] [--shard K]   (QUEUE: persist, fanout, deliver, cleaner, push, hook)\n${shardUsage}`,
     options: { limit: { type: 'string', default: '20' }, ...shardOption },
     async run(ctx) {
       const name = queueArg(ctx);
@@ -298,7 +298,7 @@ export const COMMANDS: Record<string, Command> = {
 
   retry: {
     summary: 'put the failed jobs of a queue back to waiting (each once: a job that fails again stays failed)',
-    usage: `usage: im-message retry QUEUE [--shard K]   (QUEUE: persist, fanout, deliver, cleaner)\n${shardUsage}`,
+    usage: `usage: im-message retry QUEUE [--shard K]   (QUEUE: persist, fanout, deliver, cleaner, push, hook)\n${shardUsage}`,
     options: { ...shardOption },
     async run(ctx) {
       const name = queueArg(ctx);

@@ -14,6 +14,7 @@ import { notificationRoutes } from './routes/notifications.route';
 import { groupRoutes } from './routes/groups.route';
 import { readRoutes } from './routes/read.route';
 import { deviceRoutes } from './routes/devices.route';
+import { pushRoutes } from './routes/push.route';
 import { docsRoutes, isDocsRoute, openApiDocument } from './openapi';
 import { requestSpans } from './request-spans';
 import type { Services } from './services';
@@ -171,6 +172,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   void app.register(groupRoutes(o.services));
   void app.register(readRoutes(o.services));
   void app.register(deviceRoutes(o.services));
+  void app.register(pushRoutes(o.services));
   return app;
 }
 

@@ -49,6 +49,7 @@ const STAGES: Record<string, string> = {
   [QUEUES.fanout]: 'group messages to worker-fanout, expanded into delivery chunks of 500 members',
   [QUEUES.deliver]: 'deliveries to worker-delivery: Pub/Sub when online, offline rows otherwise',
   [QUEUES.cleaner]: "worker-cleaner's scheduled sweep; a running sweep shows its progress",
+  [QUEUES.push]: 'offline deliveries to worker-push, and (delayed) the collapse windows it sends to FCM, APNs or the webhook',
 };
 
 function describeQueue(name: string): string {

@@ -1,11 +1,11 @@
 import type { Config } from '@im/config';
-import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository,
-  devicesRepository, recallsRepository, usersRepository } from '@im/db';
+import { JOB_NAMES, jobIds } from '@im/contracts';
+import { conversationsRepository, createPool, cursorsRepository, devicesRepository, groupsRepository, messagesRepository, offlineRepository, pushRepository, recallsRepository, usersRepository, type Recall } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import { closeRedis, createRedis, groupMembersCache, keys, publisher, unackedTracker, MessageIdGenerator, NodeLease, presence, waitForReady, hotHistory } from '@im/redis';
-import { backlogSampler, dependencyChecks, joinDeployment, openShards, ProcessHealth, readDeployment, readyQueue, type DeploymentRecord, type ShutdownStep } from '@im/worker-kit';
+import { backlogSampler, createQueue, dependencyChecks, joinDeployment, openShards, ProcessHealth, readDeployment, readyQueue, type DeploymentRecord, type ShutdownStep, type TypedQueue } from '@im/worker-kit';
 import { buildApp } from './app';
 import { coalesce } from './read/coalesce';
 import { admissionLedger } from './send/admission';
@@ -13,6 +13,7 @@ import { persistEnqueuer, persistTakeBack } from './send/enqueue';
 import { KnownIds } from './send/known-ids';
 import { sendService } from './send/send.service';
 import { createServices } from './services';
+import { beforeSendHook } from './send/before-send';
 
 /**
  * The ingest process without its listener: connections, repositories, services and the HTTP app.
@@ -58,6 +59,8 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   });
   const topo = deployment.topology;
   const generation = deployment.record.generation;
+  // after_recall events (hooks.after_recall_url), per shard, made on first use.
+  const hookQueues = new Map<number, TypedQueue<'im.hook'>>();
   const persistQueues = await Promise.all(topo.all.map((shard) => readyQueue('im.persist', enqueueRedis, config, log, shard)));
   const followDeployment = (record: DeploymentRecord) => {
     log.warn({ generation, now: record.generation, shards: record.shards }, 'the deployment was resharded: this process stops, to start again on the new layout');
@@ -136,6 +139,19 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     topology: topo,
     timing,
     onStale,
+    ...(config.hooks.before_send_url
+      ? {
+          beforeSend: beforeSendHook({
+            url: config.hooks.before_send_url,
+            secret: config.hooks.secret,
+            timeoutMs: config.hooks.before_send_timeout_ms,
+            policy: config.hooks.before_send_policy,
+            maxMessageLength: config.message_limits.max_message_length,
+            metrics,
+            log,
+          }),
+        }
+      : {}),
   });
 
   const services = createServices({
@@ -149,6 +165,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     recalls,
     offline: offlineRepository(pool),
     devices: devicesRepository(pool),
+    push: pushRepository(pool),
     // Status lookups of concurrent reads (history, search, conversation lists) share one query.
     cursors: { ...cursors, get: coalesce(cursors.get, (p) => `${p.user_id}/${p.conversation}`) },
     conversations: { ...conversations, states: coalesce(conversations.states, (c) => c) },
@@ -166,6 +183,16 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
       newDeviceMaxMessages: config.devices.new_device_max_messages,
     },
     notifyPeer: config.receipts.notify_peer,
+    ...(config.hooks.after_recall_url
+      ? {
+          afterRecall: async (recall: Recall) => {
+            const shard = topo.of(recall.conversation);
+            let q = hookQueues.get(shard.index);
+            if (!q) hookQueues.set(shard.index, (q = createQueue('im.hook', redis, config, log, shard)));
+            await q.add(JOB_NAMES['im.hook'], { event: 'after_recall', recall }, { jobId: jobIds.afterRecall(recall.message_id) });
+          },
+        }
+      : {}),
   });
 
   let health = options.health;
@@ -191,7 +218,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     ['stop accepting requests', () => app.close()],
     ['flush queued sends', () => send.drain()],
     ['release id node', () => lease.release()],
-    ['close queues', () => Promise.all(persistQueues.map((q) => q.close()))],
+    ['close queues', () => Promise.all([...persistQueues, ...hookQueues.values()].map((q) => q.close()))],
     ...(enqueueRedis !== redis ? [['close enqueue connection', () => closeRedis(enqueueRedis)] as const] : []),
   ];
   return {

@@ -1,10 +1,11 @@
-import type { ConversationsRepository, CursorsRepository, DevicesRepository, GroupsRepository, MessagesRepository, OfflineRepository, RecallsRepository, UsersRepository } from '@im/db';
+import type { ConversationsRepository, CursorsRepository, DevicesRepository, GroupsRepository, MessagesRepository, OfflineRepository, PushRepository, Recall, RecallsRepository, UsersRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, HotHistory, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
 import { devicesService } from './devices/devices.service';
 import { directoryService } from './directory/directory.service';
 import { inboxService } from './inbox/inbox.service';
 import { presenceService } from './presence/presence.service';
+import { pushSettingsService } from './push/push-settings.service';
 import { readService } from './read/read.service';
 import type { KnownIds } from './send/known-ids';
 import type { SendService } from './send/send.service';
@@ -22,6 +23,8 @@ export interface ServiceDeps {
   offline: OfflineRepository;
   /** The registry of users' devices. */
   devices: DevicesRepository;
+  /** Push tokens and mutes (worker-push reads them). */
+  push: PushRepository;
   cursors: CursorsRepository;
   conversations: ConversationsRepository;
   presence: Presence;
@@ -39,6 +42,8 @@ export interface ServiceDeps {
   deviceLimits: { maxPerUser: number; newDeviceWindowDays: number; newDeviceMaxMessages: number };
   /** receipts.notify_peer. */
   notifyPeer: boolean;
+  /** hooks.after_recall_url: queues a recall's after_recall event. */
+  afterRecall?(recall: Recall): Promise<void>;
 }
 
 /**
@@ -60,6 +65,7 @@ export function createServices(d: ServiceDeps) {
     ...inboxService({ ...d, assertUser }),
     ...devices,
     ...presenceService({ ...d, registerDevice: devices.registerDevice }),
+    ...pushSettingsService({ push: d.push, assertUser, assertGroup }),
   };
 }
 

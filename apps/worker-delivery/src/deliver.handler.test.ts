@@ -23,8 +23,9 @@ const message = (id: number, receiver = '2'): AcceptedMessage => ({
  * Deps from plain objects: who is online (a user, or `user/device`), each user's registered
  * devices (none: the `default` device), who hears a publish, which ids are recalled.
  */
-function world(o: { online?: string[]; devices?: Record<string, string[]>; deaf?: string[]; recalled?: string[]; backlog?: boolean; publishFails?: boolean } = {}) {
+function world(o: { online?: string[]; devices?: Record<string, string[]>; deaf?: string[]; recalled?: string[]; backlog?: boolean; publishFails?: boolean; pushFails?: boolean } = {}) {
   const published: [string, string][] = [];
+  const pushed: { user_id: string; device_id: string; message_id: string }[] = [];
   const offline: OfflineRow[] = [];
   const tracked: Unacked[] = [];
   const done: Unacked[] = [];
@@ -54,19 +55,46 @@ function world(o: { online?: string[]; devices?: Record<string, string[]>; deaf?
     recalled: async (ids) => new Set(ids.filter((id) => (o.recalled ?? []).includes(id))),
     unacked: { track: async (items) => void tracked.push(...items), done: async (items) => void done.push(...items) },
     storeOffline: async (rows) => void offline.push(...rows),
+    push: async (items) => {
+      if (o.pushFails) throw new Error('push queue unavailable');
+      pushed.push(...items.map((i) => ({ user_id: i.user_id, device_id: i.device_id, message_id: i.message.message_id })));
+    },
     atBacklogBound: () => o.backlog ?? false,
     publishAttempts: 3,
     metrics,
     now: () => 1_700_000_000_500,
   };
   const routes = async () => Object.fromEntries((await metrics.deliveries.get()).values.filter((v) => v.value > 0).map((v) => [v.labels.route, v.value]));
-  return { deps, published, offline, tracked, done, routes };
+  return { deps, published, offline, tracked, done, routes, pushed, metrics };
 }
 
 const deliver = (items: ReturnType<typeof batchItem<'im.deliver'>>[], deps: DeliverDeps) => handleDeliver(items, { deps, log: silentLog });
 const job = (id: string, ...pairs: [AcceptedMessage, string[]][]) => batchItem<'im.deliver'>(id, { items: pairs.map(([message, receivers]) => ({ message, receivers })) });
 
 describe('handleDeliver (unit)', () => {
+  it('hands every device a delivery ended offline on (no presence, or a publish nobody heard) to push, none that went online, and none of the sender', async () => {
+    const w = world({ online: ['2', '4', '5/desktop'], deaf: ['4'], devices: { '5': ['desktop', 'phone'], '1': ['default', 'tablet'] } });
+    await deliver([job('p1', [message(1), ['2', '3', '4', '5', '1']])], w.deps);
+    assert.deepEqual(
+      w.pushed.sort((a, b) => `${a.user_id}/${a.device_id}`.localeCompare(`${b.user_id}/${b.device_id}`)),
+      [
+        { user_id: '3', device_id: 'default', message_id: '1001' },
+        { user_id: '4', device_id: 'default', message_id: '1001' },
+        { user_id: '5', device_id: 'phone', message_id: '1001' },
+      ],
+    );
+    assert.ok(w.offline.some((r) => r.user_id === '1' && r.device_id === 'tablet'), "the sender's tablet has it in its sync, without a push");
+  });
+
+  it('completes the delivery when the push queue refuses: stored offline, the failure counted', async () => {
+    const w = world({ pushFails: true });
+    await deliver([job('p1', [message(1), ['3']])], w.deps);
+    assert.deepEqual(w.offline, [{ user_id: '3', device_id: 'default', message_id: '1001', origin_device: null }]);
+    assert.deepEqual(await w.routes(), { offline: 1 });
+    const errors = (await w.metrics.errors.get()).values.find((v) => v.labels.component === 'push_enqueue');
+    assert.equal(errors?.value, 1);
+  });
+
   it('publishes to online receivers, stores the others offline, and tracks each publish until acknowledged', async () => {
     const w = world({ online: ['2'] });
     await deliver([job('p1', [message(1), ['2', '3']])], w.deps);

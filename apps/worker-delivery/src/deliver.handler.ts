@@ -1,4 +1,4 @@
-import { channels, DEFAULT_DEVICE, messageEvent, type AcceptedMessage } from '@im/contracts';
+import { channels, DEFAULT_DEVICE, messageEvent, type AcceptedMessage, type PushItem } from '@im/contracts';
 import type { OfflineRow } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Presence, Unacked } from '@im/redis';
@@ -24,6 +24,11 @@ export interface DeliverDeps {
     track(items: readonly Unacked[]): Promise<void>;
     done(items: readonly Unacked[]): Promise<void>;
   };
+  /**
+   * Hands deliveries that ended offline to the push queue (im.push; push-handoff.ts). Called once
+   * they are stored; a failure is logged and counted, never fails the delivery.
+   */
+  push(items: readonly PushItem[]): Promise<void>;
   /** Stores offline rows (shared multi-row INSERT across concurrent jobs). */
   storeOffline(rows: readonly OfflineRow[]): Promise<void>;
   /** True while the delivery queues hold more than queue_size waiting jobs: route straight to offline. */
@@ -143,6 +148,14 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
     for (const { d, route } of offline) {
       deps.metrics.deliveries.inc({ route });
       deps.metrics.deliveryLatency.observe({ route }, (now - d.message.created_at) / 1000);
+    }
+    // Stored: the push is a hint on top, so its queue never holds the delivery back.
+    try {
+      // The sender's own other devices get no push for what the sender just typed.
+      await deps.push(offline.filter(({ d }) => d.receiver !== d.message.sender_id).map(({ d, device }) => ({ user_id: d.receiver, device_id: device, message: d.message })));
+    } catch (err) {
+      deps.metrics.errors.inc({ component: 'push_enqueue', kind: 'UNAVAILABLE' });
+      log.warn({ err, deliveries: offline.length }, 'push jobs could not be queued; the deliveries are stored offline and pulled later');
     }
   }
 };

@@ -1,12 +1,13 @@
 import { devicesRepository, offlineRepository, type OfflineRow } from '@im/db';
 import { presence, publisher, recalledAmong, unackedTracker } from '@im/redis';
-import { backlogSampler, createQueue, every, MicroBatcher, runWorker, startBatchWorker } from '@im/worker-kit';
+import { backlogSampler, createQueue, every, MicroBatcher, runWorker, startBatchWorker, type TypedQueue } from '@im/worker-kit';
 import { handleDeliver, type DeliverDeps } from './deliver.handler';
 import { redeliverDue } from './redelivery';
+import { pushHandoff } from './push-handoff';
 
 // Routes each delivery: PUBLISH to online receivers, offline rows for the rest; and once a second,
 // stores offline what was published but never acknowledged (redelivery.ts).
-await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards }) => {
+await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards, topology }) => {
   const offline = offlineRepository(pool);
   const devices = devicesRepository(pool);
   const deliverQueues = shards.map((shard) => createQueue('im.deliver', redis, config, log, shard));
@@ -30,6 +31,15 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards 
     message: 'delivery backlog changed; over queue_size deliveries go straight to offline',
   });
 
+  // push.enabled: offline deliveries become im.push jobs of their conversation's shard (worker-push).
+  const pushQueues = new Map<number, TypedQueue<'im.push'>>();
+  const pushQueue = (index: number) => {
+    let q = pushQueues.get(index);
+    if (!q) pushQueues.set(index, (q = createQueue('im.push', redis, config, log, topology.shard(index))));
+    return q;
+  };
+  const push = config.push.enabled ? pushHandoff({ topology, queue: pushQueue, timeoutMs: 2000 }) : async () => {};
+
   const deps: DeliverDeps = {
     presence: presence(redis),
     devices: (userIds) => devices.ofUsers(userIds),
@@ -37,6 +47,7 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards 
     recalled: (ids) => recalledAmong(redis, ids),
     unacked: { track: (items) => unacked.track(items, Date.now()), done: (items) => unacked.done(items) },
     storeOffline,
+    push,
     atBacklogBound: backlog.atBound,
     publishAttempts: 3,
     metrics,
@@ -56,7 +67,7 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards 
     workers,
     loops: [backlog.stop, stopRedelivery],
     flush: [() => offlineInserts.drain()],
-    queues: deliverQueues,
-    started: { concurrency: config.queue.concurrency, pubsub: config.queue.pubsub },
+    queues: [...deliverQueues, { close: () => Promise.all([...pushQueues.values()].map((q) => q.close())).then(() => undefined) }],
+    started: { concurrency: config.queue.concurrency, pubsub: config.queue.pubsub, push: config.push.enabled },
   };
 });

@@ -22,6 +22,7 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
     deliverQueue: createQueue('im.deliver', redis, config, log, shard),
     fanoutQueue: createQueue('im.fanout', redis, config, log, shard),
     handOff: handOff({ connection: redis, config, shard, log }),
+    ...(config.hooks.after_send_url ? { hookQueue: createQueue('im.hook', redis, config, log, shard) } : {}),
   }));
   const workers = shards.map((shard, i) =>
     startBatchWorker({ queue: 'im.persist', shard, sequenced: config.queue.ordered, handler: handlePersist, deps: { store: store.store, ...next[i]!, metrics }, connection: redis, config, log, metrics, maxJobs: 100 }),
@@ -29,7 +30,7 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
   return {
     workers,
     flush: [store.drain],
-    queues: next.flatMap((q) => [q.deliverQueue, q.fanoutQueue]),
+    queues: next.flatMap((q) => [q.deliverQueue, q.fanoutQueue, ...(q.hookQueue ? [q.hookQueue] : [])]),
     started: { concurrency: config.queue.concurrency },
   };
 });

@@ -26,6 +26,17 @@ function deps(store: PersistDeps['store'] = async (batch) => batch.map((i) => i.
 }
 
 describe('handlePersist (unit)', () => {
+  it('with after_send on, adds one event job per persist job with its stored messages, in the same hand-off, none for a job all recalled', async () => {
+    const hookQueue = recordingQueue();
+    const { d } = deps(async (batch) => batch.map((i) => (i.message.seq === 3 ? null : { ...i.message, content: `${i.message.content}!` })));
+    const withHook = { ...d, hookQueue } as unknown as PersistDeps;
+    await handlePersist([batchItem<'im.persist'>('b1001', { messages: [message(1), message(2)] }), batchItem<'im.persist'>('b1003', { messages: [message(3)] })], { deps: withHook, log: silentLog });
+    assert.deepEqual(
+      hookQueue.added.map((j) => [j.name, j.opts?.jobId, j.data.event, j.data.messages.map((m: AcceptedMessage) => m.content)]),
+      [['event', 'eb1001', 'after_send', ['m1!', 'm2!']]],
+    );
+  });
+
   it('stores every message of the round once, in queue order, then hands single chats to delivery per job and groups to fan-out per message', async () => {
     const stored: AcceptedMessage[][] = [];
     const { d, deliverQueue, fanoutQueue } = deps(async (batch) => {

@@ -17,6 +17,8 @@ export interface PersistDeps {
   fanoutQueue: TypedQueue<'im.fanout'>;
   /** Runs the adds, and with queue.min_replicas until they are replicated (worker-kit hand-off.ts). */
   handOff: HandOff;
+  /** hooks.after_send_url: the after_send events of stored messages go here (worker-push sends them). */
+  hookQueue?: Pick<TypedQueue<'im.hook'>, 'addBulk'>;
   metrics: Metrics;
 }
 
@@ -40,6 +42,7 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
   const fanouts: Parameters<PersistDeps['fanoutQueue']['addBulk']>[0][number][] = [];
   // With tracing on: each message's producer span, the child of its span in this stage.
   const hops: MessageSpans[] = [];
+  const events: Parameters<NonNullable<PersistDeps['hookQueue']>['addBulk']>[0][number][] = [];
   let at = 0;
   for (const { payload, job } of items) {
     const messages = stored.slice(at, (at += payload.messages.length)).filter((m): m is AcceptedMessage => m !== null);
@@ -60,12 +63,15 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
       hops.push(hop);
       fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m, ...(hop.carriers ? { trace: hop.carriers } : {}) }, opts: { jobId: jobIds.fanout(m.message_id) } });
     }
+    if (deps.hookQueue && messages.length > 0) events.push({ name: JOB_NAMES['im.hook'], data: { event: 'after_send', messages }, opts: { jobId: jobIds.afterSend(job.id!) } });
   }
-  if (deliveries.length > 0 || fanouts.length > 0) {
+  if (deliveries.length > 0 || fanouts.length > 0 || events.length > 0) {
     try {
       await deps.handOff(async () => {
         if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
         if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+        // after_send: stored, so the event may go; off the send's path (its 202 was answered at enqueue).
+        if (events.length > 0) await deps.hookQueue!.addBulk(events);
       });
     } catch (err) {
       for (const h of hops) h.end(err);

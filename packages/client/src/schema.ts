@@ -309,6 +309,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{user_id}/devices/{device_id}/push-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Register a device's push token
+         * @description Stores the provider token of one device of the user, replacing the one it had. Offline
+         *     messages to the device then become pushes (with `push.enabled`): FCM and APNs tokens go to
+         *     their providers, `webhook` tokens to the deployment's signed webhook (see `PushWebhook`). A
+         *     token the provider says is gone (FCM `UNREGISTERED`, APNs 410 or `BadDeviceToken`) is removed.
+         *     Until receivers are devices, every offline message goes to the device `default`.
+         */
+        put: operations["setPushToken"];
+        post?: never;
+        /** Remove a device's push token */
+        delete: operations["removePushToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/mutes/{conversation}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mute a conversation for the user
+         * @description Its messages are still delivered and stored offline, but none becomes a push to any of the user's devices.
+         */
+        put: operations["muteConversation"];
+        post?: never;
+        /** Unmute a conversation for the user */
+        delete: operations["unmuteConversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/groups/{group_id}": {
         parameters: {
             query?: never;
@@ -477,9 +523,187 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    push: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A push to a device registered with platform webhook (sent by worker-push)
+         * @description Sent to `push.webhook_url` once per device per collapse window, signed: `X-IM-Timestamp`
+         *     (Unix seconds) and `X-IM-Signature` (`v1=` + hex HMAC-SHA256 of `{timestamp}.{raw body}`
+         *     keyed by `push.webhook_secret`). Refuse timestamps more than 5 minutes off. Answer 2xx to
+         *     accept; 404 or 410 removes the device's token; 429 or 5xx (optionally with `Retry-After`)
+         *     is retried. No message text unless `push.include_content`.
+         */
+        post: operations["pushWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    beforeSend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A send about to be admitted (sent by ingest-api to hooks.before_send_url)
+         * @description One signed call per request (a batch request's messages together), before admission, on the
+         *     path shared by HTTP and gRPC, bounded by `hooks.before_send_timeout_ms`. Answer 200 with one
+         *     result per message, in order: `accept`, `refuse` (the sender gets 403 `PERMISSION_DENIED`
+         *     naming `reason`) or `replace` (the message is admitted with `content`). A failure (an error,
+         *     a timeout, another status, an answer not as documented) follows `hooks.before_send_policy`:
+         *     `fail_open` admits the sends unchanged, `fail_closed` answers them 503.
+         */
+        post: operations["beforeSendHook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    afterSend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Messages stored (sent by worker-push to hooks.after_send_url)
+         * @description The messages of one persist job, once stored; signed like every hook call. At least once:
+         *     not taken (429, 5xx, a timeout) it is sent again, so drop repeats by `event_id`. Another 4xx
+         *     puts the event in the failed set of im.hook for an operator.
+         */
+        post: operations["afterSendEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    afterRecall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message recalled (sent by worker-push to hooks.after_recall_url)
+         * @description One recall, signed, at least once (drop repeats by `event_id`).
+         */
+        post: operations["afterRecallEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        BeforeSendRequest: {
+            /** @constant */
+            event: "before_send";
+            messages: {
+                sender_id: components["schemas"]["Id"];
+                receiver_id: components["schemas"]["Id"] | null;
+                group_id: components["schemas"]["Id"] | null;
+                content: string;
+                /** @enum {string} */
+                message_type: "text" | "image" | "file" | "voice";
+                client_msg_id: string | null;
+            }[];
+        };
+        BeforeSendAnswer: {
+            /** @description One per message, in order. */
+            results: ({
+                /** @constant */
+                action: "accept";
+            } | {
+                /** @constant */
+                action: "refuse";
+                reason: string;
+            } | {
+                /** @constant */
+                action: "replace";
+                /** @description At most message_limits.max_message_length characters. */
+                content: string;
+            })[];
+        };
+        AfterSendEvent: {
+            /** @constant */
+            event: "after_send";
+            /** @description The same on every attempt: drop repeats by it. */
+            event_id: string;
+            messages: {
+                message_id: components["schemas"]["Id"];
+                seq: number;
+                sender_id: components["schemas"]["Id"];
+                receiver_id: components["schemas"]["Id"] | null;
+                group_id: components["schemas"]["Id"] | null;
+                conversation: string;
+                content: string;
+                /** @enum {string} */
+                message_type: "text" | "image" | "file" | "voice";
+                timestamp: number;
+                client_msg_id: string | null;
+            }[];
+        };
+        AfterRecallEvent: {
+            /** @constant */
+            event: "after_recall";
+            event_id: string;
+            message_id: components["schemas"]["Id"];
+            conversation: string;
+            seq: number;
+            sender_id: components["schemas"]["Id"];
+            receiver_id: components["schemas"]["Id"] | null;
+            group_id: components["schemas"]["Id"] | null;
+            recalled_at: number;
+        };
+        PushWebhook: {
+            /** @constant */
+            event: "push";
+            user_id: components["schemas"]["Id"];
+            device_id: string;
+            /** @description The device's registered token. */
+            token: string;
+            /** @description Messages the device's collapse window gathered. */
+            count: number;
+            /** @description The newest message's conversation: a newer push of it replaces the older. */
+            collapse_id: string;
+            message: components["schemas"]["PushMessage"];
+        };
+        /** @description The newest message of the window; `content` only with `push.include_content`. */
+        PushMessage: {
+            message_id: components["schemas"]["Id"];
+            seq: number;
+            sender_id: components["schemas"]["Id"];
+            receiver_id: components["schemas"]["Id"] | null;
+            group_id: components["schemas"]["Id"] | null;
+            conversation: string;
+            /** @enum {string} */
+            message_type: "text" | "image" | "file" | "voice";
+            timestamp: number;
+            content?: string;
+        };
         /**
          * @description A positive integer below 2^63, as a decimal string.
          * @example 9007199254740993
@@ -627,7 +851,7 @@ export interface components {
          * @description The machine-readable reason beside `code`: each reason belongs to one code (listed per code in the error schemas below and in the contract's section 2). Branch on it, never on `message`.
          * @enum {string}
          */
-        ErrorReason: "INVALID_FIELD" | "MALFORMED_BODY" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_PATH" | "INVALID_CURSOR" | "METHOD_NOT_ALLOWED" | "MISSING_TOKEN" | "INVALID_TOKEN" | "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "UNKNOWN_USER" | "UNKNOWN_GROUP" | "UNKNOWN_MESSAGE" | "UNKNOWN_DEVICE" | "UNKNOWN_ROUTE" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "STREAM_BACKLOG" | "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "SHUTTING_DOWN" | "INTERNAL_ERROR";
+        ErrorReason: "INVALID_FIELD" | "MALFORMED_BODY" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_PATH" | "INVALID_CURSOR" | "METHOD_NOT_ALLOWED" | "MISSING_TOKEN" | "INVALID_TOKEN" | "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "REFUSED_BY_HOOK" | "UNKNOWN_USER" | "UNKNOWN_GROUP" | "UNKNOWN_MESSAGE" | "UNKNOWN_DEVICE" | "UNKNOWN_ROUTE" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "STREAM_BACKLOG" | "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "SHUTTING_DOWN" | "INTERNAL_ERROR";
         InvalidArgumentError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
@@ -649,7 +873,7 @@ export interface components {
                 /** @constant */
                 code?: "PERMISSION_DENIED";
                 /** @enum {unknown} */
-                reason?: "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT";
+                reason?: "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "REFUSED_BY_HOOK";
             };
         };
         NotFoundError: components["schemas"]["Error"] & {
@@ -723,7 +947,7 @@ export interface components {
                 "application/json": components["schemas"]["UnauthenticatedError"];
             };
         };
-        /** @description The user may not do this (the sender is not a member of the group, not the sender of a recall, or has all the devices devices.max_per_user allows). */
+        /** @description The user may not do this (the sender is not a member of the group, not the sender of a recall, or has all the devices devices.max_per_user allows), or the before_send hook refused the message (its reason in the message). */
         PermissionDenied: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -788,6 +1012,8 @@ export interface components {
     };
     parameters: {
         UserIdPath: components["schemas"]["Id"];
+        /** @description s:{user_id}:{user_id} (a single chat of the user, either order) or g:{group_id} (a known group). */
+        ConversationPath: string;
         GroupIdPath: components["schemas"]["Id"];
         DeviceIdPath: components["schemas"]["DeviceId"];
         MessageIdPath: components["schemas"]["Id"];
@@ -829,6 +1055,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidArgument"];
             401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["ResourceExhausted"];
@@ -1315,6 +1542,122 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    setPushToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserIdPath"];
+                device_id: components["parameters"]["DeviceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    platform: "fcm" | "apns" | "webhook";
+                    /** @description The provider token (printable ASCII, no spaces). */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removePushToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserIdPath"];
+                device_id: components["parameters"]["DeviceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed (or there was none). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    muteConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserIdPath"];
+                /** @description s:{user_id}:{user_id} (a single chat of the user, either order) or g:{group_id} (a known group). */
+                conversation: components["parameters"]["ConversationPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Muted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unmuteConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserIdPath"];
+                /** @description s:{user_id}:{user_id} (a single chat of the user, either order) or g:{group_id} (a known group). */
+                conversation: components["parameters"]["ConversationPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unmuted (or it was not muted). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     upsertGroup: {
         parameters: {
             query?: never;
@@ -1614,6 +1957,122 @@ export interface operations {
                 };
             };
             503: components["responses"]["Unavailable"];
+        };
+    };
+    pushWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-IM-Timestamp": string;
+                "X-IM-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushWebhook"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token is unknown here: it is removed. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not now: retried with the backoff, never sooner than `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    beforeSendHook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-IM-Timestamp": string;
+                "X-IM-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BeforeSendRequest"];
+            };
+        };
+        responses: {
+            /** @description The verdicts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BeforeSendAnswer"];
+                };
+            };
+        };
+    };
+    afterSendEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-IM-Timestamp": string;
+                "X-IM-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AfterSendEvent"];
+            };
+        };
+        responses: {
+            /** @description Taken. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    afterRecallEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-IM-Timestamp": string;
+                "X-IM-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AfterRecallEvent"];
+            };
+        };
+        responses: {
+            /** @description Taken. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -448,3 +448,31 @@ describe('Redis as separate parts (queue.redis_address, redis_username, redis_pa
     assert.match(address.message, /IM_QUEUE_REDIS_ADDRESS: expected host:port/);
   });
 });
+
+describe('push settings', () => {
+  it('default to off, with no text in pushes', () => {
+    const p = loadConfig({ env: {} }).push;
+    assert.equal(p.enabled, false);
+    assert.equal(p.include_content, false);
+    assert.equal(p.collapse_window_ms, 2000);
+  });
+
+  it('refuse a webhook without its signing secret, APNs settings given in part, and a URL that is not http(s)', () => {
+    assert.match(configError(() => loadConfig({ env: { IM_PUSH_WEBHOOK_URL: 'https://b.example/push' } })).message, /push.webhook_secret is needed/);
+    assert.match(configError(() => loadConfig({ env: { IM_PUSH_APNS_KEY_FILE: '/k.p8', IM_PUSH_APNS_KEY_ID: 'ABC123DEFG' } })).message, /APNs needs push.apns_key_file, apns_key_id, apns_team_id and apns_topic together/);
+    assert.match(configError(() => loadConfig({ env: { IM_PUSH_FCM_ENDPOINT: 'ftp://x' } })).message, /IM_PUSH_FCM_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/);
+    const ok = loadConfig({ env: { IM_PUSH_WEBHOOK_URL: 'https://b.example/push', IM_PUSH_WEBHOOK_SECRET: 's e c r e t' } }).push;
+    assert.equal(ok.webhook_secret, 's e c r e t', 'a secret is taken as it is');
+  });
+});
+
+describe('hooks settings', () => {
+  it('refuse a hook URL without the signing secret, and a before_send timeout over a quarter of the request bound', () => {
+    assert.match(configError(() => loadConfig({ env: { IM_HOOKS_AFTER_SEND_URL: 'https://b.example/e' } })).message, /IM_HOOKS_AFTER_SEND_URL: hooks.secret is needed/);
+    const slow = configError(() => loadConfig({ env: { IM_HOOKS_BEFORE_SEND_URL: 'https://b.example/h', IM_HOOKS_SECRET: 's', IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: '1000' } }));
+    assert.match(slow.message, /hooks.before_send_timeout_ms|IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: must be at most a quarter of message_service.request_timeout_ms \(3000 ms\)/);
+    assert.match(configError(() => loadConfig({ env: { IM_HOOKS_BEFORE_SEND_POLICY: 'maybe' } })).message, /expected one of fail_open, fail_closed/);
+    const ok = loadConfig({ env: { IM_HOOKS_BEFORE_SEND_URL: 'https://b.example/h', IM_HOOKS_SECRET: 's', IM_HOOKS_BEFORE_SEND_TIMEOUT_MS: '750' } }).hooks;
+    assert.equal(ok.before_send_policy, 'fail_open');
+  });
+});

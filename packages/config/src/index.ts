@@ -198,6 +198,20 @@ function crossCheck(c: Config, sources: Map<string, string>): string[] {
   if (retention > 0 && retention < ttl) {
     problems.push(`${from('cleaner.history_retention_days')}: must be 0 (keep) or at least message_limits.offline_message_ttl (${ttl} days; got ${retention})`);
   }
+  const p = c.push;
+  if (p) {
+    if (p.webhook_url && !p.webhook_secret) problems.push(`${from('push.webhook_url')}: push.webhook_secret is needed to sign what is sent there`);
+    const apns = [p.apns_key_file, p.apns_key_id, p.apns_team_id, p.apns_topic];
+    if (apns.some((v) => v !== '') && apns.some((v) => v === '')) problems.push(`${from('push.apns_key_file')}: APNs needs push.apns_key_file, apns_key_id, apns_team_id and apns_topic together`);
+  }
+  const h = c.hooks;
+  if (h) {
+    const set = (['before_send_url', 'after_send_url', 'after_recall_url'] as const).filter((k) => h[k] !== '');
+    if (set.length > 0 && !h.secret) problems.push(`${from(`hooks.${set[0]}`)}: hooks.secret is needed to sign what is sent there`);
+    if (requestTimeout !== undefined && h.before_send_url && h.before_send_timeout_ms * 4 > requestTimeout) {
+      problems.push(`${from('hooks.before_send_timeout_ms')}: must be at most a quarter of message_service.request_timeout_ms (${requestTimeout} ms), so that a send is still admitted and answered in time (got ${h.before_send_timeout_ms})`);
+    }
+  }
   return problems;
 }
 

@@ -228,6 +228,55 @@ export const schema = {
     interval_s: int(3600, 1),
     history_retention_days: int(0, 0, 36_500),
   },
+  push: {
+    /**
+     * Offline deliveries are handed to im.push, and worker-push sends them to the device's provider
+     * (docs/push.md). Off: no push job is queued (run worker-push before turning it on).
+     */
+    enabled: bool(false),
+    /** Whether a push carries the message text; otherwise only ids, the conversation and a count. */
+    include_content: bool(false),
+    /** Messages for one device within this window become one push with a count (0: one push per message). */
+    collapse_window_ms: int(2000, 0, 600_000),
+    /** Longest wait for a provider's answer; past it the push is retried with the backoff. */
+    timeout_ms: int(5000, 100, 60_000),
+    /** The generic provider: pushes of devices registered with platform `webhook` are POSTed here, signed. */
+    webhook_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** HMAC-SHA256 key of the webhook's X-IM-Signature (required with webhook_url). */
+    webhook_secret: verbatim('a shared secret'),
+    /** FCM: the service account's JSON key file (project_id, client_email, private_key, token_uri). */
+    fcm_credentials_file: str('', /^\S*$/, 'a file path'),
+    /** FCM's API base URL. */
+    fcm_endpoint: str('https://fcm.googleapis.com', /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** APNs: the token-auth signing key (.p8, PEM), its key id and the team id. */
+    apns_key_file: str('', /^\S*$/, 'a file path'),
+    apns_key_id: str('', /^[A-Z0-9]{0,10}$/, 'a 10-character key id'),
+    apns_team_id: str('', /^[A-Z0-9]{0,10}$/, 'a 10-character team id'),
+    /** The app's bundle id (apns-topic). */
+    apns_topic: str('', /^[\w.-]*$/, 'a bundle id'),
+    /** APNs's HTTP/2 endpoint (api.sandbox.push.apple.com for development builds). */
+    apns_endpoint: str('https://api.push.apple.com', /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+  },
+  hooks: {
+    /**
+     * before_send: every send (a batch request's messages in one call) is POSTed here before it is
+     * admitted; the answer accepts, refuses (the sender gets 403 naming the reason) or replaces the
+     * content of each message (docs/hooks.md). Empty: no hook.
+     */
+    before_send_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** Longest wait for the hook; at most a quarter of message_service.request_timeout_ms. */
+    before_send_timeout_ms: int(500, 10, 60_000),
+    /** When the hook fails or times out: fail_open admits the sends unchanged, fail_closed refuses them (503). */
+    before_send_policy: oneOf('fail_open', ['fail_open', 'fail_closed'] as const),
+    /** after_send: each stored message is POSTed here (batched per persist job) by worker-push, at least once. */
+    after_send_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** after_recall: each recall is POSTed here by worker-push, at least once. */
+    after_recall_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    /** Longest wait for an event's answer; past it the event is retried. */
+    events_timeout_ms: int(5000, 100, 60_000),
+    /** HMAC-SHA256 key of X-IM-Signature on every hook call and event (required with any hook URL). */
+    secret: verbatim('a shared secret'),
+  },
   log: {
     level: oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ID_PATTERN } from './ids';
 import { acceptedGroupSchema, acceptedMessageSchema, type AcceptedGroup, type AcceptedMessage } from './messages';
+import { contentDigest, pushJobSchema, type PushDevice, type PushJob } from './push';
+import { hookJobSchema, type HookJob } from './hooks';
 
 /**
  * Queue names contain no ":" (BullMQ refuses it); they share the configured prefix, whose hash tag
@@ -11,6 +13,8 @@ export const QUEUES = {
   fanout: 'im.fanout',
   deliver: 'im.deliver',
   cleaner: 'im.cleaner',
+  push: 'im.push',
+  hook: 'im.hook',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -24,6 +28,7 @@ export const STAGES = [
   { role: 'worker-fanout', consumes: 'im.fanout', produces: ['im.deliver'] },
   { role: 'worker-delivery', consumes: 'im.deliver', produces: ['Pub/Sub', 'offline rows', 'offline rows of unacknowledged publishes (redelivery)'] },
   { role: 'worker-cleaner', consumes: 'im.cleaner', produces: ['deleted offline rows', 'history partitions'] },
+  { role: 'worker-push', consumes: 'im.push and im.hook', produces: ['pushes (FCM, APNs, webhook)', 'delayed im.push jobs (collapse windows)', 'after_send and after_recall events'] },
 ] as const;
 
 /** Every role of the fleet, in pipeline order. */
@@ -31,7 +36,7 @@ export const ROLES = STAGES.map((s) => s.role);
 export type Role = (typeof STAGES)[number]['role'];
 
 /** The one job name each queue carries. */
-export const JOB_NAMES = { 'im.persist': 'persist', 'im.fanout': 'fanout', 'im.deliver': 'deliver', 'im.cleaner': 'sweep' } as const satisfies Record<QueueName, string>;
+export const JOB_NAMES = { 'im.persist': 'persist', 'im.fanout': 'fanout', 'im.deliver': 'deliver', 'im.cleaner': 'sweep', 'im.push': 'push', 'im.hook': 'event' } as const satisfies Record<QueueName, string>;
 
 /**
  * Job ids of the pipeline: each derived from what the job carries, so a stage that retries adds
@@ -46,6 +51,15 @@ export const jobIds = {
   fanout: (messageId: string) => `g${messageId}`,
   /** Delivery chunk n (0, 1, ...) of a group message's members. */
   fanoutChunk: (messageId: string, n: number) => `f${messageId}-${n}`,
+  /** Offline deliveries handed to push: named by their content (message ids and devices), so a retried delivery adds no second job. */
+  pushDeliveries: (items: readonly { message_id: string; devices: readonly PushDevice[] }[]) =>
+    `n${contentDigest(items.flatMap((i) => i.devices.map((d) => `${i.message_id}/${d.user_id}/${d.device_id}`)))}`,
+  /** The after_send event of a persist job's messages. */
+  afterSend: (persistJobId: string) => `e${persistJobId}`,
+  /** The after_recall event of a message. */
+  afterRecall: (messageId: string) => `r${messageId}`,
+  /** The job that sends a device's collapse window once it closed. */
+  pushFlush: (d: PushDevice & { window: string }) => `w${contentDigest([d.user_id, d.device_id, d.window])}`,
 } as const;
 
 /**
@@ -84,6 +98,8 @@ export interface JobPayloads {
   'im.fanout': FanoutJob;
   'im.deliver': DeliverJob;
   'im.cleaner': CleanerJob;
+  'im.push': PushJob;
+  'im.hook': HookJob;
 }
 
 const id = z.string().regex(ID_PATTERN);
@@ -99,6 +115,8 @@ export const jobSchemas: { [Q in QueueName]: z.ZodType<JobPayloads[Q]> } = {
     trace: traceCarriers,
   }),
   'im.cleaner': z.object({ task: z.literal('sweep') }),
+  'im.push': pushJobSchema,
+  'im.hook': hookJobSchema,
 };
 
 /**

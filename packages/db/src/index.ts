@@ -10,3 +10,4 @@ export * from './repositories/groups.repository';
 export * from './repositories/conversations.repository';
 export * from './repositories/partitions.repository';
 export * from './partitions';
+export * from './repositories/push.repository';

@@ -21,7 +21,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const ERROR_REASONS = {
   INVALID_ARGUMENT: ['INVALID_FIELD', 'MALFORMED_BODY', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_PATH', 'INVALID_CURSOR', 'METHOD_NOT_ALLOWED'],
   UNAUTHENTICATED: ['MISSING_TOKEN', 'INVALID_TOKEN'],
-  PERMISSION_DENIED: ['NOT_A_MEMBER', 'NOT_THE_SENDER', 'DEVICE_LIMIT'],
+  PERMISSION_DENIED: ['NOT_A_MEMBER', 'NOT_THE_SENDER', 'DEVICE_LIMIT', 'REFUSED_BY_HOOK'],
   NOT_FOUND: ['UNKNOWN_USER', 'UNKNOWN_GROUP', 'UNKNOWN_MESSAGE', 'UNKNOWN_DEVICE', 'UNKNOWN_ROUTE'],
   PAYLOAD_TOO_LARGE: ['PAYLOAD_TOO_LARGE'],
   RESOURCE_EXHAUSTED: ['RATE_LIMITED', 'STREAM_BACKLOG'],
@@ -46,14 +46,18 @@ export interface ErrorBody {
 export class AppError<C extends ErrorCode = ErrorCode> extends Error {
   readonly code: C;
   readonly reason: ErrorReason<C>;
-  private readonly retryAfter: number | undefined;
+  /**
+   * The wait the error itself names (a provider's or hook receiver's Retry-After), if any; unlike
+   * retryAfterS, no default: a worker's backoff honours only a wait someone asked for.
+   */
+  readonly requestedRetryAfterS: number | undefined;
 
   constructor(code: C, message: string, options: { reason: ErrorReason<C>; cause?: unknown; retryAfterS?: number }) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.reason = options.reason;
-    this.retryAfter = options.retryAfterS;
+    this.requestedRetryAfterS = options.retryAfterS;
   }
 
   get status(): number {
@@ -66,7 +70,7 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
 
   /** Seconds a client should wait before retrying: set on every 429 and 503 (1 s unless the error says more). */
   get retryAfterS(): number | undefined {
-    if (this.code === 'UNAVAILABLE' || this.code === 'RESOURCE_EXHAUSTED') return this.retryAfter ?? DEFAULT_RETRY_AFTER_S;
+    if (this.code === 'UNAVAILABLE' || this.code === 'RESOURCE_EXHAUSTED') return this.requestedRetryAfterS ?? DEFAULT_RETRY_AFTER_S;
     return undefined;
   }
 

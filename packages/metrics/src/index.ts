@@ -103,6 +103,38 @@ export function createMetrics(role: string) {
     dbPoolConnections: new Gauge({ name: 'im_db_pool_connections', help: 'MySQL pool connections by state.', labelNames: ['state'] as const, registers: r }),
     redisMemory: new Gauge({ name: 'im_redis_memory_bytes', help: 'Redis used_memory (sampled).', registers: r }),
     storageBytes: new Gauge({ name: 'im_storage_bytes', help: 'Table storage, data plus index (sampled).', labelNames: ['table'] as const, registers: r }),
+    pushes: new Counter({
+      name: 'im_pushes_total',
+      help: 'Pushes handed to a provider (fcm, apns, webhook), by result: sent, retried (429, 5xx, timeout), bad_token (removed), refused (not retried).',
+      labelNames: ['provider', 'result'] as const,
+      registers: r,
+    }),
+    pushDuration: new Histogram({
+      name: 'im_push_duration_seconds',
+      help: "A provider's answer time, by provider.",
+      labelNames: ['provider'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    pushDeliveries: new Counter({
+      name: 'im_push_deliveries_total',
+      help: 'Offline deliveries seen by worker-push, by outcome: windowed (joined a collapse window), muted, no_token.',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    hookDuration: new Histogram({
+      name: 'im_hook_duration_seconds',
+      help: 'Send hook calls and events by hook (before_send, after_send, after_recall) and result (ok, timeout, error).',
+      labelNames: ['hook', 'result'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    hookMessages: new Counter({
+      name: 'im_hook_messages_total',
+      help: 'Messages by what a hook made of them: before_send accept/refuse/replace, or its policy when it failed (fail_open, fail_closed); events delivered (sent).',
+      labelNames: ['hook', 'action'] as const,
+      registers: r,
+    }),
     cleanerDeleted: new Counter({ name: 'im_cleaner_deleted_total', help: 'Rows removed by the cleaner, by reason.', labelNames: ['reason'] as const, registers: r }),
   };
   zeroKnownSeries(metrics, role);

@@ -10,3 +10,4 @@ export * from './recall';
 export * from './topology';
 export * from './seq';
 export * from './dedupe-record';
+export * from './push-windows';

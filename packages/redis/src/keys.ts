@@ -19,6 +19,25 @@ export const keys = {
    * (ms). One set per deployment, under the queue prefix (its hash tag keeps it beside the queues).
    */
   unacked: (queuePrefix: string) => `${queuePrefix}:unacked`,
+  /**
+   * A device's push collapse window (push-windows.ts), all under one hash tag per device so each
+   * step is one script on one Cluster slot; the deployment's queue prefix (without its braces) keeps
+   * deployments that share a Redis apart.
+   */
+  pushWindow: (queuePrefix: string, userId: string, deviceId: string) => {
+    const base = `im:{push:${queuePrefix.replace(/[{}]/g, '')}:${userId}:${deviceId}}`;
+    return {
+      /** The window now open: its id, while messages gather. */
+      open: `${base}:window`,
+      /** Message ids of the open window (a set: a retried delivery counts once). */
+      pending: `${base}:pending`,
+      /** The newest message of the open window: hash {id, body}. */
+      latest: `${base}:latest`,
+      /** A closed window being sent (kept until the provider took it, so a retry sends the same). */
+      sending: (window: string) => `${base}:sending:${window}`,
+      sendingLatest: (window: string) => `${base}:sending:${window}:latest`,
+    };
+  },
   /** Message-id node leases. */
   idNodeNext: 'im:idgen:next',
   idNode: (node: number) => `im:idgen:node:${node}`,

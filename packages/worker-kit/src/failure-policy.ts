@@ -30,5 +30,8 @@ export function judgeFailure(err: unknown): Verdict {
   const kind = err instanceof AppError ? err.code : outage ? 'UNAVAILABLE' : 'INTERNAL';
   if (err instanceof UnrecoverableError) return { error: err, failed: true, outage: false, kind };
   if (isJobFault(err)) return { error: new UnrecoverableError(safeErrorCopy(err).message), failed: true, outage: false, kind };
-  return { error: safeErrorCopy(err), failed: false, outage, kind };
+  const copy = safeErrorCopy(err);
+  // A provider's Retry-After survives the copy: the backoff honours it (worker.ts retryDelay).
+  if (err instanceof AppError && err.requestedRetryAfterS !== undefined) Object.assign(copy, { retryAfterS: err.requestedRetryAfterS });
+  return { error: copy, failed: false, outage, kind };
 }

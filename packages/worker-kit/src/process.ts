@@ -17,6 +17,7 @@ export const DEFAULT_OPS_PORT: Record<Role, number> = {
   'worker-fanout': 9102,
   'worker-delivery': 9103,
   'worker-cleaner': 9104,
+  'worker-push': 9105,
 };
 
 /** Where a role serves /health, /ready, /health/dependencies and /metrics under a config (the manifests' probes are checked against it). */

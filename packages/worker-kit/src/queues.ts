@@ -53,7 +53,14 @@ export async function readyQueue<Q extends QueueName>(name: Q, connection: Redis
 }
 
 /** The stages split into shards (the cleaner's queue is one for the fleet). */
-export const SHARDED_STAGES = [QUEUES.persist, QUEUES.fanout, QUEUES.deliver] as const;
+export const SHARDED_STAGES = [QUEUES.persist, QUEUES.fanout, QUEUES.deliver, QUEUES.push, QUEUES.hook] as const;
+
+/**
+ * The stages a conversation's messages go through in seq order when queue.ordered is on: one
+ * process at a time consumes each shard's queue. Pushes are not ordered (a push carries a count
+ * and the newest message of its window), and one device's slow provider must not hold up others.
+ */
+export const ORDERED_STAGES: readonly QueueName[] = [QUEUES.persist, QUEUES.fanout, QUEUES.deliver];
 export type ShardedStage = (typeof SHARDED_STAGES)[number];
 
 /** One shard's queue of a stage, with the name people see (`im.persist`, `im.persist.s3`). */

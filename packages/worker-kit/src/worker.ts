@@ -1,12 +1,13 @@
 import { MetricsTime, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CAPPED_BACKOFF, describeIssues, jobSchemas, QUEUES, type JobPayloads, type QueueName } from '@im/contracts';
+import { CAPPED_BACKOFF, describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { Shard } from '@im/redis';
 import { consumeHop, withContext, type MessageTraces } from '@im/telemetry';
 import { judgeFailure } from './failure-policy';
+import { ORDERED_STAGES } from './queues';
 
 export interface JobContext<D> {
   deps: D;
@@ -41,6 +42,15 @@ export function cappedBackoff(attemptsMade: number, base: number, cap: number, r
   return Math.round(delay * (0.8 + 0.2 * random()));
 }
 
+/**
+ * The delay before a job's next attempt: the backoff, or longer when the error says how long the
+ * other side asked to be left alone (an HTTP Retry-After, carried as AppError's retryAfterS).
+ */
+export function retryDelay(backoffMs: number, err?: Error): number {
+  const s = (err as { retryAfterS?: unknown } | undefined)?.retryAfterS;
+  return typeof s === 'number' && Number.isFinite(s) && s > 0 ? Math.max(backoffMs, Math.round(s * 1000)) : backoffMs;
+}
+
 /** A consumer of a stage's queue, as a process holds it: closing waits for the jobs in hand. */
 export interface StageWorker {
   /** Stops taking jobs and waits up to timeoutMs for those in hand; past that they are handed back (they stall and are retried). */
@@ -60,7 +70,7 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
   const prefix = o.shard.queuePrefix;
   const timer = o.metrics.jobDuration.labels({ queue: label });
   const { backoff_ms: base, max_backoff_ms: cap } = o.config.queue;
-  if (o.queue !== QUEUES.cleaner) void applyOrdering(o.connection, prefix, o.queue, o.config.queue.ordered).catch((err) => o.log.warn({ err, queue: label }, 'could not set the queue ordering; retried at the next start'));
+  if (ORDERED_STAGES.includes(o.queue)) void applyOrdering(o.connection, prefix, o.queue, o.config.queue.ordered).catch((err) => o.log.warn({ err, queue: label }, 'could not set the queue ordering; retried at the next start'));
   const worker = new Worker(
     o.queue,
     async (job: Job) => {
@@ -95,7 +105,7 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
       // Each Redis outage or crash of a worker may stall a job once: many may pass in a job's life.
       maxStalledCount: 20,
       settings: {
-        backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoff(attemptsMade, base, cap) : base),
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) => retryDelay(type === CAPPED_BACKOFF ? cappedBackoff(attemptsMade, base, cap) : base, err),
       },
       // Completed and failed counts per minute in Redis (a week of them): `im-message status` rates.
       metrics: { maxDataPoints: MetricsTime.ONE_WEEK },

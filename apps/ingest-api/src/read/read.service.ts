@@ -22,6 +22,8 @@ export interface ReadDeps {
   publisher: Publisher;
   assertUser(userId: string): Promise<void>;
   assertGroup(groupId: string): Promise<void>;
+  /** hooks.after_recall_url: queues the recall's event (im.hook; worker-push sends it, at least once). */
+  afterRecall?(recall: Recall): Promise<void>;
 }
 
 function statusOf(seq: number, cursor: { delivered_seq: number; read_seq: number } | undefined): MessageStatus {
@@ -162,6 +164,8 @@ export function readService(d: ReadDeps) {
       // A single chat's recall also reaches the sender's other devices, on user:{sender}.
       const extra: [string, string][] = recall.group_id === null && recall.sender_id !== recall.receiver_id ? [[channels.user(recall.sender_id), event]] : [];
       await d.publisher.publishMany([[recallChannel(recall), event], ...extra]);
+      // Last, so a failure answers 503 and the repeat redoes every step, this one included.
+      if (d.afterRecall) await d.afterRecall(recall);
       return { deleted: true };
     },
   };

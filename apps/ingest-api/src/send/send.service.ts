@@ -8,6 +8,7 @@ import type { GroupMembersCache, Shard, Topology } from '@im/redis';
 import { activeContext, inSpan, produceHop, SpanKind, tracingOn, type Context } from '@im/telemetry';
 import { MicroBatcher } from '@im/worker-kit';
 import { StaleGenerationError, type Admission, type AdmissionLedger, type DedupeRecord, type DedupeRef } from './admission';
+import type { BeforeSend } from './before-send';
 import type { EnqueueOutcome } from './enqueue';
 import type { KnownIds } from './known-ids';
 
@@ -61,6 +62,8 @@ export interface SendDeps {
    * way): the process follows the deployment (ingest.ts).
    */
   onStale(shardGeneration: number): void;
+  /** The before_send hook, when one is configured (before-send.ts): it may refuse a send or replace its content. */
+  beforeSend?: BeforeSend;
 }
 
 /** A send that passed validation and the user checks, waiting for its micro-batch. */
@@ -473,23 +476,33 @@ export function sendService(deps: SendDeps) {
         )),
       );
 
-      const started = reqs.map((req) => {
+      // Checked sends, or the error that answers each.
+      const prepared: ({ req: SendRequest; conversation: string } | Error)[] = reqs.map((req) => {
         try {
           if (missingUsers.has(req.sender_id)) throw notFound('UNKNOWN_USER', `sender_id ${req.sender_id} is not a known user; register it with PUT /v1/users/${req.sender_id}`);
-          let conversation: string;
           if (req.kind === 'single') {
             if (missingUsers.has(req.receiver_id)) throw notFound('UNKNOWN_USER', `receiver_id ${req.receiver_id} is not a known user; register it with PUT /v1/users/${req.receiver_id}`);
-            conversation = conversationOf({ sender_id: req.sender_id, receiver_id: req.receiver_id, group_id: null });
-          } else {
-            if (missingGroups.has(req.group_id)) throw notFound('UNKNOWN_GROUP', `group_id ${req.group_id} is not a known group; create it with PUT /v1/groups/${req.group_id}`);
-            if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied('NOT_A_MEMBER', `sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
-            conversation = conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id });
+            return { req, conversation: conversationOf({ sender_id: req.sender_id, receiver_id: req.receiver_id, group_id: null }) };
           }
-          return send({ req, conversation, shard: deps.topology.of(conversation), cutoffAt });
+          if (missingGroups.has(req.group_id)) throw notFound('UNKNOWN_GROUP', `group_id ${req.group_id} is not a known group; create it with PUT /v1/groups/${req.group_id}`);
+          if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied('NOT_A_MEMBER', `sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
+          return { req, conversation: conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id }) };
         } catch (err) {
-          return Promise.reject(err);
+          return err as Error;
         }
       });
+      // before_send (hooks.before_send_url): one call for the request's checked sends, within the send's bound.
+      if (deps.beforeSend) {
+        const checked = prepared.flatMap((p, i) => (p instanceof Error ? [] : [i]));
+        if (checked.length > 0) {
+          const judged = await untilCutoff(checks, deps.beforeSend(checked.map((i) => (prepared[i] as { req: SendRequest }).req)));
+          checked.forEach((i, k) => {
+            const j = judged[k]!;
+            prepared[i] = j instanceof Error ? j : { req: j, conversation: (prepared[i] as { conversation: string }).conversation };
+          });
+        }
+      }
+      const started = prepared.map((p) => (p instanceof Error ? Promise.reject(p) : send({ req: p.req, conversation: p.conversation, shard: deps.topology.of(p.conversation), cutoffAt })));
       const settled = await Promise.allSettled(started);
       return settled.map((s, i) => {
         const kind = reqs[i]!.kind;
