@@ -3,7 +3,7 @@
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Job } from 'bullmq';
-import { offlineRepository, partitionsRepository } from '@im/db';
+import { devicesRepository, offlineRepository, partitionsRepository } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
 import { handleSweep } from '../apps/worker-cleaner/src/sweep.handler';
@@ -76,10 +76,12 @@ try {
       {
         deps: {
           offline: offlineRepository(db.pool),
+          devices: devicesRepository(db.pool),
+          inactiveDays: 30,
           partitions: partitionsRepository(db.pool),
           metrics,
           ttlDays: 30,
-          maxOfflinePerUser: 1000,
+          maxOfflinePerDevice: 1000,
           historyRetentionDays: 0,
           monthsAhead: 3,
           batchSize: 5000,

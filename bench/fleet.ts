@@ -4,10 +4,13 @@
 //                    [--rate 2000] [--rate-seconds 10] [--levels 25,50,80] [--burst 100000]
 //                    [--group-members 10000] [--users 1000]
 //                    [--connections 64] [--rate-connections 256] [--burst-connections 256] [--wrk-threads 1]
+//                    [--stream-single <single>] [--stream-streams 4] [--stream-window 64]
 //                    [--redis-cluster [--shards 3]] [--ordered | --unordered] [--cpu-prof]
 // Single sends (B, C, E, G, H) come from wrk (bench/wrk.ts, bench/wrk/send.lua), a process of its
 // own whose CPU is reported; batch sends (D, 100 messages a request) and the group send (F) from
-// node:http in this process. --redis-cluster runs the fleet on the local Redis Cluster (sharded
+// node:http in this process. Streamed single sends (S, and SE at the rate of E) go over gRPC
+// SendStream from bench/stream-load.ts, a process of its own like wrk (--stream-streams streams,
+// each keeping --stream-window frames unanswered when it sends as fast as answered). --redis-cluster runs the fleet on the local Redis Cluster (sharded
 // queues, sharded Pub/Sub); --ordered / --unordered set queue.ordered; --cpu-prof writes a CPU
 // profile of every role into the report's folder (profiles/).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
+import { schema as CONFIG_DEFAULTS } from '@im/config';
 import { createRedis } from '@im/redis';
 import { createTestDatabase } from '../test/support/db';
 import { randomUserBase, TEST_TOKEN, testRedis, testRedisTarget, testServers, topology } from '../test/support/env';
@@ -29,6 +33,7 @@ import pLimit from 'p-limit';
 import { cpuMeter, peakRssMeter, pidListeningOn, portOf, procStats } from './proc';
 import { markdown, ROLES, type Batching, type Report, type SendPhase, type LatencyPhase, type Percentiles } from './report';
 import { profileMarkdown, summarizeProfiles } from './profile';
+import { runStream } from './stream';
 import { ensureWrk, runWrk, type WrkResult } from './wrk';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,6 +54,10 @@ const { values } = parseArgs({
     'rate-connections': { type: 'string', default: '256' },
     'burst-connections': { type: 'string', default: '256' },
     'wrk-threads': { type: 'string', default: '1' },
+    /** Streamed single sends in S; empty: as many as --single. */
+    'stream-single': { type: 'string', default: '' },
+    'stream-streams': { type: 'string', default: '4' },
+    'stream-window': { type: 'string', default: '64' },
     shards: { type: 'string', default: '3' },
     'redis-cluster': { type: 'boolean', default: false },
     ordered: { type: 'boolean', default: false },
@@ -137,6 +146,7 @@ const fleet = await new Fleet(
   { IM_LOG_LEVEL: 'error', IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '3600', ...(ordered ? { IM_QUEUE_ORDERED: 'true' } : unordered ? { IM_QUEUE_ORDERED: 'false' } : {}) },
   [...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...nodeArgs.split(' ').filter(Boolean)],
 ).startAll(ROLES);
+const grpcTarget = () => `127.0.0.1:${fleet.grpcPort}`;
 const rolePids = () => Object.fromEntries(ROLES.map((r) => [r, fleet.procs.get(r)!.child.pid!]));
 
 /** Jobs and messages through persist and delivery so far, from the workers' /metrics. */
@@ -268,7 +278,7 @@ async function wrkPhase(
   prefix: string,
   url: string,
   total: number,
-  o: { connections: number; rate?: number; receivers: readonly string[]; fleetPhase: boolean; extraPids?: Record<string, number> },
+  o: { connections: number; rate?: number; receivers: readonly string[]; fleetPhase: boolean; extraPids?: Record<string, number>; stream?: boolean },
 ): Promise<{ phase: SendPhase; wrk: WrkResult; heard: Heard }> {
   const h: Heard = { count: 0, fromWrite: [], fromDue: [], late: [], firstWriteUs: 0, lastWriteUs: 0 };
   phaseHeard.set(prefix, h);
@@ -278,23 +288,23 @@ async function wrkPhase(
   const peaks = o.fleetPhase ? peakRssMeter(rolePids()) : null;
   const self0 = process.cpuUsage();
   let lastLog = 0;
-  const w = await runWrk({
-    url,
+  const common = {
     total,
-    connections: o.connections,
-    threads: opt['wrk-threads'],
     rate: o.rate,
     senders: users,
     receivers: o.receivers,
     prefix,
     token: TEST_TOKEN,
-    onProgress: (n) => {
+    onProgress: (n: number) => {
       if (Date.now() - lastLog > 2000) {
         lastLog = Date.now();
         log(`${name}: ${n}/${total} answered`);
       }
     },
-  });
+  };
+  const w = o.stream
+    ? await runStream({ ...common, target: url, streams: o.connections, window: opt['stream-window'] })
+    : await runWrk({ ...common, url, connections: o.connections, threads: opt['wrk-threads'] });
   if (!w.complete) throw new Error(`${name}: wrk stopped at its deadline with ${w.answered}/${total} answered`);
   if (o.fleetPhase) fleetAccepted.set(prefix, w.accepted);
   const doneUs = await routed(name, before, w.accepted);
@@ -322,7 +332,9 @@ async function wrkPhase(
     cpu_s_per_1000_by_role: o.fleetPhase ? roleCpu : null,
     peak_rss_by_role: peaks ? peaks() : null,
     cpu_s_per_1000_other: { ...otherCpu, 'bench (subscriber)': per1000((self.user + self.system) / 1e6) },
-    generator: { tool: `wrk ${wrkVersion}`, threads: opt['wrk-threads'], cpu_s: w.cpu_s, cpu_s_per_1000: per1000(w.cpu_s), peak_rss: w.peak_rss },
+    generator: o.stream
+      ? { tool: `stream-load (grpc-js SendStream, ${o.connections} streams${o.rate ? '' : ` x ${opt['stream-window']} unanswered`})`, threads: 1, cpu_s: w.cpu_s, cpu_s_per_1000: per1000(w.cpu_s), peak_rss: w.peak_rss }
+      : { tool: `wrk ${wrkVersion}`, threads: opt['wrk-threads'], cpu_s: w.cpu_s, cpu_s_per_1000: per1000(w.cpu_s), peak_rss: w.peak_rss },
     batching: pipeline,
   };
   log(`${name}: ${w.accepted} accepted in ${phase.accept_s.toFixed(2)} s, routed in ${routedS.toFixed(2)} s = ${Math.round(phase.msgs_per_s)} messages/s; wrk ${w.cpu_s.toFixed(2)} CPU s`);
@@ -330,10 +342,12 @@ async function wrkPhase(
 }
 
 /** Single sends at a constant rate to online receivers: POST to PUBLISH as the gateway sees it. */
-async function latencyPhase(name: string, prefix: string, rate: number, seconds: number): Promise<LatencyPhase> {
+async function latencyPhase(name: string, prefix: string, rate: number, seconds: number, stream = false): Promise<LatencyPhase> {
   const total = Math.max(1, Math.round(rate * seconds));
-  log(`${name}: ${Math.round(rate)} sends/s for ${seconds} s (${total} sends), receivers online`);
-  const { phase, heard: h } = await wrkPhase(name, prefix, fleet.baseUrl, total, { connections: opt['rate-connections'], rate, receivers: onlineList, fleetPhase: true });
+  log(`${name}: ${Math.round(rate)} sends/s for ${seconds} s (${total} sends), receivers online${stream ? ', over SendStream' : ''}`);
+  const { phase, heard: h } = stream
+    ? await wrkPhase(name, prefix, grpcTarget(), total, { connections: opt['stream-streams'], rate, receivers: onlineList, fleetPhase: true, stream: true })
+    : await wrkPhase(name, prefix, fleet.baseUrl, total, { connections: opt['rate-connections'], rate, receivers: onlineList, fleetPhase: true });
   const window = (h.lastWriteUs - h.firstWriteUs) / 1e6;
   const result: LatencyPhase = {
     ...phase,
@@ -466,15 +480,26 @@ try {
     await wrkPhase('warm-up', 'bench-W-', fleet.baseUrl, opt.warmup, { connections: opt.connections, receivers: users, fleetPhase: true });
   }
 
+  if (opt.warmup > 0) {
+    log(`stream warm-up: ${opt.warmup} streamed single sends`);
+    await wrkPhase('stream warm-up', 'bench-WS-', grpcTarget(), opt.warmup, { connections: opt['stream-streams'], receivers: users, fleetPhase: true, stream: true });
+  }
+
   // C. The fleet, single sends as fast as it answers.
   const measuredFromUs = nowUs();
   log(`C: ${opt.single} single sends, ${opt.connections} connections`);
   report.C = (await wrkPhase('C fleet single', 'bench-C-', fleet.baseUrl, opt.single, { connections: opt.connections, receivers: users, fleetPhase: true })).phase;
+  // S. The same single sends over the gateway link (gRPC SendStream), as fast as answered.
+  const streamed = opt['stream-single'] || opt.single;
+  log(`S: ${streamed} streamed single sends, ${opt['stream-streams']} streams x ${opt['stream-window']} unanswered`);
+  report.S = (await wrkPhase('S fleet streamed', 'bench-S-', grpcTarget(), streamed, { connections: opt['stream-streams'], receivers: users, fleetPhase: true, stream: true })).phase;
   // D. The fleet, batch sends of 100.
   report.D = await batchPhase('D fleet batch', opt.batch, 100, 8);
 
   // E. Latency at a fixed rate, every receiver online: POST written to PUBLISH seen.
   report.E = await latencyPhase('E', 'bench-E-', opt.rate, opt['rate-seconds']);
+  // SE. The same rate over the stream: send written to PUBLISH heard.
+  report.SE = await latencyPhase('SE', 'bench-SE-', opt.rate, opt['rate-seconds'], true);
 
   // H. Latency at shares of C's measured maximum.
   report.H = [];
@@ -561,7 +586,7 @@ try {
   for (const r of ROLES) peak[r] = procStats(fleet.procs.get(r)!.child.pid!).peakRss;
   for (const [name, pid] of Object.entries(servers)) peak[name] = procStats(pid).peakRss;
   report.peak_rss_bytes = peak;
-  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: Boolean(ordered) };
+  report.topology = { redis: topo.cluster ? `cluster of ${topo.clusterNodes.length} nodes (3 primaries, 3 replicas)` : 'one server', shards: topo.shards, pubsub: topo.pubsub, ordered: ordered || (!unordered && CONFIG_DEFAULTS.queue.ordered.default) };
   const [[ver]] = (await db.pool.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
   const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1];
   report.machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, mariadb: ver.v, redis: redisVersion ?? 'unknown', wrk: wrkVersion };

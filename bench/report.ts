@@ -81,6 +81,10 @@ export interface Report {
   E: LatencyPhase;
   F: { members: number; last_member_ms: number; deliveries_per_s: number };
   G?: SendPhase;
+  /** Streamed single sends (gRPC SendStream), as fast as answered: C's sends over the gateway link. */
+  S?: SendPhase;
+  /** E's rate over the stream. */
+  SE?: LatencyPhase;
   H: (LatencyPhase & { level: number })[];
   correctness: { accepted: number; by_phase: Record<string, number>; history_rows: number; distinct_client_msg_ids: number; routed: number; offline: number };
   peak_rss_bytes: Record<string, number>;
@@ -106,8 +110,34 @@ export function targets(r: Report): { target: string; result: string; met: boole
     { target: `E at ${rate} sends/s, POST to PUBLISH p99.9 under 100 ms`, result: `${e ? f(e.p999, 1) : '-'} ms${notHeld}`, met: held && !!e && e.p999 < 100 },
     { target: 'peak RSS of every role under load under 150 MB', result: `highest: ${roleRss[0]![0]} ${mb(roleRss[0]![1])}`, met: roleRss[0]![1] < 150 * MB },
     { target: 'F 10,000-member group, last member under 250 ms', result: `${f(r.F.last_member_ms)} ms (${f(r.F.members)} members)`, met: r.F.members >= 10_000 && r.F.last_member_ms < 250 },
+    ...streamTargets(r),
   ];
 }
+
+/** Issue 25's targets for the gateway link (S, SE), when the run has them. */
+function streamTargets(r: Report): { target: string; result: string; met: boolean }[] {
+  const out: { target: string; result: string; met: boolean }[] = [];
+  if (r.S) {
+    const sb = r.S.msgs_per_s / r.B.msgs_per_s;
+    out.push(
+      { target: 'S streamed single sends at least 3 x B naive baseline', result: `S/B = ${f(sb, 2)} (${f(r.S.msgs_per_s)} / ${f(r.B.msgs_per_s)} messages/s; C/B ${f(r.C.msgs_per_s / r.B.msgs_per_s, 2)})`, met: sb >= 3 },
+      { target: 'fleet CPU per 1,000 streamed single sends at most 0.2 s', result: `${f(r.S.fleet_cpu_s_per_1000 ?? NaN, 3)} s (S; C ${f(r.C.fleet_cpu_s_per_1000 ?? NaN, 3)} s)`, met: (r.S.fleet_cpu_s_per_1000 ?? Infinity) <= 0.2 },
+    );
+  }
+  if (r.SE) {
+    const held = r.SE.achieved_rate >= 0.95 * r.SE.offered_rate;
+    const e = r.SE.post_to_publish_ms;
+    const notHeld = held ? '' : ` (rate not held: ${f(r.SE.achieved_rate)}/s)`;
+    out.push(
+      { target: `SE at ${f(r.SE.offered_rate)} sends/s over the stream, send to PUBLISH p99 under 50 ms`, result: `${e ? f(e.p99, 1) : '-'} ms${notHeld}`, met: held && !!e && e.p99 < 50 },
+      { target: `SE at ${f(r.SE.offered_rate)} sends/s over the stream, send to PUBLISH p99.9 under 100 ms`, result: `${e ? f(e.p999, 1) : '-'} ms${notHeld}`, met: held && !!e && e.p999 < 100 },
+    );
+  }
+  return out;
+}
+
+/** A generator in a process of its own (wrk, the stream generator), whose CPU the report adds to the total. */
+const ownProcess = (p: SendPhase) => p.generator.tool.startsWith('wrk') || p.generator.tool.startsWith('stream-load');
 
 function f(x: number, d = 0): string {
   if (!Number.isFinite(x)) return '-';
@@ -126,7 +156,7 @@ const refusedText = (p: SendPhase) => {
 export function markdown(r: Report): string {
   const m = r.machine;
   const out: string[] = [];
-  const latencyRows: [string, LatencyPhase][] = [['E', r.E], ...r.H.map((h) => [`H ${h.level} %`, h] as [string, LatencyPhase])];
+  const latencyRows: [string, LatencyPhase][] = [['E', r.E], ...(r.SE ? [['SE (stream)', r.SE] as [string, LatencyPhase]] : []), ...r.H.map((h) => [`H ${h.level} %`, h] as [string, LatencyPhase])];
   out.push(
     '# im-message benchmark',
     '',
@@ -146,6 +176,14 @@ export function markdown(r: Report): string {
     `| E | latency at ${f(r.E.offered_rate)} sends/s offered (${f(r.E.achieved_rate)} achieved), POST to PUBLISH | p50 ${ms(r.E.post_to_publish_ms, 'p50')} ms, p99 ${ms(r.E.post_to_publish_ms, 'p99')} ms, p99.9 ${ms(r.E.post_to_publish_ms, 'p999')} ms |`,
     `| F | one message to a ${f(r.F.members)}-member group (half online) | last member after ${f(r.F.last_member_ms)} ms (${f(r.F.deliveries_per_s)} deliveries/s) |`,
   );
+  if (r.S) {
+    out.push(`| S | fleet, single sends over gRPC SendStream (${r.S.generator.tool}) | ${f(r.S.msgs_per_s)} messages/s routed end to end (accepted at ${f(r.S.accept_per_s)}/s) |`);
+  }
+  if (r.SE) {
+    out.push(
+      `| SE | latency at ${f(r.SE.offered_rate)} sends/s offered over ${r.SE.connections} streams (${f(r.SE.achieved_rate)} achieved), send to PUBLISH | p50 ${ms(r.SE.post_to_publish_ms, 'p50')} ms, p99 ${ms(r.SE.post_to_publish_ms, 'p99')} ms, p99.9 ${ms(r.SE.post_to_publish_ms, 'p999')} ms |`,
+    );
+  }
   if (r.G) {
     out.push(
       `| G | burst of ${f(r.G.messages)} single sends (wrk, ${r.G.connections} connections) | accepted at ${f(r.G.accept_per_s)}/s in ${f(r.G.accept_s, 1)} s, POST to answer p99 ${ms(r.G.post_to_answer_ms, 'p99')} ms; queues drained ${f(r.G.drain_s, 2)} s after the last answer; refused: ${refusedText(r.G)} |`,
@@ -163,9 +201,9 @@ export function markdown(r: Report): string {
     '',
     '## Latency at a constant rate (receivers online)',
     '',
-    'POST to PUBLISH: from the moment wrk wrote the request to the moment the subscriber (the gateway) heard the message, on one',
+    'POST to PUBLISH: from the moment wrk wrote the request (SE: the stream generator wrote the frame) to the moment the subscriber (the gateway) heard the message, on one',
     'monotonic clock. From due time: from the moment the send was due by the schedule, so a generator that fell behind shows here',
-    '(open-loop view). POST to 202: wrk\'s own distribution of the answer.',
+    '(open-loop view). POST to 202: wrk\'s own distribution of the answer (SE: frame written to its answer read).',
     '',
     '| phase | offered/s | achieved/s | POST to PUBLISH p50 / p99 / p99.9 / max (ms) | from due time p99 / p99.9 (ms) | generator late p99 (ms) | POST to 202 p50 / p99 / p99.9 (ms) | connections |',
     '|---|---|---|---|---|---|---|---|',
@@ -176,7 +214,7 @@ export function markdown(r: Report): string {
     );
   }
 
-  const closed: [string, SendPhase][] = [['B naive', r.B], ['C fleet', r.C], ...(r.G ? [['G burst', r.G] as [string, SendPhase]] : [])];
+  const closed: [string, SendPhase][] = [['B naive', r.B], ['C fleet', r.C], ...(r.S ? [['S stream', r.S] as [string, SendPhase]] : []), ...(r.G ? [['G burst', r.G] as [string, SendPhase]] : [])];
   out.push(
     '',
     '## Single sends as fast as answered',
@@ -190,7 +228,7 @@ export function markdown(r: Report): string {
     );
   }
 
-  const all: [string, SendPhase][] = [['B', r.B], ['C', r.C], ['D', r.D], ['E', r.E], ...r.H.map((h) => [`H ${h.level} %`, h] as [string, SendPhase]), ...(r.G ? [['G', r.G] as [string, SendPhase]] : [])];
+  const all: [string, SendPhase][] = [['B', r.B], ['C', r.C], ...(r.S ? [['S', r.S] as [string, SendPhase]] : []), ['D', r.D], ['E', r.E], ...(r.SE ? [['SE', r.SE] as [string, SendPhase]] : []), ...r.H.map((h) => [`H ${h.level} %`, h] as [string, SendPhase]), ...(r.G ? [['G', r.G] as [string, SendPhase]] : [])];
   out.push(
     '',
     '## The load generator',
@@ -209,7 +247,7 @@ export function markdown(r: Report): string {
     const v = p.cpu_s_per_1000_by_role?.[k] ?? p.cpu_s_per_1000_other[k];
     return v === undefined ? '' : f(v, 3);
   };
-  const total = (p: SendPhase) => Object.values(p.cpu_s_per_1000_by_role ?? {}).reduce((a, b) => a + b, 0) + Object.values(p.cpu_s_per_1000_other).reduce((a, b) => a + b, 0) + (p.generator.tool.startsWith('wrk') ? p.generator.cpu_s_per_1000 : 0);
+  const total = (p: SendPhase) => Object.values(p.cpu_s_per_1000_by_role ?? {}).reduce((a, b) => a + b, 0) + Object.values(p.cpu_s_per_1000_other).reduce((a, b) => a + b, 0) + (ownProcess(p) ? p.generator.cpu_s_per_1000 : 0);
   out.push(
     '',
     '## CPU seconds per 1,000 messages, every process',
@@ -221,7 +259,7 @@ export function markdown(r: Report): string {
   );
   for (const k of processes) out.push(`| ${k} | ${all.map(([, p]) => cell(p, k)).join(' | ')} |`);
   out.push(`| **fleet (five roles)** | ${all.map(([, p]) => (p.fleet_cpu_s_per_1000 === null ? '' : `**${f(p.fleet_cpu_s_per_1000, 3)}**`)).join(' | ')} |`);
-  out.push(`| load generator (wrk) | ${all.map(([, p]) => (p.generator.tool.startsWith('wrk') ? f(p.generator.cpu_s_per_1000, 3) : '')).join(' | ')} |`);
+  out.push(`| load generator (wrk, stream-load) | ${all.map(([, p]) => (ownProcess(p) ? f(p.generator.cpu_s_per_1000, 3) : '')).join(' | ')} |`);
   out.push(`| everything | ${all.map(([, p]) => f(total(p), 3)).join(' | ')} |`);
   out.push(`| (wall seconds per 1,000 messages) | ${all.map(([, p]) => f((p.routed_s / p.accepted) * 1000, 3)).join(' | ')} |`);
 
@@ -259,7 +297,7 @@ export function markdown(r: Report): string {
     '',
     '## Correctness',
     '',
-    `${f(c.accepted)} single and batch sends answered 202 by the fleet (${Object.entries(c.by_phase)
+    `${f(c.accepted)} single, streamed and batch sends answered 202 by the fleet (${Object.entries(c.by_phase)
       .map(([k, v]) => `${k}* ${f(v)}`)
       .join(', ')}); ${f(c.history_rows)} history rows with ${f(c.distinct_client_msg_ids)} distinct client_msg_ids (each exactly once); ${f(c.routed)} routed (${f(c.routed - c.offline)} published to a subscriber, ${f(c.offline)} stored offline).`,
     '',

@@ -129,6 +129,23 @@ install_browser() {
     || log "could not install chromium: the browser test will skip"
 }
 
+# The Python gRPC client check (test/support/grpc_check.py, run by test/e2e/grpc-v1.test.ts) uses
+# Debian's grpcio, protobuf and protoc. Best effort, like the browser: without them that check
+# skips and says what to install.
+install_grpc_python() {
+  [ "$name" = test ] || return 0
+  command -v protoc >/dev/null && /usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null && return 0
+  local pkgs=(python3-grpcio python3-protobuf protobuf-compiler)
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "no Python grpcio: the Python gRPC check will skip (Debian: apt-get install ${pkgs[*]})"
+    return 0
+  fi
+  log "installing ${pkgs[*]} with apt-get for the Python gRPC check (first run only)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2; } \
+    || log "could not install ${pkgs[*]}: the Python gRPC check will skip"
+}
+
 cluster_node_up() { # cluster_node_up <port>
   local port=$1 nodedir="$dir/cluster/$1"
   local pidfile="$nodedir/redis.pid"
@@ -160,6 +177,7 @@ start_redis_cluster() {
 
 install_missing
 install_browser
+install_grpc_python
 [ $need_redis = 1 ] && start_redis
 [ $need_mysql = 1 ] && start_mysql
 if [ "$want_cluster" = 1 ]; then start_redis_cluster; fi

@@ -80,7 +80,7 @@ describe('one slot per call on Redis Cluster', { skip: nodes.length === 0 ? 'no 
 
   it('tracks, claims and clears unacknowledged publishes (one key under the queue prefix)', async () => {
     const unacked = unackedTracker(redis, 1, `{${uniqueName('imt')}}`);
-    const items = users.slice(0, 50).map((u) => ({ user_id: u, message_id: String(base + 1n) }));
+    const items = users.slice(0, 50).map((u) => ({ user_id: u, device_id: 'default', message_id: String(base + 1n) }));
     await unacked.track(items, Date.now() - 5000);
     const due = await unacked.claimDue(Date.now(), 1000);
     assert.equal(due.length, 50);

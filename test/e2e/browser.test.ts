@@ -99,7 +99,7 @@ describe('a real browser opens the API docs and the queue dashboard', { skip }, 
     const progress = page.locator('text=/step:\\s*"done"/').first();
     await progress.waitFor({ timeout: 10_000 });
     const shown = (await progress.evaluate((e) => e.closest('pre, code, div')?.parentElement?.textContent ?? '')) as string;
-    for (const field of ['expired', 'trimmed', 'usersOverCap', 'partitionsAdded', 'startedAt']) assert.match(shown, new RegExp(`${field}:`));
+    for (const field of ['expired', 'trimmed', 'devicesOverCap', 'partitionsAdded', 'startedAt']) assert.match(shown, new RegExp(`${field}:`));
     const path = join(ARTIFACTS, 'dashboard-cleaner.png');
     await page.screenshot({ path });
     assert.ok(statSync(path).size > 10_000);

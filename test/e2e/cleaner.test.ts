@@ -91,7 +91,7 @@ describe('worker-cleaner and guaranteed delivery', () => {
         return jobs.find((j) => (j.progress as { step?: string; expired?: number }).step === 'done' && (j.progress as { expired: number }).expired > 0);
       });
       const p = done.progress as Record<string, unknown>;
-      assert.deepEqual(Object.keys(p).sort(), ['expired', 'partitionsAdded', 'partitionsDropped', 'startedAt', 'step', 'trimmed', 'usersOverCap']);
+      assert.deepEqual(Object.keys(p).sort(), ['devicesForgotten', 'devicesOverCap', 'expired', 'partitionsAdded', 'partitionsDropped', 'startedAt', 'step', 'trimmed']);
       assert.equal(typeof p.startedAt, 'number');
       assert.ok((await queue.getCompletedCount()) <= 50, 'only the last 50 sweeps are kept');
     } finally {

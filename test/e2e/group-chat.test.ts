@@ -24,13 +24,18 @@ describe('group chat end to end', () => {
     return rows.map((r) => ({ user_id: String(r.user_id), message_id: String(r.message_id) }));
   };
 
+  const changeMembers = (body: { add?: string[]; remove?: string[] }, groupId = group) => fleet.client.POST('/v1/groups/{group_id}/members', { params: { path: { group_id: groupId } }, body });
+  const listMembers = (groupId = group) => fleet.client.GET('/v1/groups/{group_id}/members', { params: { path: { group_id: groupId } } });
+  const sendToGroup = (body: { sender_id: string; group_id: string; content: string; client_msg_id?: string }) => fleet.client.POST('/v1/group-messages', { body });
+  const pullOffline = (userId: string) => fleet.client.GET('/v1/users/{user_id}/offline-messages', { params: { path: { user_id: userId } } });
+
   before(async () => {
     suite = await suiteFleet(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
     ({ db, fleet } = suite);
-    for (const u of users) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `name-${u.slice(-1)}` })).status, 204);
-    assert.equal((await fleet.api.put(`/v1/groups/${group}`, { name: '项目组 🚀' })).status, 204);
-    const added = await fleet.api.post(`/v1/groups/${group}/members`, { add: [owner, on1, on2, off1, off2, leaver] });
-    assert.deepEqual(added.body, { member_count: 6 });
+    for (const u of users) assert.equal((await fleet.client.PUT('/v1/users/{user_id}', { params: { path: { user_id: u } }, body: { name: `name-${u.slice(-1)}` } })).response.status, 204);
+    assert.equal((await fleet.client.PUT('/v1/groups/{group_id}', { params: { path: { group_id: group } }, body: { name: '项目组 🚀' } })).response.status, 204);
+    const added = await changeMembers({ add: [owner, on1, on2, off1, off2, leaver] });
+    assert.deepEqual(added.data, { member_count: 6 });
     gateway = new GatewaySimulator(fleet.api);
     await gateway.connect([owner, on1, on2, leaver, outsider]);
   });
@@ -41,41 +46,42 @@ describe('group chat end to end', () => {
   });
 
   it('lists members and refuses bad membership changes', async () => {
-    const list = await fleet.api.get(`/v1/groups/${group}/members`);
-    assert.deepEqual([...list.body.members].sort(), [owner, on1, on2, off1, off2, leaver].sort());
-    assert.equal((await fleet.api.get(`/v1/groups/${id(999)}/members`)).status, 404);
-    const unknownUser = await fleet.api.post(`/v1/groups/${group}/members`, { add: [id(777)] });
-    assert.equal(unknownUser.status, 404);
-    assert.match(unknownUser.body.error.message, new RegExp(id(777)));
-    assert.equal((await fleet.api.post(`/v1/groups/${group}/members`, {})).status, 400);
-    assert.equal((await fleet.api.post(`/v1/groups/${group}/members`, { add: [on1], remove: [on1] })).status, 400);
-    assert.equal((await fleet.api.get(`/v1/groups/${group}/members`)).body.members.length, 6, 'refused changes changed nothing');
+    const list = await listMembers();
+    assert.deepEqual([...list.data!.members].sort(), [owner, on1, on2, off1, off2, leaver].sort());
+    assert.equal((await listMembers(id(999))).response.status, 404);
+    const unknownUser = await changeMembers({ add: [id(777)] });
+    assert.equal(unknownUser.response.status, 404);
+    assert.match(unknownUser.error!.error.message, new RegExp(id(777)));
+    assert.equal((await changeMembers({})).response.status, 400);
+    assert.equal((await changeMembers({ add: [on1], remove: [on1] })).response.status, 400);
+    assert.equal((await listMembers()).data!.members.length, 6, 'refused changes changed nothing');
   });
 
   it('delivers to every member but the sender: online once on user:{id}, offline by pull with the group name', async () => {
-    const sent = await fleet.api.post('/v1/group-messages', { sender_id: owner, group_id: group, content: '大家好 👋', client_msg_id: 'g-1' });
-    assert.equal(sent.status, 202);
-    assert.equal(sent.body.seq, 1);
+    const { data: sent, response } = await sendToGroup({ sender_id: owner, group_id: group, content: '大家好 👋', client_msg_id: 'g-1' });
+    assert.equal(response.status, 202);
+    assert.ok(sent);
+    assert.equal(sent.seq, 1);
     await gateway.waitForCount(on1, 1);
     await gateway.waitForCount(on2, 1);
-    await waitFor('offline rows of both offline members', async () => (await offlineRows('message_id = ?', [sent.body.message_id])).length === 2);
+    await waitFor('offline rows of both offline members', async () => (await offlineRows('message_id = ?', [sent.message_id])).length === 2);
     const payload = gateway.for(on1)[0];
     assert.equal(payload.group_id, group);
     assert.equal(payload.receiver_id, null);
-    assert.equal(payload.message_id, sent.body.message_id);
+    assert.equal(payload.message_id, sent.message_id);
     assert.equal(payload.content, '大家好 👋');
     for (const u of [off1, off2]) {
-      const pulled = await fleet.api.get(`/v1/users/${u}/offline-messages`);
-      assert.equal(pulled.body.messages.length, 1);
-      assert.equal(pulled.body.messages[0].group_id, group);
-      assert.equal(pulled.body.messages[0].group_name, '项目组 🚀');
-      assert.equal(pulled.body.messages[0].sender_name, `name-${owner.slice(-1)}`);
-      assert.equal(pulled.body.messages[0].content, '大家好 👋');
+      const pulled = (await pullOffline(u)).data!;
+      assert.equal(pulled.messages.length, 1);
+      assert.equal(pulled.messages[0]!.group_id, group);
+      assert.equal(pulled.messages[0]!.group_name, '项目组 🚀');
+      assert.equal(pulled.messages[0]!.sender_name, `name-${owner.slice(-1)}`);
+      assert.equal(pulled.messages[0]!.content, '大家好 👋');
     }
     // The history row is stored once; offline rows reference it.
     const [h] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE group_id = ?', [group]);
     assert.equal(Number(h[0]!.n), 1);
-    await fleet.api.post('/v1/group-messages', { sender_id: on1, group_id: group, content: 'second' });
+    await sendToGroup({ sender_id: on1, group_id: group, content: 'second' });
     // Members' deliveries are independent jobs: wait for each online member that gets it.
     await gateway.waitForCount(owner, 1);
     await gateway.waitForCount(on2, 2);
@@ -83,43 +89,48 @@ describe('group chat end to end', () => {
     assert.equal(gateway.for(on2).length, 2);
     assert.equal(gateway.for(outsider).length, 0);
     // Group acks: members move their cursor, non-members are rejected.
-    const ack = await fleet.api.post('/v1/acks', { user_id: on2, message_ids: [sent.body.message_id], status: 'read' });
-    assert.deepEqual(ack.body, { updated: 1 });
-    const refused = await fleet.api.post('/v1/acks', { user_id: outsider, message_ids: [sent.body.message_id], status: 'read' });
-    assert.deepEqual(refused.body, { updated: 0 });
+    const ack = await fleet.client.POST('/v1/acks', { body: { user_id: on2, message_ids: [sent.message_id], status: 'read' } });
+    assert.deepEqual(ack.data, { updated: 1 });
+    const refused = await fleet.client.POST('/v1/acks', { body: { user_id: outsider, message_ids: [sent.message_id], status: 'read' } });
+    assert.deepEqual(refused.data, { updated: 0 });
   });
 
   it('stops delivering to a member removed before a send', async () => {
-    const removed = await fleet.api.post(`/v1/groups/${group}/members`, { remove: [leaver] });
-    assert.deepEqual(removed.body, { member_count: 5 });
+    const removed = await changeMembers({ remove: [leaver] });
+    assert.deepEqual(removed.data, { member_count: 5 });
     const before = gateway.for(leaver).length;
-    const sent = await fleet.api.post('/v1/group-messages', { sender_id: owner, group_id: group, content: 'after the leave' });
-    assert.equal(sent.status, 202);
-    await waitFor('the others to receive it', () => gateway.for(on1).some((p) => p.message_id === sent.body.message_id));
-    await waitFor('offline members to get it', async () => (await offlineRows('message_id = ?', [sent.body.message_id])).length === 2);
+    const { data: sent, response } = await sendToGroup({ sender_id: owner, group_id: group, content: 'after the leave' });
+    assert.equal(response.status, 202);
+    assert.ok(sent);
+    await waitFor('the others to receive it', () => gateway.for(on1).some((p) => p.message_id === sent.message_id));
+    await waitFor('offline members to get it', async () => (await offlineRows('message_id = ?', [sent.message_id])).length === 2);
     assert.equal(gateway.for(leaver).length, before);
-    assert.equal((await offlineRows('user_id = ? AND message_id = ?', [leaver, sent.body.message_id])).length, 0);
-    const leaverSends = await fleet.api.post('/v1/group-messages', { sender_id: leaver, group_id: group, content: 'let me back' });
-    assert.equal(leaverSends.status, 403);
+    assert.equal((await offlineRows('user_id = ? AND message_id = ?', [leaver, sent.message_id])).length, 0);
+    const leaverSends = await sendToGroup({ sender_id: leaver, group_id: group, content: 'let me back' });
+    assert.equal(leaverSends.response.status, 403);
   });
 
   it('refuses a non-member sender with 403 and an unknown group with 404, storing nothing', async () => {
     const historyOfGroup = async () => Number((await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE group_id = ?', [group]))[0][0]!.n);
     const before = await historyOfGroup();
-    const r = await fleet.api.post('/v1/group-messages', { sender_id: outsider, group_id: group, content: 'let me in' });
-    assert.equal(r.status, 403);
-    assert.equal(r.body.error.code, 'PERMISSION_DENIED');
-    assert.match(r.body.error.message, new RegExp(outsider));
-    const unknown = await fleet.api.post('/v1/group-messages', { sender_id: owner, group_id: id(999), content: 'hello?' });
-    assert.equal(unknown.status, 404);
-    const batch = await fleet.api.post('/v1/messages/batch', {
-      messages: [
-        { sender_id: outsider, group_id: group, content: 'batch intruder' },
-        { sender_id: owner, group_id: group, content: 'batch ok' },
-      ],
+    const r = await sendToGroup({ sender_id: outsider, group_id: group, content: 'let me in' });
+    assert.equal(r.response.status, 403);
+    assert.equal(r.error!.error.code, 'PERMISSION_DENIED');
+    assert.match(r.error!.error.message, new RegExp(outsider));
+    const unknown = await sendToGroup({ sender_id: owner, group_id: id(999), content: 'hello?' });
+    assert.equal(unknown.response.status, 404);
+    const batch = await fleet.client.POST('/v1/messages/batch', {
+      body: {
+        messages: [
+          { sender_id: outsider, group_id: group, content: 'batch intruder' },
+          { sender_id: owner, group_id: group, content: 'batch ok' },
+        ],
+      },
     });
-    assert.equal(batch.body.results[0].error.code, 'PERMISSION_DENIED');
-    assert.match(batch.body.results[1].message_id, /^\d+$/);
+    const [intruder, ok] = batch.data!.results;
+    assert.ok(intruder && 'error' in intruder && ok && 'message_id' in ok, JSON.stringify(batch.data));
+    assert.equal(intruder.error.code, 'PERMISSION_DENIED');
+    assert.match(ok.message_id, /^\d+$/);
     await waitFor('the accepted batch item in history', async () => (await historyOfGroup()) === before + 1);
     const [intruders] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_history WHERE sender_id = ?', [outsider]);
     assert.equal(Number(intruders[0]!.n), 0);
@@ -145,6 +156,7 @@ describe('a 10,000-member group', () => {
     return heard;
   };
 
+
   before(async () => {
     suite = await suiteFleet(['ingest-api', 'worker-persist', 'worker-fanout', 'worker-delivery']);
     ({ db, fleet } = suite);
@@ -153,8 +165,8 @@ describe('a 10,000-member group', () => {
       const chunk = members.slice(i, i + 2000);
       await db.pool.query(`INSERT INTO \`user\` (id, name, created_at, updated_at) VALUES ${chunk.map(() => '(?, ?, 0, 0)').join(', ')}`, chunk.flatMap((m) => [m, `m${m.slice(-5)}`]));
     }
-    assert.equal((await fleet.api.put(`/v1/groups/${group}`, { name: 'everyone' })).status, 204);
-    assert.deepEqual((await fleet.api.post(`/v1/groups/${group}/members`, { add: members })).body, { member_count: 10_000 });
+    assert.equal((await fleet.client.PUT('/v1/groups/{group_id}', { params: { path: { group_id: group } }, body: { name: 'everyone' } })).response.status, 204);
+    assert.deepEqual((await fleet.client.POST('/v1/groups/{group_id}/members', { params: { path: { group_id: group } }, body: { add: members } })).data, { member_count: 10_000 });
     sub = new GatewaySimulator(fleet.api, 'gw-big');
     await sub.subscribe(online.map((u) => `user:${u}`));
     // Presence set directly, as a gateway may (one key per user: on a cluster they span slots).

@@ -96,7 +96,7 @@ describe('gRPC MessageService end to end', () => {
     ]);
   });
 
-  it('maps every error to its gRPC status, with the contract code in the trailers', async () => {
+  it('maps every error to its gRPC status, with the contract code and reason in the trailers, and a pushback where a retry helps', async () => {
     const noToken = await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x' }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED, /bearer/);
     assert.deepEqual(noToken.metadata.get('im-error-code'), ['UNAUTHENTICATED']);
     await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x' }, auth('not-the-token-0000000')), grpc.status.UNAUTHENTICATED);
@@ -105,9 +105,14 @@ describe('gRPC MessageService end to end', () => {
     await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: '' }), grpc.status.INVALID_ARGUMENT, /content/);
     await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x'.repeat(4097) }), grpc.status.INVALID_ARGUMENT, /4097/);
     await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x', client_msg_id: 'bad id!' }), grpc.status.INVALID_ARGUMENT, /client_msg_id/);
-    await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: String(base + 99n), content: 'x' }), grpc.status.NOT_FOUND, /receiver_id/);
-    await rejects(rpc.SendGroupMessage({ sender_id: eve, group_id: group, content: 'x' }), grpc.status.PERMISSION_DENIED, /not a member/);
-    await rejects(rpc.SendGroupMessage({ sender_id: ann, group_id: String(base + 98n), content: 'x' }), grpc.status.NOT_FOUND);
+    assert.deepEqual(zero.metadata.get('im-error-reason'), ['INVALID_FIELD']);
+    const noUser = await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: String(base + 99n), content: 'x' }), grpc.status.NOT_FOUND, /receiver_id/);
+    assert.deepEqual(noUser.metadata.get('im-error-reason'), ['UNKNOWN_USER']);
+    const notMember = await rejects(rpc.SendGroupMessage({ sender_id: eve, group_id: group, content: 'x' }), grpc.status.PERMISSION_DENIED, /not a member/);
+    assert.deepEqual(notMember.metadata.get('im-error-reason'), ['NOT_A_MEMBER']);
+    const noGroup = await rejects(rpc.SendGroupMessage({ sender_id: ann, group_id: String(base + 98n), content: 'x' }), grpc.status.NOT_FOUND);
+    assert.deepEqual(noGroup.metadata.get('im-error-reason'), ['UNKNOWN_GROUP']);
+    assert.deepEqual(noGroup.metadata.get('grpc-retry-pushback-ms'), [], 'no pushback on an error a retry cannot mend');
     await rejects(rpc.PullOfflineMessage({ user_id: '0' }), grpc.status.INVALID_ARGUMENT, /user_id/);
     await rejects(rpc.PullOfflineMessage({ user_id: bob, limit: 1001 }), grpc.status.INVALID_ARGUMENT, /limit/);
     await rejects(rpc.PullOfflineMessage({ user_id: String(base + 97n) }), grpc.status.NOT_FOUND);
@@ -115,7 +120,10 @@ describe('gRPC MessageService end to end', () => {
       const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => rpc.SendMessage({ sender_id: spammer, receiver_id: ann, content: `spam ${i}` })));
       return results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     });
-    assert.equal((limited.reason as grpc.ServiceError).code, grpc.status.RESOURCE_EXHAUSTED);
+    const limitedErr = limited.reason as grpc.ServiceError;
+    assert.equal(limitedErr.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.deepEqual(limitedErr.metadata.get('im-error-reason'), ['RATE_LIMITED'], 'told apart from a message too large, the same gRPC status');
+    assert.deepEqual(limitedErr.metadata.get('grpc-retry-pushback-ms'), ['1000']);
     assert.equal(GRPC_STATUS.UNAVAILABLE, grpc.status.UNAVAILABLE);
     assert.equal(GRPC_STATUS.INTERNAL, grpc.status.INTERNAL);
   });

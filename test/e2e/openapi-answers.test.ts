@@ -132,6 +132,18 @@ describe('OpenAPI: every route of the real fleet answers as documented', () => {
     assert.equal((await api.del(`/v1/users/${bob}/mutes/g:${id(989)}`)).status, 404);
   });
 
+  it('devices and their sync', async () => {
+    const api = fleet.api;
+    assert.equal((await api.put(`/v1/presence/${bob}`, { gateway_id: 'gw-1', device_id: 'phone', platform: 'android' })).status, 204);
+    assert.equal((await api.get(`/v1/users/${bob}/devices`)).status, 200);
+    assert.equal((await api.get('/v1/users/abc/devices')).status, 400);
+    const page = await api.get(`/v1/users/${bob}/devices/phone/sync?limit=10`);
+    assert.equal(page.status, 200);
+    assert.equal((await api.get(`/v1/users/${bob}/devices/phone/sync?cursor=x`)).status, 400);
+    assert.equal((await api.del(`/v1/users/${bob}/devices/phone`)).status, 204);
+    assert.equal((await api.del(`/v1/users/${bob}/devices/phone`)).status, 404);
+  });
+
   it('ops routes, without a token; /v1 refuses a missing or wrong one', async () => {
     const anonymous = apiClient(fleet.baseUrl, '');
     for (const path of ['/health', '/ready', '/health/dependencies', '/metrics', '/openapi.json', '/docs']) assert.equal((await anonymous.get(path)).status, 200, path);

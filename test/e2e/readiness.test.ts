@@ -101,7 +101,9 @@ describe('readiness with MySQL stopped', () => {
     assert.deepEqual(await json(`${workerOps}/ready`), { status: 200, body: { status: 'ready' } });
     for (const url of [ops, workerOps]) {
       assert.deepEqual(await json(`${url}/health/dependencies`), { status: 503, body: { status: 'unavailable', failed: ['mysql'], dependencies: { redis: 'up', mysql: 'down' } } });
+      assert.equal((await fetch(`${url}/health/dependencies`)).headers.get('retry-after'), '1', `${url}: every 503 says when to ask again`);
     }
+    assert.equal(refused.body.error.reason, 'DEPENDENCY_UNAVAILABLE');
     assert.equal(await waitFor('im_dependency_up says mysql is down', async () => ((await metric(`${ops}/metrics`, 'im_dependency_up{dependency="mysql"')) === 0 ? 0 : undefined)), 0);
 
     // Senders ingest knows are accepted: the messages wait in Redis for MySQL. (Without a

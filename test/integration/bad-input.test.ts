@@ -7,6 +7,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
+import { ERROR_REASONS } from '@im/errors';
 import { keys, topology } from '@im/redis';
 import { createIngest } from '../../apps/ingest-api/src/ingest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -54,8 +55,10 @@ function assertContractError(res: { statusCode: number; headers: Record<string, 
   assert.match(String(res.headers['content-type']), /^application\/json/);
   const body = JSON.parse(res.body) as { error: { code: string; message: string } };
   assert.deepEqual(Object.keys(body), ['error'], res.body);
-  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message'], res.body);
+  // Bad input is never worth a retry: no retry_after_s.
+  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'reason'], res.body);
   assert.equal(body.error.code, code, res.body);
+  assert.ok((ERROR_REASONS as Record<string, readonly string[]>)[code]!.includes((body.error as { reason?: string }).reason!), `a reason of ${code}: ${res.body}`);
   assert.equal(typeof body.error.message, 'string');
   assert.ok(body.error.message.trim().length > 0, 'the message is not empty');
   if (mentions) assert.match(body.error.message, mentions);
@@ -678,7 +681,7 @@ describe('bad input on every /v1 route: contract errors, and nothing written', (
     it('answers 200 with each bad item its own error, in request order, and queues none of them', async () => {
       const single = { sender_id: alice, receiver_id: bob, content: 'item' };
       const groupSend = { sender_id: alice, group_id: group, content: 'item' };
-      const items: [string, string, RegExp][] = [
+      const items: [string, string, RegExp, string?][] = [
         ...BAD_BODY_IDS.map(([, value, raw]): [string, string, RegExp] => [
           raw === undefined ? JSON.stringify({ ...single, sender_id: value }) : rawJson({ ...single, sender_id: value }, raw),
           'INVALID_ARGUMENT',
@@ -700,10 +703,10 @@ describe('bad input on every /v1 route: contract errors, and nothing written', (
         ['42', 'INVALID_ARGUMENT', /JSON object/],
         ['null', 'INVALID_ARGUMENT', /JSON object/],
         ['[]', 'INVALID_ARGUMENT', /JSON object/],
-        [JSON.stringify({ ...single, receiver_id: unknownUser }), 'NOT_FOUND', /receiver_id/],
-        [JSON.stringify({ ...single, sender_id: unknownUser }), 'NOT_FOUND', /sender_id/],
-        [JSON.stringify({ ...groupSend, group_id: unknownGroup }), 'NOT_FOUND', /group_id/],
-        [JSON.stringify({ ...groupSend, sender_id: carol }), 'PERMISSION_DENIED', /member/],
+        [JSON.stringify({ ...single, receiver_id: unknownUser }), 'NOT_FOUND', /receiver_id/, 'UNKNOWN_USER'],
+        [JSON.stringify({ ...single, sender_id: unknownUser }), 'NOT_FOUND', /sender_id/, 'UNKNOWN_USER'],
+        [JSON.stringify({ ...groupSend, group_id: unknownGroup }), 'NOT_FOUND', /group_id/, 'UNKNOWN_GROUP'],
+        [JSON.stringify({ ...groupSend, sender_id: carol }), 'PERMISSION_DENIED', /member/, 'NOT_A_MEMBER'],
       ];
       const res = await send('POST', '/v1/messages/batch', `{"messages":[${items.map(([text]) => text).join(',')}]}`);
       assert.equal(res.statusCode, 200, res.body);
@@ -714,10 +717,12 @@ describe('bad input on every /v1 route: contract errors, and nothing written', (
         const [text, code, mentions] = items[i]!;
         assert.equal(r.message_id, undefined, `item ${i} ${text.slice(0, 80)} was accepted`);
         assert.deepEqual(Object.keys(r), ['error'], `item ${i}`);
-        assert.deepEqual(Object.keys(r.error!).sort(), ['code', 'message']);
+        assert.deepEqual(Object.keys(r.error!).sort(), ['code', 'message', 'reason']);
         assert.equal(r.error!.code, code, `item ${i} ${text.slice(0, 80)}: ${r.error!.message}`);
         if (code === 'INVALID_ARGUMENT') assert.ok(r.error!.message.startsWith(`messages[${i}]: `), `item ${i} names its index: ${r.error!.message}`);
         assert.match(r.error!.message, mentions, `item ${i}`);
+        const reason = items[i]![3];
+        if (reason) assert.equal((r.error as { reason?: string }).reason, reason, `item ${i}`);
       });
     });
   });

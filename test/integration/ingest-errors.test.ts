@@ -6,6 +6,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
+import { ERROR_REASONS } from '@im/errors';
 import { createIngest } from '../../apps/ingest-api/src/ingest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, TEST_TOKEN, testServers, uniqueName } from '../support/env';
@@ -49,10 +50,12 @@ describe('ingest API: every contract error for bad input, and nothing written', 
       payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
     });
 
-  const expectError = async (res: Awaited<ReturnType<typeof send>>, status: number, code: string, mentions?: RegExp) => {
+  const expectError = async (res: Awaited<ReturnType<typeof send>>, status: number, code: string, mentions?: RegExp, reason?: string) => {
     assert.equal(res.statusCode, status, res.body);
     const body = res.json();
     assert.equal(body.error.code, code);
+    assert.ok((ERROR_REASONS as Record<string, readonly string[]>)[code]!.includes(body.error.reason), `reason ${body.error.reason} of ${code}`);
+    if (reason) assert.equal(body.error.reason, reason);
     assert.equal(typeof body.error.message, 'string');
     if (mentions) assert.match(body.error.message, mentions);
   };
@@ -74,8 +77,8 @@ describe('ingest API: every contract error for bad input, and nothing written', 
 
   it('refuses a missing or wrong bearer token with 401', async () => {
     const noToken = await ingest.app.inject({ method: 'POST', url: '/v1/messages', payload: { sender_id: alice, receiver_id: bob, content: 'x' } });
-    await expectError(noToken, 401, 'UNAUTHENTICATED', /bearer/i);
-    await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'x' }, { authorization: 'Bearer wrong-token-0000000000' }), 401, 'UNAUTHENTICATED');
+    await expectError(noToken, 401, 'UNAUTHENTICATED', /bearer/i, 'MISSING_TOKEN');
+    await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'x' }, { authorization: 'Bearer wrong-token-0000000000' }), 401, 'UNAUTHENTICATED', undefined, 'INVALID_TOKEN');
     await expectError(await send('GET', `/v1/users/${alice}/offline-messages`, undefined, { authorization: `Basic ${TEST_TOKEN}` }), 401, 'UNAUTHENTICATED');
     assert.equal((await ingest.app.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health needs no token');
   });
@@ -112,7 +115,7 @@ describe('ingest API: every contract error for bad input, and nothing written', 
 
   it('refuses invalid UTF-8 bytes instead of replacing them', async () => {
     const bytes = Buffer.concat([Buffer.from(`{"sender_id":"${alice}","receiver_id":"${bob}","content":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
-    await expectError(await send('POST', '/v1/messages', bytes), 400, 'INVALID_ARGUMENT', /UTF-8/);
+    await expectError(await send('POST', '/v1/messages', bytes), 400, 'INVALID_ARGUMENT', /UTF-8/, 'MALFORMED_BODY');
   });
 
   it('counts characters, not bytes or UTF-16 units: 4096 emoji are accepted', async () => {
@@ -121,20 +124,23 @@ describe('ingest API: every contract error for bad input, and nothing written', 
   });
 
   it('answers 415-style content types with 400 and a hint', async () => {
-    await expectError(await send('POST', '/v1/messages', 'sender_id=1', { 'content-type': 'application/x-www-form-urlencoded' }), 400, 'INVALID_ARGUMENT', /application\/json/);
+    await expectError(await send('POST', '/v1/messages', 'sender_id=1', { 'content-type': 'application/x-www-form-urlencoded' }), 400, 'INVALID_ARGUMENT', /application\/json/, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('answers 413 PAYLOAD_TOO_LARGE for a body over the limit', async () => {
     const big = JSON.stringify({ sender_id: alice, receiver_id: bob, content: 'x'.repeat(300_000) });
-    await expectError(await send('POST', '/v1/messages', big), 413, 'PAYLOAD_TOO_LARGE');
+    await expectError(await send('POST', '/v1/messages', big), 413, 'PAYLOAD_TOO_LARGE', undefined, 'PAYLOAD_TOO_LARGE');
   });
 
   it('answers 404 NOT_FOUND for unknown users and routes', async () => {
     await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: String(base + 99n) }), 400, 'INVALID_ARGUMENT');
-    await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: String(base + 99n), content: 'x' }), 404, 'NOT_FOUND', /receiver_id/);
-    await expectError(await send('POST', '/v1/messages', { sender_id: String(base + 98n), receiver_id: bob, content: 'x' }), 404, 'NOT_FOUND', /sender_id/);
-    await expectError(await send('GET', `/v1/users/${base + 97n}/offline-messages`), 404, 'NOT_FOUND');
-    await expectError(await send('GET', '/v1/nothing-here'), 404, 'NOT_FOUND');
+    await expectError(await send('POST', '/v1/messages', { sender_id: alice, receiver_id: String(base + 99n), content: 'x' }), 404, 'NOT_FOUND', /receiver_id/, 'UNKNOWN_USER');
+    await expectError(await send('POST', '/v1/messages', { sender_id: String(base + 98n), receiver_id: bob, content: 'x' }), 404, 'NOT_FOUND', /sender_id/, 'UNKNOWN_USER');
+    await expectError(await send('POST', '/v1/group-messages', { sender_id: alice, group_id: String(base + 96n), content: 'x' }), 404, 'NOT_FOUND', /group_id/, 'UNKNOWN_GROUP');
+    await expectError(await send('GET', `/v1/groups/${base + 96n}/members`), 404, 'NOT_FOUND', /group/, 'UNKNOWN_GROUP');
+    await expectError(await send('DELETE', `/v1/messages/${base + 95n}?user_id=${alice}`), 404, 'NOT_FOUND', /not in history/, 'UNKNOWN_MESSAGE');
+    await expectError(await send('GET', `/v1/users/${base + 97n}/offline-messages`), 404, 'NOT_FOUND', undefined, 'UNKNOWN_USER');
+    await expectError(await send('GET', '/v1/nothing-here'), 404, 'NOT_FOUND', undefined, 'UNKNOWN_ROUTE');
   });
 
   it('checks query parameters and other routes', async () => {
@@ -166,6 +172,8 @@ describe('ingest API: every contract error for bad input, and nothing written', 
     assert.equal(results[1].error.code, 'INVALID_ARGUMENT');
     assert.match(results[1].error.message, /^messages\[1\]: content/);
     assert.equal(results[2].error.code, 'NOT_FOUND');
+    assert.equal(results[2].error.reason, 'UNKNOWN_USER');
+    assert.equal(results[1].error.reason, 'INVALID_FIELD');
     assert.equal(results[3].error.code, 'INVALID_ARGUMENT');
     await expectError(await send('POST', '/v1/messages/batch', { messages: [] }), 400, 'INVALID_ARGUMENT', /1 to 1000/);
     const tooMany = Array.from({ length: 1001 }, () => ({ sender_id: alice, receiver_id: bob, content: 'x' }));
@@ -213,7 +221,13 @@ describe('ingest API: rate limit and outages', () => {
       }
       assert.ok(statuses.filter((s) => s === 429).length >= 2, `statuses ${statuses}`);
       assert.equal(limited!.headers['retry-after'], '1');
-      assert.equal(limited!.json().error.code, 'RESOURCE_EXHAUSTED');
+      assert.deepEqual(limited!.json().error, { code: 'RESOURCE_EXHAUSTED', reason: 'RATE_LIMITED', message: limited!.json().error.message, retry_after_s: 1 });
+      // In a batch, the refused items say the same in their own error, beside the accepted ones.
+      const batch = await inject(ingest, '/v1/messages/batch', { messages: Array.from({ length: 6 }, (_, i) => ({ sender_id: alice, receiver_id: bob, content: `b${i}` })) });
+      assert.equal(batch.statusCode, 200, batch.body);
+      const refusedItems = batch.json().results.filter((r: any) => r.error);
+      assert.ok(refusedItems.length >= 1, batch.body);
+      for (const r of refusedItems) assert.deepEqual([r.error.code, r.error.reason, r.error.retry_after_s], ['RESOURCE_EXHAUSTED', 'RATE_LIMITED', 1]);
       const other = await inject(ingest, '/v1/messages', { sender_id: bob, receiver_id: alice, content: 'me too' });
       assert.equal(other.statusCode, 202);
     } finally {
@@ -234,7 +248,14 @@ describe('ingest API: rate limit and outages', () => {
       });
       assert.equal(refused.statusCode, 503);
       assert.equal(refused.json().error.code, 'UNAVAILABLE');
+      assert.equal(refused.json().error.reason, 'OVERLOADED');
+      assert.equal(refused.headers['retry-after'], '1');
       assert.match(refused.json().error.message, /max_persist_backlog/);
+      // The batch route refuses the whole batch the same way.
+      const batch = await inject(ingest, '/v1/messages/batch', { messages: [{ sender_id: alice, receiver_id: bob, content: 'in a batch' }] });
+      assert.equal(batch.statusCode, 503, batch.body);
+      assert.equal(batch.headers['retry-after'], '1');
+      assert.equal(batch.json().error.reason, 'OVERLOADED');
     } finally {
       for (const [, run] of ingest.shutdownSteps) await run();
     }
@@ -276,11 +297,21 @@ describe('ingest API: rate limit and outages', () => {
         const r = await inject(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'during', client_msg_id: 'out-1' });
         assert.equal(r.statusCode, 503, r.body);
         assert.equal(r.json().error.code, 'UNAVAILABLE');
+        assert.equal(r.json().error.reason, 'DEPENDENCY_UNAVAILABLE');
+        assert.equal(r.headers['retry-after'], '1');
+        // A batch whose items Redis refused: each item says so, with when to retry.
+        const batch = await inject(ingest, '/v1/messages/batch', { messages: [{ sender_id: alice, receiver_id: bob, content: 'during', client_msg_id: 'out-2' }] });
+        assert.equal(batch.statusCode, 200, batch.body);
+        assert.deepEqual(
+          batch.json().results.map((x: any) => [x.error?.code, x.error?.retry_after_s]),
+          [['UNAVAILABLE', 1]],
+        );
         // Every ingest shares the outage: taking them out of their Service would turn these 503s into refused connections.
         const ready = await ingest.app.inject({ method: 'GET', url: '/ready' });
         assert.equal(ready.statusCode, 200, ready.body);
         const deps = await ingest.app.inject({ method: 'GET', url: '/health/dependencies' });
         assert.equal(deps.statusCode, 503);
+        assert.equal(deps.headers['retry-after'], '1', 'every 503 says when to ask again');
         assert.deepEqual(deps.json(), { status: 'unavailable', failed: ['redis'], dependencies: { redis: 'down', mysql: 'up' } });
       } finally {
         for (const [, run] of ingest.shutdownSteps) await run().catch(() => {});

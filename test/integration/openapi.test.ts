@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { ERROR_REASONS } from '@im/errors';
 import { after, before, describe, it } from 'node:test';
 import { lint, loadConfig as loadRedoclyConfig } from '@redocly/openapi-core';
 import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
+import { ProcessHealth } from '@im/worker-kit';
 import { registeredRoutes } from '../../apps/ingest-api/src/app';
+import { GRPC_STATUS } from '../../apps/ingest-api/src/grpc/server';
 import { createIngest } from '../../apps/ingest-api/src/ingest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, TEST_TOKEN, testServers, uniqueName } from '../support/env';
@@ -48,7 +53,7 @@ describe('OpenAPI: docs/openapi.yaml against the routes and answers of ingest-ap
     });
     const contentType = (res.headers['content-type'] as string | undefined) ?? null;
     const body = res.body === '' ? undefined : contentType?.startsWith('application/json') ? res.json() : res.body;
-    return { method, path: url, status: res.statusCode, contentType, body, requestBody: payload };
+    return { method, path: url, status: res.statusCode, contentType, body, requestBody: payload, headers: res.headers as Record<string, string> };
   }
 
   it('passes the Redocly lint (recommended rules, exceptions only as listed with reasons in .redocly.lint-ignore.yaml)', async () => {
@@ -111,6 +116,46 @@ describe('OpenAPI: docs/openapi.yaml against the routes and answers of ingest-ap
     for (const a of answers) assert.deepEqual(v.check(a), [], `${a.method} ${a.path}`);
   });
 
+  it('lists the reasons of packages/errors, per code, and the contract lists them and the gRPC mapping of the code', () => {
+    const doc = loadOpenApi();
+    const schemas = doc.components.schemas as Record<string, any>;
+    assert.deepEqual(schemas.ErrorReason.enum, Object.values(ERROR_REASONS).flat());
+    for (const [code, reasons] of Object.entries(ERROR_REASONS)) {
+      const name = `${code.toLowerCase().replace(/(^|_)(\w)/g, (_m: string, _s: string, c: string) => c.toUpperCase())}Error`;
+      const own = schemas[name].allOf[1].properties.error.properties;
+      assert.equal(own.code.const, code, name);
+      assert.deepEqual(own.reason.enum, reasons, `${name} lists the reasons of ${code}`);
+    }
+    const contract = readFileSync(`${ROOT}docs/contract.md`, 'utf8');
+    const section2 = contract.slice(contract.indexOf('## 2. Errors'), contract.indexOf('## 3.'));
+    for (const reason of Object.values(ERROR_REASONS).flat()) assert.ok(section2.includes(`\`${reason}\``), `contract section 2 names ${reason}`);
+    const grpcTable = section2.slice(section2.indexOf('| contract code | gRPC status |'));
+    const rows = [...grpcTable.matchAll(/^\| `(\w+)` \| `(\w+)` \((\d+)\)/gm)].map((m) => [m[1], m[2], Number(m[3])]);
+    assert.deepEqual(
+      rows,
+      (Object.entries(GRPC_STATUS) as [string, grpc.status][]).map(([code, status]) => [code, grpc.status[status], status]),
+      'the contract maps each code to the gRPC status the server answers',
+    );
+  });
+
+  it('answers /ready 503 with Retry-After and its reasons while the process is not ready', async () => {
+    const health = new ProcessHealth();
+    const config = loadConfig({ env: { REDIS_URL: testServers().redisUrl, MYSQL_URL: db.url, IM_API_TOKENS: TEST_TOKEN, IM_QUEUE_PREFIX: `{${uniqueName('imt')}}` } });
+    const starting = await createIngest(config, createLogger('ingest-api', 'silent'), createMetrics('ingest-api'), { health });
+    try {
+      const res = await starting.app.inject({ method: 'GET', url: '/ready' });
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal(res.headers['retry-after'], '1');
+      assert.deepEqual(res.json(), { status: 'unavailable', reasons: ['starting'] });
+      const v = new OpenApiValidator();
+      const answer = { method: 'GET', path: '/ready', status: 503, contentType: String(res.headers['content-type']), body: res.json(), headers: res.headers as Record<string, string> };
+      assert.deepEqual(v.check(answer), []);
+      assert.match(v.check({ ...answer, headers: {} }).join(), /the required header retry-after is missing/);
+    } finally {
+      for (const [, run] of starting.shutdownSteps) await run();
+    }
+  });
+
   it('fails an answer whose shape drifted from the document', async () => {
     const sent = await exchange('POST', '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'drift' });
     assert.equal(sent.status, 202);
@@ -129,6 +174,12 @@ describe('OpenAPI: docs/openapi.yaml against the routes and answers of ingest-ap
     assert.match(v.check({ ...sent, status: 200 }).join(), /status 200 is not documented for POST \/v1\/messages/);
     assert.match(v.check({ ...sent, contentType: 'text/plain' }).join(), /content type text\/plain is not documented/);
     assert.match(v.check({ ...sent, status: 400, body: { error: { code: 'NOT_FOUND', message: 'x' } } }).join(), /\/error\/code must be equal to constant/);
+    const refused = { ...sent, status: 503, body: { error: { code: 'UNAVAILABLE', reason: 'OVERLOADED', message: 'busy', retry_after_s: 1 } } };
+    assert.deepEqual(v.check({ ...refused, headers: { 'retry-after': '1' } }), []);
+    assert.match(v.check({ ...refused, headers: {} }).join(), /the required header retry-after is missing/);
+    assert.match(v.check({ ...refused, headers: { 'retry-after': 'soon' } }).join(), /header retry-after must be an integer/);
+    assert.match(v.check({ ...refused, body: { error: { code: 'UNAVAILABLE', message: 'busy', retry_after_s: 1 } } }).join(), /must have required property 'reason'/);
+    assert.match(v.check({ ...refused, body: { error: { code: 'UNAVAILABLE', reason: 'UNKNOWN_USER', message: 'busy', retry_after_s: 1 } } }).join(), /\/error\/reason must be equal to one of the allowed values/);
     assert.match(v.check({ method: 'GET', path: '/v2/anything', status: 200, contentType: 'application/json', body: {} }).join(), /no documented route/);
     assert.match(
       v.check({ ...sent, requestBody: { sender_id: alice, receiver_id: bob, content: 'x', priority: 'high' } }).join(),

@@ -40,10 +40,25 @@ interface RoleProcess {
  * Real processes of the fleet, as `npm run role` starts them (the roles' bundles), against the test servers, a database
  * of the test's own and a queue prefix of its own.
  */
+/**
+ * Every role process the fleets of this test process started and that still runs. A test file
+ * that ends early (a failure under --test-force-exit, an uncaught error) exits without its after
+ * hooks: its processes are killed on the way out, so none keeps running, and burning CPU, beside
+ * the files that come after it.
+ */
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 export class Fleet {
   readonly prefix: string;
   readonly procs = new Map<FleetRole, RoleProcess>();
   api!: ApiClient;
+  /** The generated client (@im/client) of this fleet's ingest-api, with the OpenAPI check on every answer. */
+  get client(): ApiClient['client'] {
+    return this.api.client;
+  }
   baseUrl = '';
   /** Roles this fleet stopped itself (kill, stop): the others that exit are restarted with restartOnExit. */
   private readonly stopping = new Set<FleetRole>();
@@ -119,6 +134,8 @@ export class Fleet {
       env: this.env(role, port),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    liveChildren.add(child);
+    child.once('exit', () => liveChildren.delete(child));
     const output: string[] = [];
     const keep = (chunk: Buffer) => {
       output.push(...chunk.toString().split('\n').filter(Boolean));

@@ -1,5 +1,6 @@
 import { createRedis, type Redis, type RedisTarget } from '@im/redis';
 import type { ApiClient } from './api';
+import { sharedAsyncApiValidator } from './asyncapi';
 import { testRedisTarget, topology } from './env';
 import { waitFor } from './wait';
 
@@ -12,10 +13,13 @@ export interface Received {
 /**
  * A simulated gateway: subscribes to user channels on Redis (SUBSCRIBE, or SSUBSCRIBE when the
  * fleet runs sharded Pub/Sub; on a cluster too), reports presence through the API, records every
- * payload, and can acknowledge delivery.
+ * payload, and can acknowledge delivery. Every payload is checked against docs/asyncapi.yaml as it
+ * arrives: one the document does not describe fails the test that looks at what was received.
  */
 export class GatewaySimulator {
   readonly received: Received[] = [];
+  /** Payloads that do not match docs/asyncapi.yaml, with what is wrong. */
+  readonly invalid: string[] = [];
   private readonly sub: Redis;
   private readonly sharded = topology().pubsub === 'sharded';
 
@@ -28,7 +32,11 @@ export class GatewaySimulator {
     this.sub = createRedis(target, 'subscriber', `im-test-${gatewayId}`);
     // A real gateway rides out a Redis restart: ioredis reconnects and subscribes again.
     this.sub.on('error', () => {});
-    const record = (channel: string, raw: string) => this.received.push({ channel, payload: JSON.parse(raw), raw });
+    const validator = sharedAsyncApiValidator();
+    const record = (channel: string, raw: string) => {
+      this.invalid.push(...validator.check(channel, raw));
+      this.received.push({ channel, payload: JSON.parse(raw), raw });
+    };
     this.sub.on(this.sharded ? 'smessage' : 'message', record);
   }
 
@@ -42,8 +50,33 @@ export class GatewaySimulator {
   async connect(userIds: readonly string[], ttlS = 60): Promise<void> {
     await this.listen(userIds.map((id) => `user:${id}`));
     for (const id of userIds) {
-      const r = await this.api.put(`/v1/presence/${id}`, { gateway_id: this.gatewayId, ttl_s: ttlS });
-      if (r.status !== 204) throw new Error(`presence for ${id} answered ${r.status}`);
+      const r = await this.api.client.PUT('/v1/presence/{user_id}', { params: { path: { user_id: id } }, body: { gateway_id: this.gatewayId, ttl_s: ttlS } });
+      if (r.response.status !== 204) throw new Error(`presence for ${id} answered ${r.response.status}`);
+    }
+  }
+
+  /** The devices of each user connected here (connectDevice). */
+  private readonly devices = new Map<string, Set<string>>();
+
+  /** One device of a user connected here: subscribe to user:{id} (once per user) and report the device's presence. */
+  async connectDevice(userId: string, deviceId: string, platform = 'unknown', ttlS = 60): Promise<void> {
+    if (!this.devices.has(userId)) this.devices.set(userId, new Set());
+    this.devices.get(userId)!.add(deviceId);
+    await this.listen([`user:${userId}`]);
+    const r = await this.api.put(`/v1/presence/${userId}`, { gateway_id: this.gatewayId, ttl_s: ttlS, device_id: deviceId, platform });
+    if (r.status !== 204) throw new Error(`presence for ${userId}/${deviceId} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  }
+
+  /** The device went away: its presence on this gateway ends; with the user's last device here, so does the subscription. */
+  async disconnectDevice(userId: string, deviceId: string): Promise<void> {
+    const r = await this.api.del(`/v1/presence/${userId}?gateway_id=${this.gatewayId}&device_id=${deviceId}`);
+    if (r.status !== 204) throw new Error(`presence delete for ${userId}/${deviceId} answered ${r.status}`);
+    const here = this.devices.get(userId);
+    here?.delete(deviceId);
+    if (here?.size === 0) {
+      this.devices.delete(userId);
+      if (this.sharded) await this.sub.sunsubscribe(`user:${userId}`);
+      else await this.sub.unsubscribe(`user:${userId}`);
     }
   }
 
@@ -51,7 +84,13 @@ export class GatewaySimulator {
     await this.listen(channels);
   }
 
+  /** Throws when a payload received so far does not match docs/asyncapi.yaml. */
+  assertValid(): void {
+    if (this.invalid.length > 0) throw new Error(`payloads that do not match docs/asyncapi.yaml:\n  - ${this.invalid.slice(0, 10).join('\n  - ')}`);
+  }
+
   for(userId: string): any[] {
+    this.assertValid();
     return this.received.filter((r) => r.channel === `user:${userId}`).map((r) => r.payload);
   }
 
@@ -59,8 +98,9 @@ export class GatewaySimulator {
     return waitFor(`${n} messages on user:${userId}`, () => (this.for(userId).length >= n ? this.for(userId) : undefined), timeoutMs);
   }
 
-  async ack(userId: string, messageIds: string[], status: 'delivered' | 'read' = 'delivered') {
-    return this.api.post('/v1/acks', { user_id: userId, message_ids: messageIds, status });
+  async ack(userId: string, messageIds: string[], status: 'delivered' | 'read' = 'delivered', deviceId?: string) {
+    const r = await this.api.client.POST('/v1/acks', { body: { user_id: userId, message_ids: messageIds, status, ...(deviceId ? { device_id: deviceId } : {}) } });
+    return { status: r.response.status, body: r.data ?? r.error };
   }
 
   async close(): Promise<void> {

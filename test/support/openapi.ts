@@ -18,8 +18,14 @@ interface Operation {
   responses: Record<string, ResponseObject | { $ref: string }>;
 }
 
+interface HeaderObject {
+  required?: boolean;
+  schema?: { type?: string; minimum?: number };
+}
+
 interface ResponseObject {
   description: string;
+  headers?: Record<string, HeaderObject | { $ref: string }>;
   content?: Record<string, { schema: unknown }>;
 }
 
@@ -33,6 +39,14 @@ export interface RecordedExchange {
   body: unknown;
   /** The JSON request body, if one was sent. */
   requestBody?: unknown;
+  /** The answer's headers, when the caller has them: the document's required headers are checked. */
+  headers?: Headers | Record<string, string | string[] | number | undefined>;
+}
+
+function headerOf(headers: NonNullable<RecordedExchange['headers']>, name: string): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const v = headers[name.toLowerCase()];
+  return v === undefined ? undefined : String(v);
 }
 
 /** docs/openapi.yaml, parsed. */
@@ -130,6 +144,17 @@ export class OpenApiValidator {
     if ('$ref' in response) {
       responsePtr = response.$ref.slice(1);
       response = this.resolve(response.$ref) as ResponseObject;
+    }
+    if (x.headers) {
+      for (const [name, h] of Object.entries((response as ResponseObject).headers ?? {})) {
+        const header = ('$ref' in h ? this.resolve(h.$ref) : h) as HeaderObject;
+        const value = headerOf(x.headers, name);
+        if (value === undefined) {
+          if (header.required) problems.push(`${what}: the required header ${name} is missing`);
+        } else if (header.schema?.type === 'integer' && (!/^\d+$/.test(value) || Number(value) < (header.schema.minimum ?? 0))) {
+          problems.push(`${what}: header ${name} must be an integer of at least ${header.schema.minimum ?? 0} (got ${value})`);
+        }
+      }
     }
     const content = (response as ResponseObject).content;
     if (!content) {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Config } from '@im/config';
-import { channels, parseId, QUEUES, type QueueName } from '@im/contracts';
+import { channels, DEVICE_ID, parseId, QUEUES, type QueueName } from '@im/contracts';
 import { createPool, maintainPartitions, messagesRepository, migrate, monthPartition, monthStart, partitionsRepository, recallsRepository } from '@im/db';
 import { closeRedis, topology, type Redis } from '@im/redis';
 import { jobCounts, readDeployment, reshard } from '@im/worker-kit';
@@ -131,6 +131,43 @@ export const COMMANDS: Record<string, Command> = {
       );
       const last = r.body.messages.at(-1)?.message_id;
       const tail = r.body.has_more ? `\nmore waiting: im-message pull ${user} --after ${last}` : `\n(${r.body.messages.length} message(s), nothing more)`;
+      out(ctx, lines.join('\n') + tail, r.body);
+    },
+  },
+
+  devices: {
+    summary: "list a user's devices: platform, online where, last seen",
+    usage: `usage: im-message devices USER\n${apiUsage}`,
+    options: { ...apiOptions },
+    async run(ctx) {
+      const user = requireId(ctx.positionals[0], 'USER');
+      const r = await apiCall(ctx, 'GET', `/v1/users/${user}/devices`);
+      const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+      const lines = r.body.devices.map(
+        (d: any) => `${d.device_id.padEnd(20)} ${d.platform.padEnd(8)} ${d.online ? `online on ${d.gateway_id}` : 'offline'}  last seen ${when(d.last_seen_at)}`,
+      );
+      out(ctx, lines.length > 0 ? lines.join('\n') : `user ${user} has no device`, r.body);
+    },
+  },
+
+  sync: {
+    summary: "one page of a device's sync (confirming the page that ended at --cursor)",
+    usage: `usage: im-message sync USER DEVICE [--limit 1..1000] [--cursor ID]\n  --cursor ID         the cursor of the previous page: that page is confirmed (deleted) first\n${apiUsage}`,
+    options: { ...apiOptions, limit: { type: 'string', default: '100' }, cursor: { type: 'string' } },
+    async run(ctx) {
+      const user = requireId(ctx.positionals[0], 'USER');
+      const device = ctx.positionals[1];
+      if (!device || !DEVICE_ID.test(device)) throw new Error(`DEVICE must be 1 to 64 characters of A-Z a-z 0-9 _ . : - (got ${device === undefined ? 'nothing' : JSON.stringify(device)})`);
+      const cursor = ctx.values.cursor === undefined ? '' : `&cursor=${requireId(ctx.values.cursor, '--cursor')}`;
+      const r = await apiCall(ctx, 'GET', `/v1/users/${user}/devices/${device}/sync?limit=${encodeURIComponent(String(ctx.values.limit))}${cursor}`);
+      const lines = r.body.items.map((i: any) => {
+        const at = new Date(i.created_at).toISOString();
+        if (i.kind === 'read') return `${i.id}  ${at}  read ${i.conversation} up to seq ${i.seq} on ${i.origin_device_id ?? 'another device'}`;
+        if (i.kind === 'recall') return `${i.id}  ${at}  recall of ${i.message_id}`;
+        const from = i.origin_device_id ? ` (sent from ${i.origin_device_id})` : '';
+        return `${i.id}  ${at}  ${i.group_id ? `[${i.group_name ?? i.group_id}] ` : ''}${i.sender_name ?? i.sender_id}${from}: ${i.content}`;
+      });
+      const tail = r.body.has_more ? `\nmore waiting: im-message sync ${user} ${device} --cursor ${r.body.cursor}` : `\n(${r.body.items.length} item(s), nothing more${r.body.cursor ? `; confirm with --cursor ${r.body.cursor}` : ''})`;
       out(ctx, lines.join('\n') + tail, r.body);
     },
   },

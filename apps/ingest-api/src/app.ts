@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { AppError, invalidArgument, toAppError } from '@im/errors';
+import { AppError, DEFAULT_RETRY_AFTER_S, invalidArgument, notFound, toAppError } from '@im/errors';
 import { bearerAuth } from './auth';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -14,7 +14,9 @@ import { notificationRoutes } from './routes/notifications.route';
 import { groupRoutes } from './routes/groups.route';
 import { readRoutes } from './routes/read.route';
 import { pushRoutes } from './routes/push.route';
+import { deviceRoutes } from './routes/devices.route';
 import { docsRoutes, isDocsRoute, openApiDocument } from './openapi';
+import { requestSpans } from './request-spans';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -65,8 +67,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
         authenticate(req.headers.authorization);
         answer =
           error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-            ? invalidArgument('a path parameter (user_id, group_id or message_id) is too long: ids are positive integers below 2^63')
-            : invalidArgument('the path is not valid (bad percent-encoding)');
+            ? invalidArgument('a path parameter (user_id, group_id or message_id) is too long: ids are positive integers below 2^63', 'INVALID_PATH')
+            : invalidArgument('the path is not valid (bad percent-encoding)', 'INVALID_PATH');
       } catch (err) {
         answer = err as AppError;
       }
@@ -94,14 +96,17 @@ export function buildApp(o: AppOptions): FastifyInstance {
     try {
       text = fatalUtf8.decode(buf);
     } catch {
-      return done(invalidArgument('the body is not valid UTF-8'));
+      return done(invalidArgument('the body is not valid UTF-8', 'MALFORMED_BODY'));
     }
     try {
       done(null, JSON.parse(text));
     } catch (err) {
-      done(invalidArgument(`the body is not valid JSON: ${(err as Error).message}`));
+      done(invalidArgument(`the body is not valid JSON: ${(err as Error).message}`, 'MALFORMED_BODY'));
     }
   });
+
+  // First, so that a request refused by the hooks below has its span too.
+  requestSpans(app);
 
   // Everything needs the token but the three ops routes and the API docs, matched by route (not by
   // the raw URL, which may spell /v1 with percent-encoding); an unknown path answers 401 before 404.
@@ -113,7 +118,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
     reply.header('x-request-id', req.id);
     if (closing) {
       reply.header('connection', 'close');
-      throw new AppError('UNAVAILABLE', 'this ingest-api process is shutting down; retry (another instance answers)');
+      throw new AppError('UNAVAILABLE', 'this ingest-api process is shutting down; retry (another instance answers)', { reason: 'SHUTTING_DOWN' });
     }
     const route = req.routeOptions.url ?? '';
     if (!PUBLIC_ROUTES.has(route) && !isDocsRoute(route)) authenticate(req.headers.authorization);
@@ -130,24 +135,25 @@ export function buildApp(o: AppOptions): FastifyInstance {
       o.metrics.errors.inc({ component: 'http', kind: appErr.code });
       req.log.error({ err, reqId: req.id, route: req.routeOptions.url }, 'request failed');
     }
-    // Every 429 and 503 says when to try again (a 503 by default after 1 s).
-    const retryAfter = appErr.retryAfterS ?? (appErr.status === 503 ? 1 : undefined);
-    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    // Every 429 and 503 says when to try again (a 503 by default after 1 s); the body says it too.
+    if (appErr.retryAfterS !== undefined) reply.header('retry-after', String(appErr.retryAfterS));
     void reply.status(appErr.status).send({ error: appErr.toJSON() });
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply.status(404).send({ error: notFound('UNKNOWN_ROUTE', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON() });
   });
 
   app.get(OPS_PATHS.health, async () => ({ status: 'ok' }));
   app.get(OPS_PATHS.ready, async (_req, reply) => {
     const r = o.health.readiness();
+    if (!r.ready) void reply.header('retry-after', String(DEFAULT_RETRY_AFTER_S));
     return reply.status(r.ready ? 200 : 503).send(r.body);
   });
   if (o.opsRoutes) {
     app.get(OPS_PATHS.dependencies, async (_req, reply) => {
       const d = await o.health.dependencies();
+      if (!d.ok) void reply.header('retry-after', String(DEFAULT_RETRY_AFTER_S));
       return reply.status(d.ok ? 200 : 503).send(d.body);
     });
     app.get(OPS_PATHS.metrics, async (_req, reply) => {
@@ -166,6 +172,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   void app.register(groupRoutes(o.services));
   void app.register(readRoutes(o.services));
   void app.register(pushRoutes(o.services));
+  void app.register(deviceRoutes(o.services));
   return app;
 }
 
@@ -174,8 +181,9 @@ function fromFastifyError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (typeof e.statusCode !== 'number' || e.statusCode >= 500) return undefined;
-  if (e.statusCode === 413) return new AppError('PAYLOAD_TOO_LARGE', 'the body is over the configured limit (message_service.max_body_bytes)');
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return invalidArgument('send the body as Content-Type: application/json');
-  if (e.statusCode === 404) return new AppError('NOT_FOUND', e.message ?? 'not found');
-  return invalidArgument(e.message ?? 'bad request');
+  if (e.statusCode === 413) return new AppError('PAYLOAD_TOO_LARGE', 'the body is over the configured limit (message_service.max_body_bytes)', { reason: 'PAYLOAD_TOO_LARGE' });
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return invalidArgument('send the body as Content-Type: application/json', 'UNSUPPORTED_MEDIA_TYPE');
+  if (e.statusCode === 404) return notFound('UNKNOWN_ROUTE', e.message ?? 'not found');
+  // The rest are about the body Fastify could not take (empty JSON body, bad encoding, ...).
+  return invalidArgument(e.message ?? 'bad request', 'MALFORMED_BODY');
 }

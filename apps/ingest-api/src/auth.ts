@@ -19,10 +19,10 @@ export function bearerAuth(tokens: readonly string[], compare: (a: Buffer, b: Bu
   const known = tokens.map((t) => ({ bytes: padded(t), length: t.length }));
   return (header: unknown): void => {
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (token === undefined) throw new AppError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>');
+    if (token === undefined) throw new AppError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>', { reason: 'MISSING_TOKEN' });
     const given = padded(token);
     let ok = false;
     for (const k of known) ok = (compare(k.bytes, given) && k.length === token.length) || ok;
-    if (!ok) throw new AppError('UNAUTHENTICATED', 'the bearer token is not valid');
+    if (!ok) throw new AppError('UNAUTHENTICATED', 'the bearer token is not valid', { reason: 'INVALID_TOKEN' });
   };
 }

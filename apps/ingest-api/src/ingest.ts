@@ -1,6 +1,7 @@
 import type { Config } from '@im/config';
 import { JOB_NAMES, jobIds } from '@im/contracts';
-import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository, pushRepository, recallsRepository, usersRepository, type Recall } from '@im/db';
+import { conversationsRepository, createPool, cursorsRepository, groupsRepository, messagesRepository, offlineRepository,
+  devicesRepository, pushRepository, recallsRepository, usersRepository, type Recall } from '@im/db';
 import { AppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
@@ -110,15 +111,16 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
   const members = groupMembersCache(redis, groups.members);
   const cursors = cursorsRepository(pool);
   const conversations = conversationsRepository(pool);
+  const nextId = () => {
+    try {
+      lease.assertValid();
+    } catch (err) {
+      throw new AppError('UNAVAILABLE', 'message ids cannot be issued while Redis is unreachable; retry later', { reason: 'DEPENDENCY_UNAVAILABLE', cause: err });
+    }
+    return ids.next();
+  };
   const send = sendService({
-    nextId: () => {
-      try {
-        lease.assertValid();
-      } catch (err) {
-        throw new AppError('UNAVAILABLE', 'message ids cannot be issued while Redis is unreachable; retry later', { cause: err });
-      }
-      return ids.next();
-    },
+    nextId,
     ledger,
     users: knownUsers,
     groups: knownGroups,
@@ -164,6 +166,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     messages,
     recalls,
     offline: offlineRepository(pool),
+    devices: devicesRepository(pool),
     push: pushRepository(pool),
     // Status lookups of concurrent reads (history, search, conversation lists) share one query.
     cursors: { ...cursors, get: coalesce(cursors.get, (p) => `${p.user_id}/${p.conversation}`) },
@@ -175,6 +178,13 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
     publisher: publisher(redis, config.queue.pubsub),
     metrics,
     maxMessageLength: config.message_limits.max_message_length,
+    nextEventId: () => nextId().id,
+    deviceLimits: {
+      maxPerUser: config.devices.max_per_user,
+      newDeviceWindowDays: config.devices.new_device_window_days,
+      newDeviceMaxMessages: config.devices.new_device_max_messages,
+    },
+    notifyPeer: config.receipts.notify_peer,
     ...(config.hooks.after_recall_url
       ? {
           afterRecall: async (recall: Recall) => {

@@ -42,10 +42,12 @@ await runProcess(
             host: config.message_service.host,
             port: config.message_service.grpc_port,
             maxMessageBytes: config.message_service.max_body_bytes,
+            streamMaxInFlight: config.message_service.stream_max_in_flight,
             log,
             metrics,
+            health,
           });
-          log.info({ port: grpc.port }, 'gRPC MessageService listening');
+          log.info({ port: grpc.port }, 'gRPC listening: im.message.v1.MessageService, mpim.MessageService (deprecated), grpc.health.v1.Health, reflection');
         }
         // A dashboard that cannot listen (port taken) is logged, not fatal: the API matters more.
         if (config.dashboard.port !== 0) {

@@ -1,6 +1,7 @@
-import type { ConversationsRepository, CursorsRepository, GroupsRepository, MessagesRepository, OfflineRepository, PushRepository, Recall, RecallsRepository, UsersRepository } from '@im/db';
+import type { ConversationsRepository, CursorsRepository, DevicesRepository, GroupsRepository, MessagesRepository, OfflineRepository, PushRepository, Recall, RecallsRepository, UsersRepository } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, HotHistory, Presence, Publisher, Redis, UnackedTracker } from '@im/redis';
+import { devicesService } from './devices/devices.service';
 import { directoryService } from './directory/directory.service';
 import { inboxService } from './inbox/inbox.service';
 import { presenceService } from './presence/presence.service';
@@ -20,6 +21,8 @@ export interface ServiceDeps {
   /** Recalls, durable in MySQL. */
   recalls: RecallsRepository;
   offline: OfflineRepository;
+  /** The registry of users' devices. */
+  devices: DevicesRepository;
   /** Push tokens and mutes (worker-push reads them). */
   push: PushRepository;
   cursors: CursorsRepository;
@@ -33,6 +36,12 @@ export interface ServiceDeps {
   publisher: Publisher;
   metrics: Metrics;
   maxMessageLength: number;
+  /** A fresh id from the message-id generator (events in devices' sync are ordered with messages). */
+  nextEventId(): string;
+  /** devices.* settings. */
+  deviceLimits: { maxPerUser: number; newDeviceWindowDays: number; newDeviceMaxMessages: number };
+  /** receipts.notify_peer. */
+  notifyPeer: boolean;
   /** hooks.after_recall_url: queues a recall's after_recall event. */
   afterRecall?(recall: Recall): Promise<void>;
 }
@@ -40,11 +49,13 @@ export interface ServiceDeps {
 /**
  * The use cases behind the routes, one room each: send/ (admission), read/ (history, search,
  * conversations, recall), directory/ (users, groups, members), inbox/ (offline pull, acks),
- * presence/ (presence, notifications). Routes only parse, call and answer.
+ * devices/ (a user's devices and each device's sync), presence/ (presence, notifications).
+ * Routes only parse, call and answer.
  */
 export function createServices(d: ServiceDeps) {
   const directory = directoryService(d);
   const { assertUser, assertGroup } = directory;
+  const devices = devicesService({ ...d, assertUser, limits: d.deviceLimits });
   return {
     /** Longest content accepted, in characters (message_limits.max_message_length): the routes' parsers need it. */
     maxMessageLength: d.maxMessageLength,
@@ -52,7 +63,8 @@ export function createServices(d: ServiceDeps) {
     read: readService({ ...d, assertUser, assertGroup }),
     ...directory,
     ...inboxService({ ...d, assertUser }),
-    ...presenceService(d),
+    ...devices,
+    ...presenceService({ ...d, registerDevice: devices.registerDevice }),
     ...pushSettingsService({ push: d.push, assertUser, assertGroup }),
   };
 }

@@ -1,16 +1,18 @@
-import { offlineRepository, partitionsRepository } from '@im/db';
+import { devicesRepository, offlineRepository, partitionsRepository } from '@im/db';
+import { presence } from '@im/redis';
 import { createQueue, every, pipelineQueues, runWorker, sampleQueues, startWorker } from '@im/worker-kit';
 import { scheduleSweeps } from './schedule';
 import { handleSweep } from './sweep.handler';
 import { sampleStorage } from './storage-gauges';
 
-// A sweep every cleaner.interval_s (offline TTL and cap, history partitions), one at a time in the
+// A sweep every cleaner.interval_s (inactive devices, offline TTL and cap, history partitions), one at a time in the
 // fleet; and the gauges of storage, Redis memory and every pipeline queue.
 await runWorker(
   'worker-cleaner',
   async ({ config, log, metrics, redis, pool, topology }) => {
     const offline = offlineRepository(pool);
     const partitions = partitionsRepository(pool);
+    const devices = devicesRepository(pool);
     const queue = createQueue('im.cleaner', redis, config, log, topology.shard(0));
     await scheduleSweeps(queue, config.cleaner.interval_s);
     const worker = startWorker({
@@ -19,10 +21,12 @@ await runWorker(
       handler: handleSweep,
       deps: {
         offline,
+        devices,
+        inactiveDays: config.devices.inactive_days,
         partitions,
         metrics,
         ttlDays: config.message_limits.offline_message_ttl,
-        maxOfflinePerUser: config.message_limits.max_offline_messages,
+        maxOfflinePerDevice: config.message_limits.max_offline_messages,
         historyRetentionDays: config.cleaner.history_retention_days,
         monthsAhead: 3,
         batchSize: 5000,
@@ -35,7 +39,7 @@ await runWorker(
       concurrency: 1,
     });
     const sampled = pipelineQueues(redis, config, log, topology);
-    const stopStorageGauges = every(15_000, () => sampleStorage({ offline, partitions, redis, metrics }), (err) => log.debug({ err }, 'sampling failed'));
+    const stopStorageGauges = every(15_000, () => sampleStorage({ offline, partitions, devices, presence: presence(redis), redis, metrics }), (err) => log.debug({ err }, 'sampling failed'));
     const stopQueueGauges = sampleQueues(sampled, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
     return {
       workers: [worker],

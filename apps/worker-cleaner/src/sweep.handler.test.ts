@@ -24,14 +24,17 @@ function churningOffline(users: number) {
     async deleteExpired() {
       return 0;
     },
-    async usersOverCap(cap, limit, after) {
-      if (++selections > 50) throw new Error(`the cap pass selected users over the cap ${selections} times for ${users} users: it does not end`);
-      return ids.filter((u) => rows.get(u)! > cap && (after === undefined || BigInt(u) > BigInt(after))).slice(0, limit);
+    async devicesOverCap(cap, limit, after) {
+      if (++selections > 50) throw new Error(`the cap pass selected devices over the cap ${selections} times for ${users} users: it does not end`);
+      return ids
+        .filter((u) => rows.get(u)! > cap && (after === undefined || BigInt(u) > BigInt(after.user_id)))
+        .slice(0, limit)
+        .map((user_id) => ({ user_id, device_id: 'default' }));
     },
-    async trimUser(user, keep, limit) {
-      trims.push(user);
-      // The rows trimmed are replaced by new ones at once: the user stays over the cap.
-      return Math.min(rows.get(user)! - keep, limit);
+    async trimDevice({ user_id }, keep, limit) {
+      trims.push(user_id);
+      // The rows trimmed are replaced by new ones at once: the device stays over the cap.
+      return Math.min(rows.get(user_id)! - keep, limit);
     },
   };
   return { ids, trims, offline: offline as OfflineRepository, selections: () => selections };
@@ -47,10 +50,12 @@ function sweepDeps(offline: OfflineRepository) {
   };
   const deps: SweepDeps = {
     offline,
+    devices: { inactive: async () => [], remove: async () => true },
+    inactiveDays: 30,
     partitions: partitions as PartitionsRepository,
     metrics: createMetrics('worker-cleaner'),
     ttlDays: 30,
-    maxOfflinePerUser: CAP,
+    maxOfflinePerDevice: CAP,
     historyRetentionDays: 0,
     monthsAhead: 3,
     batchSize: BATCH,
@@ -71,7 +76,7 @@ describe('handleSweep (unit)', () => {
     assert.deepEqual(partitionCalls, ['list'], 'the partitions step ran');
     const last = progress.at(-1)!;
     assert.equal(last.step, 'done');
-    assert.equal(last.usersOverCap, 1_234);
+    assert.equal(last.devicesOverCap, 1_234);
     assert.equal(last.trimmed, 1_234 * 40);
   });
 

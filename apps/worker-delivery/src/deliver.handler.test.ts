@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AcceptedMessage } from '@im/contracts';
 import { createMetrics } from '@im/metrics';
+import type { OfflineRow } from '@im/db';
 import type { Unacked } from '@im/redis';
 import { batchItem, silentLog } from '@im/worker-kit/testing';
 import { handleDeliver, type DeliverDeps } from './deliver.handler';
@@ -18,20 +19,34 @@ const message = (id: number, receiver = '2'): AcceptedMessage => ({
   client_msg_id: null,
 });
 
-/** Deps from plain objects: who is online, who hears a publish, which ids are recalled. */
-function world(o: { online?: string[]; deaf?: string[]; recalled?: string[]; backlog?: boolean; publishFails?: boolean; pushFails?: boolean } = {}) {
+/**
+ * Deps from plain objects: who is online (a user, or `user/device`), each user's registered
+ * devices (none: the `default` device), who hears a publish, which ids are recalled.
+ */
+function world(o: { online?: string[]; devices?: Record<string, string[]>; deaf?: string[]; recalled?: string[]; backlog?: boolean; publishFails?: boolean; pushFails?: boolean } = {}) {
   const published: [string, string][] = [];
   const pushed: { user_id: string; device_id: string; message_id: string }[] = [];
-  const offline: { user_id: string; message_id: string }[] = [];
+  const offline: OfflineRow[] = [];
   const tracked: Unacked[] = [];
   const done: Unacked[] = [];
   const metrics = createMetrics('worker-delivery');
   const deps: DeliverDeps = {
     presence: {
-      lookup: async (ids) => new Map(ids.filter((u) => (o.online ?? []).includes(u)).map((u) => [u, 'gw-1'])),
-      set: async () => {},
-      clear: async () => true,
+      lookup: async (ids) => {
+        const out = new Map<string, Map<string, string>>();
+        for (const entry of o.online ?? []) {
+          const [user, device = 'default'] = entry.split('/') as [string, string?];
+          if (!ids.includes(user)) continue;
+          if (!out.has(user)) out.set(user, new Map());
+          out.get(user)!.set(device, `gw-${device}`);
+        }
+        return out;
+      },
+      set: async () => true,
+      clear: async () => [],
+      countOnline: async () => 0,
     },
+    devices: async (ids) => new Map(Object.entries(o.devices ?? {}).filter(([u]) => ids.includes(u))),
     publish: async (pairs) => {
       if (o.publishFails) throw new Error('publish failed');
       published.push(...pairs.map(([c, p]) => [c, p] as [string, string]));
@@ -69,10 +84,16 @@ describe('handleDeliver (unit)', () => {
     );
   });
 
+  it('pushes to each offline device of a receiver, and not to the sender’s own devices', async () => {
+    const w = world({ devices: { '3': ['phone', 'tablet'], '1': ['laptop'] }, online: ['3/tablet'] });
+    await deliver([job('p1', [message(1), ['3', '1']])], w.deps);
+    assert.deepEqual(w.pushed, [{ user_id: '3', device_id: 'phone', message_id: '1001' }]);
+  });
+
   it('completes the delivery when the push queue refuses: stored offline, the failure counted', async () => {
     const w = world({ pushFails: true });
     await deliver([job('p1', [message(1), ['3']])], w.deps);
-    assert.deepEqual(w.offline, [{ user_id: '3', message_id: '1001' }]);
+    assert.deepEqual(w.offline.map((r) => [r.user_id, r.message_id]), [['3', '1001']]);
     assert.deepEqual(await w.routes(), { offline: 1 });
     const errors = (await w.metrics.errors.get()).values.find((v) => v.labels.component === 'push_enqueue');
     assert.equal(errors?.value, 1);
@@ -82,16 +103,39 @@ describe('handleDeliver (unit)', () => {
     const w = world({ online: ['2'] });
     await deliver([job('p1', [message(1), ['2', '3']])], w.deps);
     assert.deepEqual(w.published.map(([c, p]) => [c, JSON.parse(p).message_id]), [['user:2', '1001']]);
-    assert.deepEqual(w.offline, [{ user_id: '3', message_id: '1001' }]);
-    assert.deepEqual(w.tracked, [{ user_id: '2', message_id: '1001' }]);
+    assert.deepEqual(w.offline, [{ user_id: '3', device_id: 'default', message_id: '1001', origin_device: null }]);
+    assert.deepEqual(w.tracked, [{ user_id: '2', device_id: 'default', message_id: '1001' }]);
     assert.deepEqual(await w.routes(), { online: 1, offline: 1 });
+  });
+
+  it("publishes once to a user with an online device, waits for each online device's ack, and stores the message for each device not online", async () => {
+    const w = world({ devices: { '2': ['desktop', 'phone', 'web'] }, online: ['2/desktop', '2/web'] });
+    await deliver([job('p1', [message(1), ['2']])], w.deps);
+    assert.deepEqual(w.published.map(([c]) => c), ['user:2'], 'one PUBLISH, heard by every gateway of the user');
+    assert.deepEqual(w.tracked.map((t) => t.device_id).sort(), ['desktop', 'web']);
+    assert.deepEqual(w.offline, [{ user_id: '2', device_id: 'phone', message_id: '1001', origin_device: null }]);
+    assert.deepEqual(await w.routes(), { online: 2, offline: 1 });
+  });
+
+  it("sends the sender's message to the sender's other devices, never back to the device it came from", async () => {
+    const sent = { ...message(1), sender_device_id: 'phone' };
+    const w = world({ devices: { '1': ['phone', 'desktop', 'tablet'] }, online: ['1/phone', '1/desktop'] });
+    await deliver([job('p1', [sent, ['2', '1']])], w.deps);
+    assert.deepEqual(w.published.map(([c, p]) => [c, JSON.parse(p).sender_device_id]), [['user:1', 'phone']], 'on user:{sender}, naming the origin device');
+    assert.deepEqual(w.tracked.map((t) => `${t.user_id}/${t.device_id}`), ['1/desktop']);
+    assert.deepEqual(w.offline.map((r) => `${r.user_id}/${r.device_id}`).sort(), ['1/tablet', '2/default']);
+    // A sender whose only device sent it (or a send without device_id from the `default` device): nothing for the sender.
+    const alone = world({ online: ['1'] });
+    await deliver([job('p1', [message(2), ['2', '1']])], alone.deps);
+    assert.deepEqual(alone.published, []);
+    assert.deepEqual(alone.offline.map((r) => r.user_id), ['2']);
   });
 
   it('stores a publish nobody heard offline and stops waiting for its ack', async () => {
     const w = world({ online: ['2'], deaf: ['2'] });
     await deliver([job('p1', [message(1), ['2']])], w.deps);
-    assert.deepEqual(w.offline, [{ user_id: '2', message_id: '1001' }]);
-    assert.deepEqual(w.done, [{ user_id: '2', message_id: '1001' }]);
+    assert.deepEqual(w.offline, [{ user_id: '2', device_id: 'default', message_id: '1001', origin_device: null }]);
+    assert.deepEqual(w.done, [{ user_id: '2', device_id: 'default', message_id: '1001' }]);
     assert.deepEqual(await w.routes(), { fallback: 1 });
   });
 

@@ -2,20 +2,23 @@ import { channels, DEFAULT_DEVICE, messageEvent, type AcceptedMessage, type Push
 import type { OfflineRow } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Presence, Unacked } from '@im/redis';
+import { during, messageSpans, SpanKind } from '@im/telemetry';
 import type { BatchHandler } from '@im/worker-kit';
 
 export type Route = 'online' | 'offline' | 'fallback';
 
 export interface DeliverDeps {
   presence: Presence;
+  /** The registered devices of each user (users with none are absent: they have the `default` device). */
+  devices(userIds: readonly string[]): Promise<Map<string, string[]>>;
   /** PUBLISH many (channel, payload) pairs at once; resolves to each one's receiver count (-1: unknown, see @im/redis publisher). */
   publish(messages: readonly (readonly [channel: string, payload: string])[]): Promise<number[]>;
   /** The ids among messageIds that were recalled meanwhile (one MGET of tombstones). */
   recalled(messageIds: readonly string[]): Promise<Set<string>>;
   /**
-   * Publishes that wait for their delivered ack (redelivery.ts stores the late ones offline).
-   * Tracked before the PUBLISH, so an ack that overtakes the bookkeeping still clears it; unheard
-   * ones are done at once (they go offline here).
+   * Publishes that wait for their delivered ack, one per online device (redelivery.ts stores the
+   * late ones offline for that device). Tracked before the PUBLISH, so an ack that overtakes the
+   * bookkeeping still clears it; unheard ones are done at once (they go offline here).
    */
   unacked: {
     track(items: readonly Unacked[]): Promise<void>;
@@ -36,54 +39,80 @@ export interface DeliverDeps {
   now(): number;
 }
 
+/** One message to one user: to each of the user's devices but the one it was sent from. */
 interface Delivery {
   message: AcceptedMessage;
   receiver: string;
+  devices: string[];
   /** Why it goes offline without a publish, if it does (the seed's degrade path). */
   degrade?: string;
 }
 
+/** The device a message was sent from: the send's device_id, else the single-device routes' device. */
+const originOf = (m: AcceptedMessage) => m.sender_device_id ?? DEFAULT_DEVICE;
+
 /**
- * Routes each (message, receiver) of the delivery jobs of a round, in queue order, skipping
- * messages recalled meanwhile: online receivers get a PUBLISH on user:{id} (one pipeline for the
- * round); a PUBLISH that reached no subscriber, a receiver with no presence, a backlog over
- * queue_size, and a job whose publishes kept failing all end as an offline row (one multi-row
- * INSERT). Redis or MySQL errors throw, so BullMQ retries with backoff; a retry may publish twice
- * (gateways drop duplicates by message_id) but never stores a second offline row.
+ * Routes each (message, user) of the delivery jobs of a round, in queue order, skipping messages
+ * recalled meanwhile, to each device of the user (its registered devices, or `default` for a user
+ * with none; for the sender, every device but the one the message came from). A user with an
+ * online device gets one PUBLISH on user:{id} (one pipeline for the round), which each of its
+ * gateways hears, and each online device's publish waits for that device's delivered ack
+ * (redelivery); every device not online gets an offline row (its sync), so a message delivered
+ * online to one device is still in the others' sync. A PUBLISH that reached no subscriber, a
+ * backlog over queue_size, and a job whose publishes kept failing all end as offline rows (one
+ * multi-row INSERT). Redis or MySQL errors throw, so BullMQ retries with backoff; a retry may
+ * publish twice (gateways drop duplicates by message_id) but never stores a second offline row.
  */
-export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log }) => {
+export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log, trace }) => {
   const recalled = await deps.recalled([...new Set(jobs.flatMap((j) => j.payload.items.map((i) => i.message.message_id)))]);
+  const users = [...new Set(jobs.flatMap((j) => j.payload.items.flatMap((i) => i.receivers)))];
+  const registered = await deps.devices(users);
   const backlogged = deps.atBacklogBound();
   const deliveries: Delivery[] = [];
   for (const { payload, attempt } of jobs) {
     const degrade = attempt > deps.publishAttempts ? 'publish kept failing' : backlogged ? 'delivery backlog over queue_size' : undefined;
     for (const item of payload.items) {
       if (recalled.has(item.message.message_id)) continue;
-      for (const receiver of item.receivers) deliveries.push({ message: item.message, receiver, ...(degrade ? { degrade } : {}) });
+      for (const receiver of new Set(item.receivers)) {
+        let devices = registered.get(receiver) ?? [DEFAULT_DEVICE];
+        if (receiver === item.message.sender_id) devices = devices.filter((d) => d !== originOf(item.message));
+        if (devices.length === 0 && receiver === item.message.sender_id) continue;
+        deliveries.push({ message: item.message, receiver, devices, ...(degrade ? { degrade } : {}) });
+      }
     }
   }
   if (deliveries.length === 0) return;
 
-  const offline: { d: Delivery; route: Route }[] = [];
+  const offline: { d: Delivery; device: string; route: Route }[] = [];
   const candidates: Delivery[] = [];
   for (const d of deliveries) {
-    if (d.degrade) offline.push({ d, route: 'fallback' });
+    if (d.degrade) for (const device of d.devices) offline.push({ d, device, route: 'fallback' });
     else candidates.push(d);
   }
   if (offline.length > 0) log.warn({ deliveries: offline.length, reason: offline[0]!.d.degrade }, 'storing deliveries offline without publishing');
 
   if (candidates.length > 0) {
-    const online = await deps.presence.lookup([...new Set(candidates.map((d) => d.receiver))]);
-    const toPublish: Delivery[] = [];
+    const online = await deps.presence.lookup([...new Set(candidates.map((d) => d.receiver))], deps.now());
+    const toPublish: { d: Delivery; devices: string[] }[] = [];
     for (const d of candidates) {
-      if (online.has(d.receiver)) toPublish.push(d);
-      else offline.push({ d, route: 'offline' });
+      const on = online.get(d.receiver);
+      // A device online but not registered: presence of an earlier release names the `default` device.
+      const targets = on ? [...new Set([...d.devices, ...[...on.keys()].filter((dev) => d.receiver !== d.message.sender_id || dev !== originOf(d.message))])] : d.devices;
+      const onlineDevices: string[] = [];
+      for (const device of targets) {
+        if (on?.has(device)) onlineDevices.push(device);
+        else offline.push({ d, device, route: 'offline' });
+      }
+      if (onlineDevices.length > 0) toPublish.push({ d, devices: onlineDevices });
     }
     if (toPublish.length > 0) {
-      await deps.unacked.track(toPublish.map((d) => ({ user_id: d.receiver, message_id: d.message.message_id })));
+      const tracked = (p: (typeof toPublish)[number]) => p.devices.map((device) => ({ user_id: p.d.receiver, device_id: device, message_id: p.d.message.message_id }));
+      await deps.unacked.track(toPublish.flatMap(tracked));
       const payloads = new Map<AcceptedMessage, string>();
-      const heard = await deps.publish(
-        toPublish.map((d) => {
+      // With tracing on, one span per message for its publishes, in the message's trace.
+      const published = messageSpans('PUBLISH', SpanKind.PRODUCER, toPublish.map((p) => p.d.message.message_id), trace?.of, { 'db.system.name': 'redis', 'db.operation.name': 'PUBLISH' });
+      const heard = await during(published, deps.publish(
+        toPublish.map(({ d }) => {
           let payload = payloads.get(d.message);
           if (payload === undefined) {
             payload = messageEvent(d.message);
@@ -91,18 +120,18 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
           }
           return [channels.user(d.receiver), payload] as const;
         }),
-      );
+      ));
       const now = deps.now();
-      const unheard: { user_id: string; message_id: string }[] = [];
-      toPublish.forEach((d, i) => {
+      const unheard: Unacked[] = [];
+      toPublish.forEach((p, i) => {
         // 0: nobody heard it (stale presence). Unknown (-1, classic Pub/Sub on a cluster): counted
         // as heard; if nobody acknowledges it, redelivery stores it offline after ack_timeout_s.
         if (heard[i] !== 0) {
-          deps.metrics.deliveries.inc({ route: 'online' });
-          deps.metrics.deliveryLatency.observe({ route: 'online' }, (now - d.message.created_at) / 1000);
+          deps.metrics.deliveries.inc({ route: 'online' }, p.devices.length);
+          deps.metrics.deliveryLatency.observe({ route: 'online' }, (now - p.d.message.created_at) / 1000);
         } else {
-          unheard.push({ user_id: d.receiver, message_id: d.message.message_id });
-          offline.push({ d, route: 'fallback' });
+          unheard.push(...tracked(p));
+          for (const device of p.devices) offline.push({ d: p.d, device, route: 'fallback' });
         }
       });
       await deps.unacked.done(unheard);
@@ -110,15 +139,20 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
   }
 
   if (offline.length > 0) {
-    await deps.storeOffline(offline.map(({ d }) => ({ user_id: d.receiver, message_id: d.message.message_id })));
+    const stored = messageSpans('offline rows', SpanKind.CLIENT, offline.map(({ d }) => d.message.message_id), trace?.of, { 'db.system.name': 'mysql', 'db.operation.name': 'INSERT', 'db.collection.name': 'offline_message' });
+    await during(
+      stored,
+      deps.storeOffline(offline.map(({ d, device }) => ({ user_id: d.receiver, device_id: device, message_id: d.message.message_id, origin_device: d.message.sender_device_id ?? null }))),
+    );
     const now = deps.now();
     for (const { d, route } of offline) {
       deps.metrics.deliveries.inc({ route });
       deps.metrics.deliveryLatency.observe({ route }, (now - d.message.created_at) / 1000);
     }
-    // Stored: the push is a hint on top, so its queue never holds the delivery back.
+    // Stored: the push is a hint on top, so its queue never holds the delivery back. A sender's
+    // own other devices get their copy offline, but no push for what they sent.
     try {
-      await deps.push(offline.map(({ d }) => ({ user_id: d.receiver, device_id: DEFAULT_DEVICE, message: d.message })));
+      await deps.push(offline.filter(({ d }) => d.receiver !== d.message.sender_id).map(({ d, device }) => ({ user_id: d.receiver, device_id: device, message: d.message })));
     } catch (err) {
       deps.metrics.errors.inc({ component: 'push_enqueue', kind: 'UNAVAILABLE' });
       log.warn({ err, deliveries: offline.length }, 'push jobs could not be queued; the deliveries are stored offline and pulled later');

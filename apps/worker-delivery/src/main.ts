@@ -1,4 +1,4 @@
-import { offlineRepository, type OfflineRow } from '@im/db';
+import { devicesRepository, offlineRepository, type OfflineRow } from '@im/db';
 import { presence, publisher, recalledAmong, unackedTracker } from '@im/redis';
 import { backlogSampler, createQueue, every, MicroBatcher, runWorker, startBatchWorker, type TypedQueue } from '@im/worker-kit';
 import { handleDeliver, type DeliverDeps } from './deliver.handler';
@@ -9,6 +9,7 @@ import { pushHandoff } from './push-handoff';
 // stores offline what was published but never acknowledged (redelivery.ts).
 await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards, topology }) => {
   const offline = offlineRepository(pool);
+  const devices = devicesRepository(pool);
   const deliverQueues = shards.map((shard) => createQueue('im.deliver', redis, config, log, shard));
   const unacked = unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix);
   const publish = publisher(redis, config.queue.pubsub);
@@ -19,7 +20,7 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards,
       await offline.insertMany(rows, Date.now());
       return rows.map(() => undefined);
     },
-    { maxItems: 500, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: Math.max(1, config.mysql.pool_size - 1) },
+    { spanName: 'offline rows insert', maxItems: 500, maxWaitMs: config.queue.batch_wait_ms, maxInFlight: Math.max(1, config.mysql.pool_size - 1) },
   );
   const storeOffline = (rows: readonly OfflineRow[]) => offlineInserts.addMany(rows).then(() => undefined);
   const backlog = backlogSampler({
@@ -41,6 +42,7 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards,
 
   const deps: DeliverDeps = {
     presence: presence(redis),
+    devices: (userIds) => devices.ofUsers(userIds),
     publish: (pairs) => publish.publishMany(pairs),
     recalled: (ids) => recalledAmong(redis, ids),
     unacked: { track: (items) => unacked.track(items, Date.now()), done: (items) => unacked.done(items) },

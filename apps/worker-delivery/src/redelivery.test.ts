@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMetrics } from '@im/metrics';
+import type { OfflineRow } from '@im/db';
 import type { Unacked } from '@im/redis';
 import { silentLog } from '@im/worker-kit/testing';
 import { redeliverDue } from './redelivery';
@@ -21,9 +22,9 @@ function tracker(due: Unacked[]) {
 
 describe('redeliverDue (unit)', () => {
   it('stores every due publish offline, in claims of `batch`, clears each only after it is stored, and counts them', async () => {
-    const due = Array.from({ length: 25 }, (_, i) => ({ user_id: String(i % 3), message_id: String(100 + i) }));
+    const due = Array.from({ length: 25 }, (_, i) => ({ user_id: String(i % 3), device_id: i % 2 ? 'phone' : 'default', message_id: String(100 + i) }));
     const t = tracker(due);
-    const stored: Unacked[] = [];
+    const stored: OfflineRow[] = [];
     const metrics = createMetrics('worker-delivery');
     const n = await redeliverDue(
       {
@@ -45,7 +46,7 @@ describe('redeliverDue (unit)', () => {
   });
 
   it('leaves a claim uncleared when storing fails (its lease hands it back later)', async () => {
-    const t = tracker([{ user_id: '1', message_id: '5' }]);
+    const t = tracker([{ user_id: '1', device_id: 'default', message_id: '5' }]);
     await assert.rejects(
       redeliverDue({ unacked: t.unacked, storeOffline: async () => Promise.reject(new Error('mysql down')), metrics: createMetrics('worker-delivery'), log: silentLog, now: () => 0 }),
       /mysql down/,

@@ -23,23 +23,23 @@ function run(members: string[], chunkSize: number) {
 }
 
 describe('handleFanout (unit)', () => {
-  it('splits the members but the sender into chunks, each a delivery job with an id from the message and the chunk number', async () => {
+  it("splits the members (the sender too, for the sender's other devices) into chunks, each a delivery job with an id from the message and the chunk number", async () => {
     const members = ['1', ...Array.from({ length: 7 }, (_, i) => String(10 + i))];
     const { deliverQueue, done } = run(members, 3);
     await done;
     assert.deepEqual(
       deliverQueue.added.map((j) => [j.opts?.jobId, j.data.items[0].receivers]),
       [
-        ['f5000-0', ['10', '11', '12']],
-        ['f5000-1', ['13', '14', '15']],
-        ['f5000-2', ['16']],
+        ['f5000-0', ['1', '10', '11']],
+        ['f5000-1', ['12', '13', '14']],
+        ['f5000-2', ['15', '16']],
       ],
     );
     assert.ok(deliverQueue.added.every((j) => j.data.items[0].message === message));
   });
 
-  it('queues nothing for a group whose only member is the sender', async () => {
-    const { deliverQueue, done } = run(['1'], 3);
+  it('queues nothing for a group without members', async () => {
+    const { deliverQueue, done } = run([], 3);
     await done;
     assert.deepEqual(deliverQueue.added, []);
   });

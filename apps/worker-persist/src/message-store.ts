@@ -113,7 +113,7 @@ export function messageStore(d: MessageStoreDeps): MessageStore {
       const stored = new Map(rows.map((m) => [m.message_id, m]));
       return batch.map((i) => (before.has(i.message.message_id) || during.has(i.message.message_id) ? null : stored.get(i.message.message_id)!));
     },
-    { maxItems: 500, maxWaitMs: d.batchWaitMs, maxInFlight: d.maxInFlight },
+    { spanName: 'message_history insert', maxItems: 500, maxWaitMs: d.batchWaitMs, maxInFlight: d.maxInFlight },
   );
   return {
     store: (messages) => inserts.addMany(messages),

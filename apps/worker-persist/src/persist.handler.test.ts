@@ -50,8 +50,8 @@ describe('handlePersist (unit)', () => {
     assert.deepEqual(
       deliverQueue.added.map((j) => [j.name, j.opts?.jobId, j.data.items.map((i: any) => [i.message.seq, i.receivers])]),
       [
-        ['deliver', 'pb1001', [[1, ['2']], [2, ['2']]]],
-        ['deliver', 'pb1003', [[4, ['2']]]],
+        ['deliver', 'pb1001', [[1, ['2', '1']], [2, ['2', '1']]]],
+        ['deliver', 'pb1003', [[4, ['2', '1']]]],
       ],
     );
     assert.deepEqual(fanoutQueue.added.map((j) => [j.name, j.opts?.jobId, j.data.message.seq]), [['fanout', 'g1003', 3]]);

@@ -1,5 +1,6 @@
 import { JOB_NAMES, jobIds, type AcceptedMessage, type AcceptedSingle } from '@im/contracts';
 import type { Metrics } from '@im/metrics';
+import { produceHop, type MessageSpans } from '@im/telemetry';
 import type { BatchHandler, HandOff, TypedQueue } from '@im/worker-kit';
 import type { ToStore } from './message-store';
 
@@ -29,7 +30,10 @@ export interface PersistDeps {
  * retried with other jobs around it adds no job twice. A job that ran before (a retry, or back
  * after a stall) neither writes nor hands on a message recalled meanwhile: a recall is final.
  */
-export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log }) => {
+/** A single chat's receivers: the receiver, and the sender, whose other devices get the message too. */
+const withSender = (m: AcceptedSingle) => (m.receiver_id === m.sender_id ? [m.receiver_id] : [m.receiver_id, m.sender_id]);
+
+export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log, trace }) => {
   const all = items.flatMap((i) => i.payload.messages.map((message) => ({ message, redone: i.redone })));
   const stored = await deps.store(all);
   let recalled = 0;
@@ -37,24 +41,43 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
   const deliveries: Parameters<PersistDeps['deliverQueue']['addBulk']>[0][number][] = [];
   const fanouts: Parameters<PersistDeps['fanoutQueue']['addBulk']>[0][number][] = [];
   const events: Parameters<NonNullable<PersistDeps['hookQueue']>['addBulk']>[0][number][] = [];
+  // With tracing on: each message's producer span, the child of its span in this stage.
+  const hops: MessageSpans[] = [];
   let at = 0;
   for (const { payload, job } of items) {
     const messages = stored.slice(at, (at += payload.messages.length)).filter((m): m is AcceptedMessage => m !== null);
     recalled += payload.messages.length - messages.length;
     const singles = messages.filter((m): m is AcceptedSingle => m.group_id === null);
     if (singles.length > 0) {
-      deliveries.push({ name: JOB_NAMES['im.deliver'], data: { items: singles.map((m) => ({ message: m, receivers: [m.receiver_id] })) }, opts: { jobId: jobIds.deliverOfPersist(job.id!) } });
+      const hop = produceHop(deps.deliverQueue.name, singles.map((m) => m.message_id), trace?.of);
+      hops.push(hop);
+      deliveries.push({
+        name: JOB_NAMES['im.deliver'],
+        data: { items: singles.map((m) => ({ message: m, receivers: withSender(m) })), ...(hop.carriers ? { trace: hop.carriers } : {}) },
+        opts: { jobId: jobIds.deliverOfPersist(job.id!) },
+      });
     }
-    for (const m of messages) if (m.group_id !== null) fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m }, opts: { jobId: jobIds.fanout(m.message_id) } });
+    for (const m of messages) {
+      if (m.group_id === null) continue;
+      const hop = produceHop(deps.fanoutQueue.name, [m.message_id], trace?.of);
+      hops.push(hop);
+      fanouts.push({ name: JOB_NAMES['im.fanout'], data: { message: m, ...(hop.carriers ? { trace: hop.carriers } : {}) }, opts: { jobId: jobIds.fanout(m.message_id) } });
+    }
     if (deps.hookQueue && messages.length > 0) events.push({ name: JOB_NAMES['im.hook'], data: { event: 'after_send', messages }, opts: { jobId: jobIds.afterSend(job.id!) } });
   }
   if (deliveries.length > 0 || fanouts.length > 0 || events.length > 0) {
-    await deps.handOff(async () => {
-      if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
-      if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
-      // after_send: stored, so the event may go; off the send's path (its 202 was answered at enqueue).
-      if (events.length > 0) await deps.hookQueue!.addBulk(events);
-    });
+    try {
+      await deps.handOff(async () => {
+        if (deliveries.length > 0) await deps.deliverQueue.addBulk(deliveries);
+        if (fanouts.length > 0) await deps.fanoutQueue.addBulk(fanouts);
+        // after_send: stored, so the event may go; off the send's path (its 202 was answered at enqueue).
+        if (events.length > 0) await deps.hookQueue!.addBulk(events);
+      });
+    } catch (err) {
+      for (const h of hops) h.end(err);
+      throw err;
+    }
+    for (const h of hops) h.end();
   }
   if (recalled > 0) log.info({ recalled }, 'recalled messages left out of jobs that ran again');
   log.debug({ jobs: items.length, messages: all.length, deliveries: deliveries.length, groups: fanouts.length }, 'persisted');

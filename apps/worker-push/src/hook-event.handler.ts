@@ -53,6 +53,6 @@ export const handleHookEvent: Handler<'im.hook', HookEventDeps> = async (job, { 
     deps.metrics.hookMessages.inc({ hook: job.event, action: 'sent' }, job.event === 'after_send' ? job.messages.length : 1);
     return;
   }
-  if (out.kind === 'retry') throw new AppError('UNAVAILABLE', `${job.event} event not taken (${out.reason}); retrying`, out.retryAfterS !== undefined ? { retryAfterS: out.retryAfterS } : {});
-  throw new AppError('INVALID_ARGUMENT', `${job.event} event refused by its receiver (${out.kind === 'refused' ? out.reason : out.kind}); kept in the failed set`);
+  if (out.kind === 'retry') throw new AppError('UNAVAILABLE', `${job.event} event not taken (${out.reason}); retrying`, { reason: 'DEPENDENCY_UNAVAILABLE', ...(out.retryAfterS !== undefined ? { retryAfterS: out.retryAfterS } : {}) });
+  throw new AppError('INVALID_ARGUMENT', `${job.event} event refused by its receiver (${out.kind === 'refused' ? out.reason : out.kind}); kept in the failed set`, { reason: 'INVALID_FIELD' });
 };

@@ -71,7 +71,7 @@ export const handlePush: Handler<'im.push', PushDeps> = async (job: PushJob, { d
   end();
   if (outcome.kind === 'retry') {
     deps.metrics.pushes.inc({ provider: provider.platform, result: 'retried' });
-    throw new AppError('UNAVAILABLE', `${provider.platform} push not taken (${outcome.reason}); retrying`, outcome.retryAfterS !== undefined ? { retryAfterS: outcome.retryAfterS } : {});
+    throw new AppError('UNAVAILABLE', `${provider.platform} push not taken (${outcome.reason}); retrying`, { reason: 'DEPENDENCY_UNAVAILABLE', ...(outcome.retryAfterS !== undefined ? { retryAfterS: outcome.retryAfterS } : {}) });
   }
   if (outcome.kind === 'bad_token') {
     await deps.removeToken(d, token.token);

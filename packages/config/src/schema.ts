@@ -88,6 +88,14 @@ export const schema = {
     /** Upper bound of ingest's in-flight sends waiting for the queue; beyond it ingest answers 503. */
     max_pending_sends: int(20_000, 100),
     /**
+     * Sends of one gRPC SendStream in flight (received, not yet answered); a frame beyond it is
+     * answered RESOURCE_EXHAUSTED at once, never dropped (proto/im_message.proto). 500 is a
+     * quarter second of 2,000 sends/s on one stream; with 2,000, four streams kept up to 8,000
+     * sends in an overloaded ingest (50 MB more RSS than POST at the same rate), and those that
+     * waited past the admission cutoff were answered 503 after seconds instead of 429 at once.
+     */
+    stream_max_in_flight: int(500, 1, 100_000),
+    /**
      * Every send is answered within this time: 202 once queued, else 503 (nothing queued, safe to
      * retry). Each Redis command of ingest times out after a sixth of it (docs/architecture.md).
      */
@@ -201,6 +209,20 @@ export const schema = {
     messages: int(100, 0, 1000),
     /** A conversation's cache lives this long from its first read, then is built again. */
     ttl_s: int(300, 1, 86_400),
+  },
+  devices: {
+    /** Devices a user may have registered at once; one more is refused until one is removed. */
+    max_per_user: int(10, 1, 1000),
+    /** A device not seen for this many days is forgotten with its sync by worker-cleaner. */
+    inactive_days: int(30, 1, 3650),
+    /** A new device's sync starts with the newest messages of the user's conversations from this many days ... */
+    new_device_window_days: int(30, 0, 3650),
+    /** ... at most this many. */
+    new_device_max_messages: int(1000, 0, 100_000),
+  },
+  receipts: {
+    /** A read ack also sends the peer of a single chat a `receipt` event (off: readers stay private). */
+    notify_peer: bool(false),
   },
   cleaner: {
     interval_s: int(3600, 1),

@@ -242,6 +242,7 @@ describe('messageEvent', () => {
       'timestamp',
       'status',
       'client_msg_id',
+      'sender_device_id',
     ]);
   });
 
@@ -259,6 +260,7 @@ describe('messageEvent', () => {
       timestamp: 1_700_000_000_123,
       status: 'sent',
       client_msg_id: 'c-1',
+      sender_device_id: null,
     });
   });
 

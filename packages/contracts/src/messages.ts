@@ -6,6 +6,22 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export const CLIENT_MSG_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/** A device id, named by the gateway: the same characters as a client_msg_id. */
+export const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** The device of the single-device routes (presence, acks and the offline pull without a device_id). */
+export const DEFAULT_DEVICE = 'default';
+
+/** A device's platform, as its gateway names it. */
+export const PLATFORMS = ['ios', 'android', 'web', 'desktop', 'unknown'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** An optional device_id of a request; absent means the `default` device. */
+export const deviceIdField = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'string' && DEVICE_ID.test(v)) return v;
+  ctx.addIssue({ code: 'custom', message: `device_id must be 1 to 64 characters of A-Z a-z 0-9 _ . : - (got ${describeValue(v)})` });
+  return z.NEVER;
+});
+
 /** An id field of a request: decimal string or safe integer, canonicalised to a string. */
 export const idField = (name: string) =>
   z.unknown().transform((v, ctx) => {
@@ -91,6 +107,7 @@ export function sendSchemas(maxMessageLength: number) {
       content,
       message_type: messageTypeField,
       client_msg_id: clientMsgIdField,
+      device_id: deviceIdField.optional(),
     })
     .strict();
   const group = z
@@ -100,13 +117,14 @@ export function sendSchemas(maxMessageLength: number) {
       content,
       message_type: messageTypeField,
       client_msg_id: clientMsgIdField,
+      device_id: deviceIdField.optional(),
     })
     .strict();
   return { single, group };
 }
 
-const SINGLE_KEYS = new Set(['sender_id', 'receiver_id', 'content', 'message_type', 'client_msg_id']);
-const GROUP_KEYS = new Set(['sender_id', 'group_id', 'content', 'message_type', 'client_msg_id']);
+const SINGLE_KEYS = new Set(['sender_id', 'receiver_id', 'content', 'message_type', 'client_msg_id', 'device_id']);
+const GROUP_KEYS = new Set(['sender_id', 'group_id', 'content', 'message_type', 'client_msg_id', 'device_id']);
 
 /**
  * The hot path's validation: a plain check of a send body that returns the parsed send when the
@@ -136,7 +154,9 @@ export function fastSendParsers(maxMessageLength: number) {
       if (typeof cmid !== 'string' || !CLIENT_MSG_ID.test(cmid)) return undefined;
       clientMsgId = cmid;
     }
-    return { sender_id: sender, content, message_type: messageType, client_msg_id: clientMsgId };
+    const device = b.device_id;
+    if (device !== undefined && (typeof device !== 'string' || !DEVICE_ID.test(device))) return undefined;
+    return { sender_id: sender, content, message_type: messageType, client_msg_id: clientMsgId, ...(device === undefined ? {} : { device_id: device }) };
   }
   const plain = (v: unknown, allowed: Set<string>): v is Record<string, unknown> => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -148,13 +168,13 @@ export function fastSendParsers(maxMessageLength: number) {
       if (!plain(v, SINGLE_KEYS)) return undefined;
       const receiver = parseId(v.receiver_id);
       const c = receiver === undefined ? undefined : common(v);
-      return c && { sender_id: c.sender_id, receiver_id: receiver!, content: c.content, message_type: c.message_type, client_msg_id: c.client_msg_id };
+      return c && { sender_id: c.sender_id, receiver_id: receiver!, content: c.content, message_type: c.message_type, client_msg_id: c.client_msg_id, ...(c.device_id === undefined ? {} : { device_id: c.device_id }) };
     },
     group(v: unknown): GroupSend | undefined {
       if (!plain(v, GROUP_KEYS)) return undefined;
       const group = parseId(v.group_id);
       const c = group === undefined ? undefined : common(v);
-      return c && { sender_id: c.sender_id, group_id: group!, content: c.content, message_type: c.message_type, client_msg_id: c.client_msg_id };
+      return c && { sender_id: c.sender_id, group_id: group!, content: c.content, message_type: c.message_type, client_msg_id: c.client_msg_id, ...(c.device_id === undefined ? {} : { device_id: c.device_id }) };
     },
   };
 }
@@ -185,6 +205,8 @@ interface AcceptedFields {
   /** Milliseconds since the epoch, taken at ingest. */
   created_at: number;
   client_msg_id: string | null;
+  /** The sender's device the send came from (its `device_id`); absent or null: the `default` device. */
+  sender_device_id?: string | null;
 }
 
 /** A single-chat message: to one receiver. */
@@ -217,6 +239,7 @@ const acceptedFields = {
   message_type: z.enum(MESSAGE_TYPES),
   created_at: z.number().int().positive(),
   client_msg_id: z.string().nullable(),
+  sender_device_id: z.string().regex(DEVICE_ID).nullable().optional(),
 };
 export const acceptedGroupSchema: z.ZodType<AcceptedGroup> = z.object({ ...acceptedFields, receiver_id: z.null(), group_id: idString });
 export const acceptedMessageSchema: z.ZodType<AcceptedMessage> = z.union([z.object({ ...acceptedFields, receiver_id: idString, group_id: z.null() }), acceptedGroupSchema]);
@@ -235,7 +258,21 @@ export function messageEvent(m: AcceptedMessage): string {
     timestamp: m.created_at,
     status: 'sent',
     client_msg_id: m.client_msg_id,
+    sender_device_id: m.sender_device_id ?? null,
   });
+}
+
+/**
+ * The read event on user:{id} (docs/contract.md): the user read `conversation` up to `seq` on
+ * the device `device_id`; the user's other devices update their unread counts.
+ */
+export function readEvent(userId: string, conversation: string, seq: number, deviceId: string, now: number): string {
+  return JSON.stringify({ event: 'read', user_id: userId, conversation, seq, device_id: deviceId, timestamp: now });
+}
+
+/** The receipt event on user:{peer} of a single chat (receipts.notify_peer): `reader_id` read up to `seq`. */
+export function receiptEvent(reader: string, conversation: string, seq: number, now: number): string {
+  return JSON.stringify({ event: 'receipt', reader_id: reader, conversation, seq, status: 'read', timestamp: now });
 }
 
 /** The recall event (CONTRACT.md section 4): on user:{receiver} for a single chat, group:{id} for a group. */

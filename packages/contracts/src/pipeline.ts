@@ -62,21 +62,31 @@ export const jobIds = {
   pushFlush: (d: PushDevice & { window: string }) => `w${contentDigest([d.user_id, d.device_id, d.window])}`,
 } as const;
 
+/**
+ * With tracing on (OTEL_*, @im/telemetry): the W3C traceparent of each traced message of the job,
+ * by message id, so each hop joins its message's trace. A job carries messages of many traces, so
+ * the context travels per message. Absent with tracing off; a malformed one is ignored.
+ */
+export type TraceCarriers = Record<string, string>;
+
 /** Messages accepted by ingest, many per job; persisted as one multi-row insert. */
 export interface PersistJob {
   messages: AcceptedMessage[];
   /** queue.ordered: the shard's admission ticket of the batch; jobs are handed on in ticket order. */
   ticket?: number;
+  trace?: TraceCarriers;
 }
 
 /** Deliveries: each message with the users to route it to (one for single chat, a chunk of members for a group). */
 export interface DeliverJob {
   items: { message: AcceptedMessage; receivers: string[] }[];
+  trace?: TraceCarriers;
 }
 
 /** A persisted group message, to be expanded into member chunks. */
 export interface FanoutJob {
   message: AcceptedGroup;
+  trace?: TraceCarriers;
 }
 
 export interface CleanerJob {
@@ -93,13 +103,16 @@ export interface JobPayloads {
 }
 
 const id = z.string().regex(ID_PATTERN);
+/** Trace context never makes a job invalid: one that does not parse is dropped. */
+const traceCarriers = z.record(z.string(), z.string()).optional().catch(undefined);
 
 /** One schema per payload; a worker refuses (without retrying) a job that does not match. */
 export const jobSchemas: { [Q in QueueName]: z.ZodType<JobPayloads[Q]> } = {
-  'im.persist': z.object({ messages: z.array(acceptedMessageSchema).min(1), ticket: z.number().int().positive().optional() }),
-  'im.fanout': z.object({ message: acceptedGroupSchema }),
+  'im.persist': z.object({ messages: z.array(acceptedMessageSchema).min(1), ticket: z.number().int().positive().optional(), trace: traceCarriers }),
+  'im.fanout': z.object({ message: acceptedGroupSchema, trace: traceCarriers }),
   'im.deliver': z.object({
     items: z.array(z.object({ message: acceptedMessageSchema, receivers: z.array(id).min(1) })).min(1),
+    trace: traceCarriers,
   }),
   'im.cleaner': z.object({ task: z.literal('sweep') }),
   'im.push': pushJobSchema,

@@ -3,12 +3,10 @@ import { z } from 'zod';
 import { ID_PATTERN } from './ids';
 import { acceptedMessageSchema, type AcceptedMessage } from './messages';
 
-/**
- * A device of a user, as push tokens name it: letters, digits, `.`, `_`, `-`, up to 64. Until
- * receivers are devices, delivery hands every offline message to the device `default`.
- */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-export const DEFAULT_DEVICE = 'default';
+import { DEVICE_ID } from './messages';
+
+/** A device of a user, as push tokens name it: the devices' own pattern (messages.ts DEVICE_ID). */
+export const DEVICE_ID_PATTERN = DEVICE_ID;
 
 /** Push providers: FCM HTTP v1, APNs (HTTP/2, token auth), or the deployment's signed webhook. */
 export const PUSH_PLATFORMS = ['fcm', 'apns', 'webhook'] as const;

@@ -4,6 +4,7 @@ export * from './repositories/users.repository';
 export * from './repositories/messages.repository';
 export * from './repositories/recalls.repository';
 export * from './repositories/offline.repository';
+export * from './repositories/devices.repository';
 export * from './repositories/cursors.repository';
 export * from './repositories/groups.repository';
 export * from './repositories/conversations.repository';

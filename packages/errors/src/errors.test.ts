@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AppError,
+  DEFAULT_RETRY_AFTER_S,
   ERROR_CODES,
+  ERROR_REASONS,
   invalidArgument,
   isDataFault,
   isJobFault,
@@ -16,19 +18,19 @@ import {
 
 describe('AppError', () => {
   it('INVALID_ARGUMENT is 400 and not retryable', () => {
-    const e = new AppError('INVALID_ARGUMENT', 'bad field');
+    const e = new AppError('INVALID_ARGUMENT', 'bad field', { reason: 'INVALID_FIELD' });
     assert.equal(e.status, 400);
     assert.equal(e.retryable, false);
   });
 
   it('UNAVAILABLE is 503 and retryable', () => {
-    const e = new AppError('UNAVAILABLE', 'down');
+    const e = new AppError('UNAVAILABLE', 'down', { reason: 'OVERLOADED' });
     assert.equal(e.status, 503);
     assert.equal(e.retryable, true);
   });
 
   it('RESOURCE_EXHAUSTED is 429 and carries retryAfterS', () => {
-    const e = new AppError('RESOURCE_EXHAUSTED', 'slow down', { retryAfterS: 3 });
+    const e = new AppError('RESOURCE_EXHAUSTED', 'slow down', { reason: 'RATE_LIMITED', retryAfterS: 3 });
     assert.equal(e.status, 429);
     assert.equal(e.retryable, true);
     assert.equal(e.retryAfterS, 3);
@@ -47,18 +49,18 @@ describe('AppError', () => {
     };
     assert.deepEqual(Object.keys(ERROR_CODES).sort(), Object.keys(expected).sort());
     for (const [code, status] of Object.entries(expected) as [ErrorCode, number][]) {
-      const e = new AppError(code, 'x');
+      const e = new AppError(code, 'x', { reason: ERROR_REASONS[code][0] });
       assert.equal(e.status, status, code);
       assert.equal(e.retryable, ERROR_CODES[code].retryable, code);
     }
     for (const code of ['UNAUTHENTICATED', 'PERMISSION_DENIED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE'] as const) {
-      assert.equal(new AppError(code, 'x').retryable, false, `${code} is not retryable`);
+      assert.equal(new AppError(code, 'x', { reason: ERROR_REASONS[code][0] }).retryable, false, `${code} is not retryable`);
     }
   });
 
   it('is an Error with name AppError, its message, its code and an optional cause', () => {
     const cause = new Error('root');
-    const e = new AppError('NOT_FOUND', 'no such user', { cause });
+    const e = new AppError('NOT_FOUND', 'no such user', { reason: 'UNKNOWN_USER', cause });
     assert.ok(e instanceof Error);
     assert.ok(e instanceof AppError);
     assert.equal(e.name, 'AppError');
@@ -69,19 +71,43 @@ describe('AppError', () => {
     assert.ok(e.stack?.includes('no such user'));
   });
 
-  it('toJSON is exactly { code, message }', () => {
-    const e = new AppError('RESOURCE_EXHAUSTED', 'too many', { retryAfterS: 1, cause: new Error('secret') });
-    assert.deepEqual(e.toJSON(), { code: 'RESOURCE_EXHAUSTED', message: 'too many' });
-    assert.deepEqual(JSON.parse(JSON.stringify(e)), { code: 'RESOURCE_EXHAUSTED', message: 'too many' });
+  it('toJSON is exactly { code, reason, message } and retry_after_s on 429 and 503, never the cause', () => {
+    const e = new AppError('RESOURCE_EXHAUSTED', 'too many', { reason: 'RATE_LIMITED', retryAfterS: 2, cause: new Error('secret') });
+    assert.deepEqual(e.toJSON(), { code: 'RESOURCE_EXHAUSTED', reason: 'RATE_LIMITED', message: 'too many', retry_after_s: 2 });
+    assert.deepEqual(JSON.parse(JSON.stringify(e)), { code: 'RESOURCE_EXHAUSTED', reason: 'RATE_LIMITED', message: 'too many', retry_after_s: 2 });
+    assert.deepEqual(notFound('UNKNOWN_GROUP', 'no group').toJSON(), { code: 'NOT_FOUND', reason: 'UNKNOWN_GROUP', message: 'no group' });
+  });
+
+  it('every 429 and 503 says when to retry (1 s unless it says more); no other code does', () => {
+    assert.equal(unavailable('OVERLOADED', 'busy').retryAfterS, DEFAULT_RETRY_AFTER_S);
+    assert.equal(unavailable('OVERLOADED', 'busy').toJSON().retry_after_s, 1);
+    assert.equal(new AppError('UNAVAILABLE', 'resharding', { reason: 'RESHARDING', retryAfterS: 2 }).retryAfterS, 2);
+    assert.equal(new AppError('RESOURCE_EXHAUSTED', 'slow', { reason: 'RATE_LIMITED' }).retryAfterS, 1);
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      if (code === 'UNAVAILABLE' || code === 'RESOURCE_EXHAUSTED') continue;
+      const e = new AppError(code, 'x', { reason: ERROR_REASONS[code][0], retryAfterS: 5 });
+      assert.equal(e.retryAfterS, undefined, code);
+      assert.equal('retry_after_s' in e.toJSON(), false, code);
+    }
+  });
+
+  it('has reasons for every code, each reason under one code only', () => {
+    assert.deepEqual(Object.keys(ERROR_REASONS).sort(), Object.keys(ERROR_CODES).sort());
+    const all = Object.values(ERROR_REASONS).flat();
+    assert.equal(new Set(all).size, all.length, 'a reason is listed under two codes');
+    for (const r of all) assert.match(r, /^[A-Z][A-Z_]*[A-Z]$/);
   });
 
   it('helpers build the right codes', () => {
     assert.equal(invalidArgument('a').code, 'INVALID_ARGUMENT');
-    assert.equal(notFound('b').code, 'NOT_FOUND');
-    assert.equal(permissionDenied('c').code, 'PERMISSION_DENIED');
+    assert.equal(invalidArgument('a').reason, 'INVALID_FIELD');
+    assert.equal(invalidArgument('a', 'INVALID_CURSOR').reason, 'INVALID_CURSOR');
+    assert.equal(notFound('UNKNOWN_USER', 'b').code, 'NOT_FOUND');
+    assert.equal(permissionDenied('NOT_A_MEMBER', 'c').code, 'PERMISSION_DENIED');
     const cause = new Error('x');
-    const u = unavailable('d', cause);
+    const u = unavailable('DEPENDENCY_UNAVAILABLE', 'd', cause);
     assert.equal(u.code, 'UNAVAILABLE');
+    assert.equal(u.reason, 'DEPENDENCY_UNAVAILABLE');
     assert.equal(u.message, 'd');
     assert.equal(u.cause, cause);
   });
@@ -94,9 +120,9 @@ function withCode(message: string, code: string): Error {
 describe('isJobFault', () => {
   it('is true for contract errors that are not retryable, false for those that are', () => {
     assert.equal(isJobFault(invalidArgument('bad')), true);
-    assert.equal(isJobFault(notFound('gone')), true);
-    assert.equal(isJobFault(new AppError('UNAVAILABLE', 'later')), false);
-    assert.equal(isJobFault(new AppError('INTERNAL', 'bug')), false);
+    assert.equal(isJobFault(notFound('UNKNOWN_MESSAGE', 'gone')), true);
+    assert.equal(isJobFault(unavailable('OVERLOADED', 'later')), false);
+    assert.equal(isJobFault(new AppError('INTERNAL', 'bug', { reason: 'INTERNAL_ERROR' })), false);
   });
 });
 
@@ -177,14 +203,14 @@ describe('isUnavailableError', () => {
   });
 
   it('follows the code of an AppError', () => {
-    assert.equal(isUnavailableError(new AppError('UNAVAILABLE', 'x')), true);
-    assert.equal(isUnavailableError(new AppError('INTERNAL', 'Connection is closed')), false);
+    assert.equal(isUnavailableError(unavailable('OVERLOADED', 'x')), true);
+    assert.equal(isUnavailableError(new AppError('INTERNAL', 'Connection is closed', { reason: 'INTERNAL_ERROR' })), false);
   });
 });
 
 describe('toAppError', () => {
   it('passes an AppError through unchanged (same object)', () => {
-    const e = new AppError('NOT_FOUND', 'gone');
+    const e = notFound('UNKNOWN_MESSAGE', 'gone');
     assert.equal(toAppError(e), e);
   });
 
@@ -195,6 +221,7 @@ describe('toAppError', () => {
     assert.equal(e.code, 'UNAVAILABLE');
     assert.equal(e.status, 503);
     assert.equal(e.retryable, true);
+    assert.equal(e.reason, 'DEPENDENCY_UNAVAILABLE');
     assert.equal(e.cause, cause);
   });
 
@@ -212,6 +239,7 @@ describe('toAppError', () => {
     const e = toAppError(cause);
     assert.equal(e.code, 'INTERNAL');
     assert.equal(e.status, 500);
+    assert.equal(e.reason, 'INTERNAL_ERROR');
     assert.equal(e.cause, cause);
     assert.ok(!e.message.includes('hunter2'));
     assert.ok(!JSON.stringify(e).includes('hunter2'));

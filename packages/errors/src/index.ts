@@ -12,16 +12,48 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export class AppError extends Error {
-  readonly code: ErrorCode;
-  /** Seconds a client should wait before retrying (429). */
-  readonly retryAfterS: number | undefined;
+/**
+ * The machine-readable reason beside each code (CONTRACT.md section 2): what a caller branches on
+ * when one code covers several cases (an unknown user or an unknown group, a send refused for an
+ * outage or with an outcome not known). Each reason belongs to one code; docs/openapi.yaml lists
+ * the same reasons per code, and a test holds the two together.
+ */
+export const ERROR_REASONS = {
+  INVALID_ARGUMENT: ['INVALID_FIELD', 'MALFORMED_BODY', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_PATH', 'INVALID_CURSOR', 'METHOD_NOT_ALLOWED'],
+  UNAUTHENTICATED: ['MISSING_TOKEN', 'INVALID_TOKEN'],
+  PERMISSION_DENIED: ['NOT_A_MEMBER', 'NOT_THE_SENDER', 'DEVICE_LIMIT', 'HOOK_REFUSED'],
+  NOT_FOUND: ['UNKNOWN_USER', 'UNKNOWN_GROUP', 'UNKNOWN_MESSAGE', 'UNKNOWN_DEVICE', 'UNKNOWN_ROUTE'],
+  PAYLOAD_TOO_LARGE: ['PAYLOAD_TOO_LARGE'],
+  RESOURCE_EXHAUSTED: ['RATE_LIMITED', 'STREAM_BACKLOG'],
+  UNAVAILABLE: ['DEPENDENCY_UNAVAILABLE', 'OVERLOADED', 'ADMISSION_TIMEOUT', 'OUTCOME_UNKNOWN', 'SEND_IN_PROGRESS', 'REPLICATION_TIMEOUT', 'RESHARDING', 'HOOK_UNAVAILABLE', 'SHUTTING_DOWN'],
+  INTERNAL: ['INTERNAL_ERROR'],
+} as const satisfies Record<ErrorCode, readonly string[]>;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryAfterS?: number } = {}) {
+export type ErrorReason<C extends ErrorCode = ErrorCode> = (typeof ERROR_REASONS)[C][number];
+
+/** Seconds to wait before a retry when an UNAVAILABLE error names none (Retry-After of every 503). */
+export const DEFAULT_RETRY_AFTER_S = 1;
+
+/** An error body of the contract: {"error": ErrorBody}, and a failed item of a batch. */
+export interface ErrorBody {
+  code: ErrorCode;
+  reason: ErrorReason;
+  message: string;
+  /** Seconds to wait before retrying: on RESOURCE_EXHAUSTED and UNAVAILABLE only (the Retry-After header's value). */
+  retry_after_s?: number;
+}
+
+export class AppError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
+  readonly reason: ErrorReason<C>;
+  private readonly retryAfter: number | undefined;
+
+  constructor(code: C, message: string, options: { reason: ErrorReason<C>; cause?: unknown; retryAfterS?: number }) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.retryAfterS = options.retryAfterS;
+    this.reason = options.reason;
+    this.retryAfter = options.retryAfterS;
   }
 
   get status(): number {
@@ -32,15 +64,30 @@ export class AppError extends Error {
     return ERROR_CODES[this.code].retryable;
   }
 
-  toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+  /** Seconds a client should wait before retrying: set on every 429 and 503 (1 s unless the error says more). */
+  get retryAfterS(): number | undefined {
+    if (this.code === 'UNAVAILABLE' || this.code === 'RESOURCE_EXHAUSTED') return this.retryAfter ?? DEFAULT_RETRY_AFTER_S;
+    return undefined;
+  }
+
+  /** The wait the error itself named (a provider's Retry-After), not the default every 503 carries. */
+  get retryAfterNamedS(): number | undefined {
+    return this.retryAfter;
+  }
+
+  toJSON(): ErrorBody {
+    const retryAfterS = this.retryAfterS;
+    return { code: this.code, reason: this.reason, message: this.message, ...(retryAfterS !== undefined ? { retry_after_s: retryAfterS } : {}) };
   }
 }
 
-export const invalidArgument = (message: string): AppError => new AppError('INVALID_ARGUMENT', message);
-export const notFound = (message: string): AppError => new AppError('NOT_FOUND', message);
-export const permissionDenied = (message: string): AppError => new AppError('PERMISSION_DENIED', message);
-export const unavailable = (message: string, cause?: unknown): AppError => new AppError('UNAVAILABLE', message, { cause });
+export const invalidArgument = (message: string, reason: ErrorReason<'INVALID_ARGUMENT'> = 'INVALID_FIELD'): AppError<'INVALID_ARGUMENT'> =>
+  new AppError('INVALID_ARGUMENT', message, { reason });
+export const notFound = (reason: ErrorReason<'NOT_FOUND'>, message: string): AppError<'NOT_FOUND'> => new AppError('NOT_FOUND', message, { reason });
+export const permissionDenied = (reason: ErrorReason<'PERMISSION_DENIED'>, message: string): AppError<'PERMISSION_DENIED'> =>
+  new AppError('PERMISSION_DENIED', message, { reason });
+export const unavailable = (reason: ErrorReason<'UNAVAILABLE'>, message: string, cause?: unknown): AppError<'UNAVAILABLE'> =>
+  new AppError('UNAVAILABLE', message, { reason, cause });
 
 /**
  * Error codes of the MySQL driver and the system (network, DNS) that say where a request failed,
@@ -128,6 +175,6 @@ export function isUnavailableError(err: unknown): boolean {
 /** Turns any thrown value into an AppError: infrastructure failures become UNAVAILABLE, the rest INTERNAL. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (isUnavailableError(err)) return unavailable('a backing service (Redis or MySQL) is unreachable; nothing was accepted, retry later', err);
-  return new AppError('INTERNAL', 'internal error', { cause: err });
+  if (isUnavailableError(err)) return unavailable('DEPENDENCY_UNAVAILABLE', 'a backing service (Redis or MySQL) is unreachable; nothing was accepted, retry later', err);
+  return new AppError('INTERNAL', 'internal error', { reason: 'INTERNAL_ERROR', cause: err });
 }

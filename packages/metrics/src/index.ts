@@ -24,6 +24,16 @@ export function createMetrics(role: string) {
       registers: r,
     }),
     offlinePulls: new Counter({ name: 'im_offline_pulls_total', help: 'Offline message pulls served.', registers: r }),
+    syncPages: new Counter({ name: 'im_sync_pages_total', help: 'Device sync pages served (the single-device offline pull counts in im_offline_pulls_total).', registers: r }),
+    syncLag: new Histogram({
+      name: 'im_sync_lag_seconds',
+      help: "Per device: age of the oldest item of a sync page when served (how far behind the device was).",
+      buckets: [1, 10, 60, 600, 3600, 21_600, 86_400, 604_800, 2_592_000],
+      registers: r,
+    }),
+    devicesOnline: new Gauge({ name: 'im_devices_online', help: 'Devices online (with presence), sampled by worker-cleaner.', registers: r }),
+    devicesRegistered: new Gauge({ name: 'im_devices_registered', help: 'Devices registered, sampled by worker-cleaner.', registers: r }),
+    devicesForgotten: new Counter({ name: 'im_devices_forgotten_total', help: 'Devices forgotten by worker-cleaner after devices.inactive_days.', registers: r }),
     httpDuration: new Histogram({
       name: 'im_http_request_duration_seconds',
       help: 'HTTP response time by route, method and status.',
@@ -36,6 +46,16 @@ export function createMetrics(role: string) {
       help: 'gRPC response time by method and status code.',
       labelNames: ['method', 'code'] as const,
       buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    streamsOpen: new Gauge({
+      name: 'im_grpc_streams_open',
+      help: 'gRPC SendStream streams open (gateway links).',
+      registers: r,
+    }),
+    streamRefusals: new Counter({
+      name: 'im_stream_refusals_total',
+      help: 'SendStream frames answered RESOURCE_EXHAUSTED because their stream held message_service.stream_max_in_flight sends.',
       registers: r,
     }),
     queueJobs: new Gauge({

@@ -33,6 +33,7 @@ export function zeroKnownSeries(m: Metrics, role: string): void {
     for (const source of ['cache', 'mysql']) m.historyReads.inc({ source }, 0);
     for (const action of ['accept', 'refuse', 'replace', 'fail_open', 'fail_closed']) m.hookMessages.inc({ hook: 'before_send', action }, 0);
     for (const result of ['ok', 'timeout', 'error']) m.hookDuration.zero({ hook: 'before_send', result });
+    m.streamRefusals.inc(0);
   }
   const queue = CONSUMES[role];
   if (queue) for (const kind of JOB_ERROR_KINDS) m.errors.inc({ component: queue, kind }, 0);

@@ -6,6 +6,8 @@
 export const keys = {
   /** Presence (CONTRACT.md section 4): value is the gateway id, with an expiry. */
   presence: (userId: string) => `im:presence:${userId}`,
+  /** Every online device ('{user_id}|{device_id}', score = its presence's expiry): counted for im_devices_online. */
+  onlineDevices: 'im:presence:online-devices',
   /** Version of a group's member list; bumped on every change. */
   groupVersion: (groupId: string) => `im:group:${groupId}:v`,
   /** Cached member set of a group at one version. */

@@ -9,6 +9,8 @@ return due`;
 
 export interface Unacked {
   user_id: string;
+  /** The device the publish was for; members of earlier releases name none: the `default` device. */
+  device_id: string;
   message_id: string;
 }
 
@@ -19,7 +21,7 @@ export interface Unacked {
  */
 export function unackedTracker(redis: Redis, ackTimeoutS: number, queuePrefix: string) {
   const key = keys.unacked(queuePrefix);
-  const member = (u: Unacked) => `${u.user_id}|${u.message_id}`;
+  const member = (u: Unacked) => `${u.user_id}|${u.device_id}|${u.message_id}`;
   return {
     async track(items: readonly Unacked[], now: number): Promise<void> {
       if (items.length === 0) return;
@@ -28,20 +30,24 @@ export function unackedTracker(redis: Redis, ackTimeoutS: number, queuePrefix: s
       for (const i of items) args.push(deadline, member(i));
       await redis.zadd(key, ...args);
     },
-    async acked(userId: string, messageIds: readonly string[]): Promise<void> {
+    /** An ack of the device; the `default` device's also clears members of the single-device format. */
+    async acked(userId: string, deviceId: string, messageIds: readonly string[]): Promise<void> {
       if (messageIds.length === 0) return;
-      await redis.zrem(key, ...messageIds.map((id) => `${userId}|${id}`));
+      const members = messageIds.map((id) => `${userId}|${deviceId}|${id}`);
+      if (deviceId === 'default') members.push(...messageIds.map((id) => `${userId}|${id}`));
+      await redis.zrem(key, ...members);
     },
     async claimDue(now: number, limit: number, leaseMs = 60_000): Promise<Unacked[]> {
       const due = (await redis.eval(CLAIM_LUA, 1, key, now, limit, leaseMs)) as string[];
       return due.map((m) => {
-        const [user_id, message_id] = m.split('|') as [string, string];
-        return { user_id, message_id };
+        const parts = m.split('|');
+        return parts.length === 2 ? { user_id: parts[0]!, device_id: 'default', message_id: parts[1]! } : { user_id: parts[0]!, device_id: parts[1]!, message_id: parts[2]! };
       });
     },
     async done(items: readonly Unacked[]): Promise<void> {
       if (items.length === 0) return;
-      await redis.zrem(key, ...items.map(member));
+      // The `default` device's entries may be of the single-device format (a publish of an earlier release).
+      await redis.zrem(key, ...items.flatMap((i) => (i.device_id === 'default' ? [member(i), `${i.user_id}|${i.message_id}`] : [member(i)])));
     },
   };
 }

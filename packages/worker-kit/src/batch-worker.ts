@@ -7,6 +7,7 @@ import type { Config } from '@im/config';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { Shard } from '@im/redis';
+import { consumeHop, withContext, type MessageTraces } from '@im/telemetry';
 import { judgeFailure } from './failure-policy';
 import { TicketSequencer } from './sequencer';
 import { applyOrdering, cappedBackoff, type StageWorker } from './worker';
@@ -34,7 +35,7 @@ export function startedBefore(job: Pick<Job, 'attemptsStarted' | 'attemptsMade' 
  * A batch handler: a plain async function of (the payloads of several jobs, in queue order, and a
  * context). It succeeds or throws for the whole batch.
  */
-export type BatchHandler<Q extends QueueName, D> = (items: readonly BatchItem<Q>[], ctx: { deps: D; log: Logger }) => Promise<void>;
+export type BatchHandler<Q extends QueueName, D> = (items: readonly BatchItem<Q>[], ctx: { deps: D; log: Logger; trace?: MessageTraces }) => Promise<void>;
 
 export interface StartBatchWorkerOptions<Q extends QueueName, D> {
   queue: Q;
@@ -159,8 +160,26 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     }
   }
 
-  /** Runs a round: valid jobs as one batch; on an error other than an outage, one by one. Each job's lock token is in `held`. */
+  /**
+   * Runs a round in its span (with tracing on): a consumer span per traced message of its jobs,
+   * children of their producer spans, and the round's own span, linked to them, in which the
+   * handler's work runs (telemetry consumeHop).
+   */
   async function runRound(jobs: Job[]): Promise<void> {
+    const hop = consumeHop(label, jobs);
+    let err: unknown;
+    try {
+      err = await withContext(hop.round, () => settleRound(jobs, hop));
+    } catch (e) {
+      err = e;
+      throw e;
+    } finally {
+      hop.end(err);
+    }
+  }
+
+  /** Settles a round: valid jobs as one batch; on an error other than an outage, one by one. Each job's lock token is in `held`. Resolves to the batch's error, if it failed. */
+  async function settleRound(jobs: Job[], trace: MessageTraces): Promise<unknown> {
     const tokenOf = (job: Job) => held.get(job.id!)!;
     const valid: BatchItem<Q>[] = [];
     for (const job of jobs) {
@@ -174,7 +193,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     const attemptBatch = async (items: BatchItem<Q>[]): Promise<unknown> => {
       const end = timer.startTimer();
       try {
-        await o.handler(items, { deps: o.deps, log });
+        await o.handler(items, { deps: o.deps, log, trace });
         await togetherOnTheWire(o.connection, () => Promise.all(items.map((i) => i.job.moveToCompleted(undefined, tokenOf(i.job), false))));
         return undefined;
       } catch (err) {
@@ -183,20 +202,21 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
         end();
       }
     };
-    if (valid.length === 0) return;
+    if (valid.length === 0) return undefined;
     const err = await attemptBatch(valid);
-    if (err === undefined) return;
+    if (err === undefined) return undefined;
     const { outage } = judgeFailure(err);
     log.warn({ err, jobs: valid.length }, outage ? 'round failed: a backing service is unavailable; retrying until it is back' : 'round failed; its jobs are tried one by one');
     if (outage || valid.length === 1) {
       await Promise.all(valid.map((i) => fail(i.job, tokenOf(i.job), err)));
-      return;
+      return err;
     }
     for (const item of valid) {
       // The round may have written part of this job's work before it failed.
       const one = await attemptBatch([{ ...item, redone: true }]);
       if (one !== undefined) await fail(item.job, tokenOf(item.job), one);
     }
+    return err;
   }
 
   let closing = false;

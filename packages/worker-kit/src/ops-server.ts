@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { AppError, DEFAULT_RETRY_AFTER_S, invalidArgument, notFound } from '@im/errors';
 import { OPS_PATHS, type ProcessHealth } from './health';
 
 /**
@@ -12,10 +13,11 @@ export async function startOpsServer(options: { host: string; port: number; regi
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'application/json') => {
-      res.writeHead(status, { 'content-type': type });
+      // A 503 says when to ask again, as every 503 of the contract does.
+      res.writeHead(status, { 'content-type': type, ...(status === 503 ? { 'retry-after': String(DEFAULT_RETRY_AFTER_S) } : {}) });
       res.end(body);
     };
-    if (req.method !== 'GET') return send(405, JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: 'only GET is served here' } }));
+    if (req.method !== 'GET') return send(405, JSON.stringify({ error: invalidArgument('only GET is served here', 'METHOD_NOT_ALLOWED') }));
     if (path === OPS_PATHS.health) return send(200, JSON.stringify({ status: 'ok' }));
     if (path === OPS_PATHS.ready) {
       const r = health.readiness();
@@ -28,11 +30,11 @@ export async function startOpsServer(options: { host: string; port: number; regi
     if (path === OPS_PATHS.metrics) {
       void registry.metrics().then(
         (text) => send(200, text, registry.contentType),
-        (err: Error) => send(500, JSON.stringify({ error: { code: 'INTERNAL', message: err.message } })),
+        (err: Error) => send(500, JSON.stringify({ error: new AppError('INTERNAL', err.message, { reason: 'INTERNAL_ERROR' }) })),
       );
       return;
     }
-    send(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${path}; try ${Object.values(OPS_PATHS).join(', ')}` } }));
+    send(404, JSON.stringify({ error: notFound('UNKNOWN_ROUTE', `no route ${path}; try ${Object.values(OPS_PATHS).join(', ')}`) }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

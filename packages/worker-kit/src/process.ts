@@ -1,6 +1,7 @@
 import { ConfigError, configFileFromArgv, configWarnings, loadConfig, type Config } from '@im/config';
 import { createLogger, type Logger } from '@im/logger';
 import { createMetrics, type Metrics } from '@im/metrics';
+import { logFields, reportTelemetryTo, startTelemetry, TelemetryConfigError, type Telemetry } from '@im/telemetry';
 
 import type { Role } from '@im/contracts';
 
@@ -30,25 +31,33 @@ export interface Boot {
   log: Logger;
   metrics: Metrics;
   opsPort: number;
+  /** Tracing (OTEL_* variables; off by default): flushed and stopped last at shutdown. */
+  telemetry: Telemetry;
 }
 
 /**
- * The first lines of every process: title, config (a bad key exits 2 naming it), logger (with a
- * warning for what the config passed over), metrics, and a fatal log for anything that escapes.
+ * The first lines of every process: title, telemetry (OTEL_* variables: off unless an exporter is
+ * configured), config (a bad key or OTEL_* value exits 2 naming it), logger (with the trace id of
+ * the active span on every line when tracing is on, and a warning for what the config passed
+ * over), metrics, and a fatal log for anything that escapes.
  */
 export function boot(role: Role): Boot {
   process.title = `im-${role}`;
   let config: Config;
+  let telemetry: Telemetry;
   try {
+    telemetry = startTelemetry(role);
     config = loadConfig({ file: configFileFromArgv() });
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof TelemetryConfigError) {
       process.stderr.write(`im-${role}: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
   }
-  const log = createLogger(role, config.log.level);
+  const log = createLogger(role, config.log.level, undefined, telemetry.settings.enabled ? logFields : undefined);
+  reportTelemetryTo(log);
+  if (telemetry.settings.enabled) log.info({ exporters: telemetry.settings.exporters, service: telemetry.settings.serviceName, sampler: telemetry.settings.sampler }, 'tracing on');
   for (const warning of configWarnings(config)) log.warn(warning);
   process.on('unhandledRejection', (err) => {
     log.fatal({ err }, 'unhandled rejection');
@@ -60,7 +69,7 @@ export function boot(role: Role): Boot {
   });
   const metrics = createMetrics(role);
   const opsPort = opsPortOf(role, config);
-  return { role, config, log, metrics, opsPort };
+  return { role, config, log, metrics, opsPort, telemetry };
 }
 
 /** Runs fn every intervalMs (first run now) without keeping the process alive; errors go to onError. */

@@ -84,6 +84,7 @@ export async function runProcess(role: Role, build: (ctx: ProcessContext) => Pro
     ...(ops ? [['close ops server', () => closeServer(ops)] as const] : []),
     ['close mysql', () => parts.pool.end()],
     ['close redis', () => closeRedis(parts.redis)],
+    ['flush traces', () => b.telemetry.shutdown()],
   ]);
 
   await parts.serve?.();

@@ -5,6 +5,7 @@ import type { Config } from '@im/config';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { Shard } from '@im/redis';
+import { consumeHop, withContext, type MessageTraces } from '@im/telemetry';
 import { judgeFailure } from './failure-policy';
 import { ORDERED_STAGES } from './queues';
 
@@ -14,6 +15,8 @@ export interface JobContext<D> {
   /** 1 on the first try. */
   attempt: number;
   job: Job;
+  /** With tracing on: each traced message's span in this stage (the parent of what the handler adds for it). */
+  trace?: MessageTraces;
 }
 
 /** A handler is a plain async function of (payload, context). */
@@ -78,14 +81,18 @@ export function startWorker<Q extends QueueName, D>(o: StartWorkerOptions<Q, D>)
       }
       const log = o.log.child({ queue: label, jobId: job.id, attempt: job.attemptsMade + 1 });
       const end = timer.startTimer();
+      const hop = consumeHop(label, [job], false);
+      let failure: unknown;
       try {
-        await o.handler(parsed.data as JobPayloads[Q], { deps: o.deps, log, attempt: job.attemptsMade + 1, job });
+        await withContext(hop.round, () => o.handler(parsed.data as JobPayloads[Q], { deps: o.deps, log, attempt: job.attemptsMade + 1, job, trace: hop }));
       } catch (err) {
+        failure = err;
         const verdict = judgeFailure(err);
         o.metrics.errors.inc({ component: label, kind: verdict.kind });
         log.warn({ err, kind: verdict.kind }, verdict.failed ? 'job attempt failed: the job itself is at fault' : verdict.outage ? 'job attempt failed: a backing service is unavailable; retrying until it is back' : 'job attempt failed; retrying');
         throw verdict.error;
       } finally {
+        hop.end(failure);
         end();
       }
     },

@@ -15,12 +15,12 @@ export interface DirectoryDeps {
 export function directoryService(d: DirectoryDeps) {
   async function assertUser(userId: string): Promise<void> {
     const unknown = await d.knownUsers.unknown([userId]);
-    if (unknown.length > 0) throw notFound(`user ${userId} is not known; register it with PUT /v1/users/${userId}`);
+    if (unknown.length > 0) throw notFound('UNKNOWN_USER', `user ${userId} is not known; register it with PUT /v1/users/${userId}`);
   }
 
   async function assertGroup(groupId: string): Promise<void> {
     const unknown = await d.knownGroups.unknown([groupId]);
-    if (unknown.length > 0) throw notFound(`group ${groupId} is not known; create it with PUT /v1/groups/${groupId}`);
+    if (unknown.length > 0) throw notFound('UNKNOWN_GROUP', `group ${groupId} is not known; create it with PUT /v1/groups/${groupId}`);
   }
 
   return {
@@ -45,7 +45,7 @@ export function directoryService(d: DirectoryDeps) {
       await assertGroup(groupId);
       const unknown = await d.knownUsers.unknown([...new Set(add)]);
       if (unknown.length > 0) {
-        throw notFound(`${unknown.length} user(s) to add are not known: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`);
+        throw notFound('UNKNOWN_USER', `${unknown.length} user(s) to add are not known: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`);
       }
       await d.members.invalidate(groupId);
       const count = await d.groups.changeMembers(groupId, [...new Set(add)], [...new Set(remove)], Date.now());
@@ -53,9 +53,13 @@ export function directoryService(d: DirectoryDeps) {
       return { member_count: count };
     },
 
-    async listMembers(groupId: string): Promise<{ members: string[] }> {
+    /** A page of members by user id, after `afterUserId` (the previous page's last); `next` is this page's last. */
+    async listMembers(groupId: string, afterUserId: string | null, limit: number): Promise<{ members: string[]; has_more: boolean; next: string | null }> {
       await assertGroup(groupId);
-      return { members: await d.groups.members(groupId) };
+      const found = await d.groups.membersPage(groupId, afterUserId, limit + 1);
+      const members = found.slice(0, limit);
+      const next = found.length > limit ? members.at(-1)! : null;
+      return { members, has_more: next !== null, next };
     },
   };
 }

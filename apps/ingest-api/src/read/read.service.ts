@@ -1,5 +1,5 @@
-import { conversationKeys, recallChannel, recallEvent } from '@im/contracts';
-import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository, Recall, RecallsRepository } from '@im/db';
+import { channels, conversationKeys, recallChannel, recallEvent } from '@im/contracts';
+import type { ConversationsRepository, CursorsRepository, HistoryRow, MessagesRepository, OfflineRepository, Recall, RecallsRepository } from '@im/db';
 import { notFound, permissionDenied } from '@im/errors';
 import type { Metrics } from '@im/metrics';
 import { markRecalled, type GroupMembersCache, type HotHistory, type Publisher, type Redis } from '@im/redis';
@@ -12,6 +12,7 @@ export type Message = Omit<HistoryRow, 'conversation'> & { status: MessageStatus
 export interface ReadDeps {
   messages: MessagesRepository;
   recalls: Pick<RecallsRepository, 'record' | 'find'>;
+  offline: Pick<OfflineRepository, 'insertRecallEvents'>;
   conversations: ConversationsRepository;
   cursors: CursorsRepository;
   members: Pick<GroupMembersCache, 'isMember'>;
@@ -70,7 +71,7 @@ export function readService(d: ReadDeps) {
     }
     await d.assertGroup(target.group_id);
     if (!(await d.members.isMember(target.group_id, userId))) {
-      throw permissionDenied(`user ${userId} is not a member of group ${target.group_id}`);
+      throw permissionDenied('NOT_A_MEMBER', `user ${userId} is not a member of group ${target.group_id}`);
     }
     return conversationKeys.group(target.group_id);
   }
@@ -85,16 +86,28 @@ export function readService(d: ReadDeps) {
       return { messages: await withStatus(page.rows), has_more: page.hasMore };
     },
 
-    async search(userId: string, keyword: string, start: number, end: number, limit: number) {
+    /** A page of matches, newest first, after the position `after` of the previous page; `next` is this page's last. */
+    async search(userId: string, keyword: string, start: number, end: number, limit: number, after: readonly [number, string] | null = null) {
       await d.assertUser(userId);
       const conversations = await d.conversations.allOf(userId);
-      const rows = await d.messages.search(conversations, keyword, start, end, limit);
-      return { messages: await withStatus(rows) };
+      const found = await d.messages.search(conversations, keyword, start, end, limit + 1, after);
+      const rows = found.slice(0, limit);
+      const last = rows.at(-1);
+      const next = found.length > limit && last ? ([last.created_at, last.message_id] as const) : null;
+      return { messages: await withStatus(rows), has_more: next !== null, next };
     },
 
-    async conversations(userId: string, limit: number) {
+    /**
+     * A page of the user's conversations, most recent first, after the position `after` of the
+     * previous page; `next` is this page's last position. A conversation without a last message
+     * (all of it recalled) is left out, so a page may hold fewer than `limit`.
+     */
+    async conversations(userId: string, limit: number, after: readonly [number, string] | null = null) {
       await d.assertUser(userId);
-      const recent = await d.conversations.recent(userId, limit);
+      const found = await d.conversations.recent(userId, limit + 1, after);
+      const recent = found.slice(0, limit);
+      const lastRow = recent.at(-1);
+      const next = found.length > limit && lastRow ? ([lastRow.updated_at, lastRow.conversation] as const) : null;
       const states = await d.conversations.states(recent.map((c) => c.conversation));
       const lastIds = [...states.values()].map((s) => s.last_message_id);
       const [last, own] = await Promise.all([
@@ -116,7 +129,7 @@ export function readService(d: ReadDeps) {
           unread: Math.max(0, state.max_seq - readSeq),
         });
       }
-      return { conversations };
+      return { conversations, has_more: next !== null, next };
     },
 
     /**
@@ -131,21 +144,26 @@ export function readService(d: ReadDeps) {
       const [row] = await d.messages.findMany([messageId]);
       let recall: Recall;
       if (row) {
-        if (row.sender_id !== userId) throw permissionDenied(`only the sender (${row.sender_id}) can recall message ${messageId}`);
+        if (row.sender_id !== userId) throw permissionDenied('NOT_THE_SENDER', `only the sender (${row.sender_id}) can recall message ${messageId}`);
         recall = await d.recalls.record(row, Date.now());
       } else {
         const [recorded] = await d.recalls.find([messageId]);
-        if (!recorded) throw notFound(`message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
-        if (recorded.sender_id !== userId) throw permissionDenied(`only the sender (${recorded.sender_id}) can recall message ${messageId}`);
+        if (!recorded) throw notFound('UNKNOWN_MESSAGE', `message ${messageId} is not in history (a message sent a moment ago may still be on its way; retry)`);
+        if (recorded.sender_id !== userId) throw permissionDenied('NOT_THE_SENDER', `only the sender (${recorded.sender_id}) can recall message ${messageId}`);
         recall = recorded;
       }
       await markRecalled(d.redis, messageId);
       await d.messages.remove(messageId);
+      // Devices that may have seen it learn of the recall in their sync (online: the event below).
+      await d.offline.insertRecallEvents(messageId, recall.conversation, recall.group_id !== null ? { group: recall.group_id } : { users: [recall.sender_id, recall.receiver_id] }, Date.now());
       await d.hot.forget(recall.conversation);
       const [state] = (await d.conversations.states([recall.conversation])).values();
       if (state?.last_message_id === messageId) await d.conversations.refreshLast(recall.conversation);
       // The first recall's time: a repeated event is the same event (gateways drop it by message_id).
-      await d.publisher.publish(recallChannel(recall), recallEvent(recall, recall.recalled_at));
+      const event = recallEvent(recall, recall.recalled_at);
+      // A single chat's recall also reaches the sender's other devices, on user:{sender}.
+      const extra: [string, string][] = recall.group_id === null && recall.sender_id !== recall.receiver_id ? [[channels.user(recall.sender_id), event]] : [];
+      await d.publisher.publishMany([[recallChannel(recall), event], ...extra]);
       // Last, so a failure answers 503 and the repeat redoes every step, this one included.
       if (d.afterRecall) await d.afterRecall(recall);
       return { deleted: true };

@@ -26,6 +26,17 @@ export const optionalIdQuery = (name: string) =>
     return z.NEVER;
   });
 
+/** An opaque page cursor (page-cursor.ts checks what it holds); null when absent. */
+export const cursorQuery = z
+  .unknown()
+  .optional()
+  .transform((v, ctx): string | null => {
+    if (v === undefined || v === '') return null;
+    if (typeof v === 'string') return v;
+    ctx.addIssue({ code: 'custom', message: 'cursor must be given once, as the next_cursor of the previous page' });
+    return z.NEVER;
+  });
+
 /** A short printable name: 1 to max characters, no control characters. */
 export const nameField = (name: string, max: number) =>
   z.unknown().transform((v, ctx) => {

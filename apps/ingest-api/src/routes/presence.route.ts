@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { describeValue } from '@im/contracts';
+import { describeValue, deviceIdField, PLATFORMS, type Platform } from '@im/contracts';
 import type { Services } from '../services';
 import { parse } from './parse';
 import { userParams } from './params';
@@ -11,9 +11,18 @@ const gatewayId = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
-const body = z
+const platform = z.unknown().transform((v, ctx): Platform => {
+  if (typeof v === 'string' && (PLATFORMS as readonly string[]).includes(v)) return v as Platform;
+  ctx.addIssue({ code: 'custom', message: `platform must be one of ${PLATFORMS.join(', ')} (got ${describeValue(v)})` });
+  return z.NEVER;
+});
+
+/** The heartbeat's body; gRPC's SetPresence checks its fields with the same parser. */
+export const presenceBody = z
   .object({
     gateway_id: gatewayId,
+    device_id: deviceIdField.optional(),
+    platform: platform.optional(),
     ttl_s: z
       .unknown()
       .optional()
@@ -26,21 +35,21 @@ const body = z
   })
   .strict();
 
-const clearQuery = z.object({ gateway_id: gatewayId.optional() }).strict();
+export const presenceClearQuery = z.object({ gateway_id: gatewayId.optional(), device_id: deviceIdField.optional() }).strict();
 
-/** PUT and DELETE /v1/presence/{user_id}: gateway heartbeats and disconnects. */
+/** PUT and DELETE /v1/presence/{user_id}: gateway heartbeats and disconnects, per device. */
 export function presenceRoutes(s: Services): FastifyPluginAsync {
   return async (app) => {
     app.put('/v1/presence/:user_id', async (req, reply) => {
       const { user_id } = parse(userParams, req.params);
-      const b = parse(body, req.body);
-      await s.setPresence(user_id, b.gateway_id, b.ttl_s);
+      const b = parse(presenceBody, req.body);
+      await s.setPresence(user_id, b.gateway_id, b.ttl_s, b.device_id, b.platform);
       return reply.status(204).send();
     });
     app.delete('/v1/presence/:user_id', async (req, reply) => {
       const { user_id } = parse(userParams, req.params);
-      const q = parse(clearQuery, req.query);
-      await s.clearPresence(user_id, q.gateway_id);
+      const q = parse(presenceClearQuery, req.query);
+      await s.clearPresence(user_id, q.gateway_id, q.device_id);
       return reply.status(204).send();
     });
   };

@@ -86,13 +86,13 @@ export function beforeSendHook(o: {
       o.metrics.hookMessages.inc({ hook: 'before_send', action: o.policy }, reqs.length);
       o.log.warn({ reason: verdicts, policy: o.policy, messages: reqs.length }, 'the before_send hook failed; its policy applies');
       if (o.policy === 'fail_open') return [...reqs];
-      const error = new AppError('UNAVAILABLE', `the before_send hook did not answer as it should (${verdicts}) and hooks.before_send_policy is fail_closed; nothing was accepted, retry`);
+      const error = new AppError('UNAVAILABLE', `the before_send hook did not answer as it should (${verdicts}) and hooks.before_send_policy is fail_closed; nothing was accepted, retry`, { reason: 'HOOK_UNAVAILABLE' });
       return reqs.map(() => error);
     }
     return reqs.map((req, i) => {
       const v = (verdicts as HookVerdict[])[i]!;
       o.metrics.hookMessages.inc({ hook: 'before_send', action: v.action });
-      if (v.action === 'refuse') return permissionDenied(`the before_send hook refused the message: ${v.reason}`);
+      if (v.action === 'refuse') return permissionDenied('HOOK_REFUSED', `the before_send hook refused the message: ${v.reason}`);
       if (v.action === 'replace') return { ...req, content: v.content };
       return req;
     });

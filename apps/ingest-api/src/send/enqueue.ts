@@ -1,5 +1,5 @@
 import type { Config } from '@im/config';
-import { JOB_NAMES, type AcceptedMessage } from '@im/contracts';
+import { JOB_NAMES, type AcceptedMessage, type PersistJob, type TraceCarriers } from '@im/contracts';
 import { AppError, toAppError } from '@im/errors';
 import { waitForReplicas, type Redis, type Shard } from '@im/redis';
 import type { TypedQueue } from '@im/worker-kit';
@@ -36,10 +36,13 @@ export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]
       return { status: 'unknown', error };
     }
   }
-  return async (shard: Shard, jobId: string, batch: AcceptedMessage[], ticket?: number): Promise<EnqueueOutcome> => {
+  return async (shard: Shard, jobId: string, batch: AcceptedMessage[], ticket?: number, trace?: TraceCarriers): Promise<EnqueueOutcome> => {
     const queue = o.queues[shard.index]!;
+    const data: PersistJob = { messages: batch };
+    if (ticket !== undefined) data.ticket = ticket;
+    if (trace) data.trace = trace;
     try {
-      await queue.add(JOB_NAMES['im.persist'], ticket === undefined ? { messages: batch } : { messages: batch, ticket }, { jobId });
+      await queue.add(JOB_NAMES['im.persist'], data, { jobId });
     } catch (err) {
       return settle(queue, jobId, toAppError(err));
     }
@@ -53,7 +56,7 @@ export function persistEnqueuer(o: { queues: readonly TypedQueue<'im.persist'>[]
       return settle(queue, jobId, toAppError(err));
     }
     if (held >= minReplicas) return { status: 'queued' };
-    return settle(queue, jobId, new AppError('UNAVAILABLE', `the send reached ${held} of queue.min_replicas (${minReplicas}) Redis replicas within ${timeoutMs} ms; nothing was accepted, retry`));
+    return settle(queue, jobId, new AppError('UNAVAILABLE', `the send reached ${held} of queue.min_replicas (${minReplicas}) Redis replicas within ${timeoutMs} ms; nothing was accepted, retry`, { reason: 'REPLICATION_TIMEOUT' }));
   };
 }
 

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conversationOf, jobIds, type AcceptedMessage, type SendRequest } from '@im/contracts';
+import { conversationOf, jobIds, type AcceptedMessage, type SendRequest, type TraceCarriers } from '@im/contracts';
 
 import { AppError, notFound, permissionDenied, toAppError } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
 import type { GroupMembersCache, Shard, Topology } from '@im/redis';
+import { activeContext, inSpan, produceHop, SpanKind, tracingOn, type Context } from '@im/telemetry';
 import { MicroBatcher } from '@im/worker-kit';
 import { StaleGenerationError, type Admission, type AdmissionLedger, type DedupeRecord, type DedupeRef } from './admission';
 import type { BeforeSend } from './before-send';
@@ -26,8 +27,8 @@ export interface SendDeps {
   members: Pick<GroupMembersCache, 'isMember'>;
   /** Highest seq stored per conversation (history and conversation_state), for counters Redis cannot vouch for. */
   seqFloors(conversations: readonly string[]): Promise<Map<string, number>>;
-  /** Adds the persist job `jobId` carrying `messages` (and its admission ticket), and says what came of it (enqueue.ts). */
-  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[], ticket?: number): Promise<EnqueueOutcome>;
+  /** Adds the persist job `jobId` carrying `messages` (its admission ticket, its messages' trace contexts), and says what came of it (enqueue.ts). */
+  enqueue(shard: Shard, jobId: string, messages: AcceptedMessage[], ticket?: number, trace?: TraceCarriers): Promise<EnqueueOutcome>;
   /** Takes a persist job back if no worker holds it yet. */
   takeBack(shard: Shard, jobId: string): Promise<'removed' | 'kept'>;
   /** Whether the persist job exists in the shard's queue (waiting, running, retrying or failed). */
@@ -76,9 +77,11 @@ interface Pending {
   enqueuing?: boolean;
   /** When it must have reached its enqueue (ms). */
   cutoffAt: number;
+  /** With tracing on: the context of its admission span (the parent of its persist job's producer span). */
+  trace?: Context | undefined;
 }
 
-const tooLate = () => new AppError('UNAVAILABLE', 'the send could not be admitted within message_service.request_timeout_ms; nothing was accepted, retry');
+const tooLate = () => new AppError('UNAVAILABLE', 'the send could not be admitted within message_service.request_timeout_ms; nothing was accepted, retry', { reason: 'ADMISSION_TIMEOUT' });
 
 /**
  * `work`, or a 503 once `p.cutoffAt` passes while it has not reached its enqueue (it is then
@@ -206,9 +209,20 @@ export function sendService(deps: SendDeps) {
     }
   }
 
-  /** One micro-batch of a shard: ids, one admission call (two when counters need MySQL), one persist job. */
+  /**
+   * One micro-batch of a shard: ids, one admission call (two when counters need MySQL), one persist
+   * job. A send left without an outcome was abandoned (answered 503 at its cutoff): it gets that
+   * error, made once per batch (an error's stack trace is not free: one per send was 4 % of
+   * ingest's CPU).
+   */
   async function admitBatch(shard: Shard, items: Pending[]): Promise<Outcome[]> {
-    const outcomes: Outcome[] = items.map(() => ({ status: 'refused', error: tooLate() }));
+    const outcomes = await admitInto(shard, items);
+    let late: Outcome | undefined;
+    return outcomes.map((o) => o ?? (late ??= { status: 'refused', error: tooLate() }));
+  }
+
+  async function admitInto(shard: Shard, items: Pending[]): Promise<(Outcome | undefined)[]> {
+    const outcomes: (Outcome | undefined)[] = new Array<Outcome | undefined>(items.length).fill(undefined);
     const live = items.flatMap((p, i) => (p.abandoned ? [] : [i]));
     if (live.length === 0) return outcomes;
     const ids = items.map(() => deps.nextId());
@@ -237,7 +251,7 @@ export function sendService(deps: SendDeps) {
       } catch (err) {
         if (!(err instanceof StaleGenerationError)) throw err;
         deps.onStale(err.shardGeneration);
-        const error = new AppError('UNAVAILABLE', 'the deployment is changing its shard count (im-message reshard); nothing was accepted, retry in a few seconds');
+        const error = new AppError('UNAVAILABLE', 'the deployment is changing its shard count (im-message reshard); nothing was accepted, retry in a few seconds', { reason: 'RESHARDING', retryAfterS: 2 });
         return outcomes.map(() => ({ status: 'refused', error }));
       }
       const { restarted, results } = admission;
@@ -274,7 +288,7 @@ export function sendService(deps: SendDeps) {
         } catch (err) {
           // Not known whether these repeat a stored send: refused (nothing queued), safe to retry.
           void release(shard, jobId, fresh.map((i) => items[i]!.req));
-          const error = new AppError('UNAVAILABLE', 'whether this send repeats one stored before a Redis failover could not be checked against MySQL; nothing was accepted, retry shortly', { cause: err });
+          const error = new AppError('UNAVAILABLE', 'whether this send repeats one stored before a Redis failover could not be checked against MySQL; nothing was accepted, retry shortly', { reason: 'DEPENDENCY_UNAVAILABLE', cause: err });
           for (const i of fresh) admitted[i] = { status: 'refused', error };
           stored = new Map();
         }
@@ -296,11 +310,11 @@ export function sendService(deps: SendDeps) {
       const p = items[i]!;
       const a = admitted[i];
       if (a === undefined) {
-        outcomes[i] = { status: 'refused', error: new AppError('UNAVAILABLE', 'the conversation seq could not be checked against MySQL; retry shortly') };
+        outcomes[i] = { status: 'refused', error: new AppError('UNAVAILABLE', 'the conversation seq could not be checked against MySQL; retry shortly', { reason: 'DEPENDENCY_UNAVAILABLE' }) };
       } else if (a.status === 'refused') {
         outcomes[i] = { status: 'refused', error: a.error };
       } else if (a.status === 'rate') {
-        outcomes[i] = { status: 'refused', error: new AppError('RESOURCE_EXHAUSTED', `sender ${p.req.sender_id} is over its rate limit; retry after 1 s`, { retryAfterS: 1 }) };
+        outcomes[i] = { status: 'refused', error: new AppError('RESOURCE_EXHAUSTED', `sender ${p.req.sender_id} is over its rate limit; retry after 1 s`, { reason: 'RATE_LIMITED', retryAfterS: 1 }) };
       } else if (a.status === 'dup') {
         outcomes[i] = { status: 'dup', record: a.record };
       } else if (a.status === 'ok') {
@@ -313,6 +327,8 @@ export function sendService(deps: SendDeps) {
           message_type: req.message_type,
           created_at: ids[i]!.ms,
           client_msg_id: req.client_msg_id,
+          // Only when named: a job of the single-device routes stays as it was.
+          ...(req.device_id === undefined ? {} : { sender_device_id: req.device_id }),
         };
         const message: AcceptedMessage = req.kind === 'single' ? { ...fields, receiver_id: req.receiver_id, group_id: null } : { ...fields, receiver_id: null, group_id: req.group_id };
         // Answered 503 while it was being admitted: it stays out of the job (its seq is a gap).
@@ -329,7 +345,12 @@ export function sendService(deps: SendDeps) {
       return outcomes;
     }
     for (const i of acceptedAt) items[i]!.enqueuing = true;
-    const r = await deps.enqueue(shard, jobId, accepted, ticket);
+    // With tracing on, a producer span per message, the child of its admission span; their
+    // contexts ride in the job (one per message: the batch's messages belong to many traces).
+    const traceOf = tracingOn() ? new Map(accepted.map((m, k) => [m.message_id, items[acceptedAt[k]!]!.trace])) : undefined;
+    const hop = produceHop(shard.label('im.persist'), accepted.map((m) => m.message_id), traceOf && ((id) => traceOf.get(id)));
+    const r = await deps.enqueue(shard, jobId, accepted, ticket, hop.carriers);
+    hop.end(r.status === 'queued' ? undefined : r.error);
     // Not in the queue after a failed add: never added, or done already (a worker took it and
     // finished at once); history tells, unless it cannot answer in time either.
     const stored = r.status === 'absent' ? await storedWithin(accepted[0]!.message_id) : undefined;
@@ -337,7 +358,7 @@ export function sendService(deps: SendDeps) {
     if (outcome !== 'queued') {
       const error =
         outcome === 'unknown'
-          ? new AppError('UNAVAILABLE', 'Redis did not answer in time, so whether the send was queued is not known; it is taken back as soon as Redis answers. Retry with the same client_msg_id: the retry answers the first outcome')
+          ? new AppError('UNAVAILABLE', 'Redis did not answer in time, so whether the send was queued is not known; it is taken back as soon as Redis answers. Retry with the same client_msg_id: the retry answers the first outcome', { reason: 'OUTCOME_UNKNOWN' })
           : 'error' in r
             ? r.error
             : tooLate();
@@ -362,6 +383,7 @@ export function sendService(deps: SendDeps) {
   const batchers = deps.topology.all.map(
     (shard) =>
       new MicroBatcher<Pending, Outcome>((items) => admitBatch(shard, items), {
+        spanName: `admit batch ${shard.label('im.persist')}`,
         maxItems: deps.batch.maxItems,
         maxWaitMs: deps.batch.maxWaitMs,
         maxInFlight: deps.batch.ordered ? 1 : 2,
@@ -377,7 +399,7 @@ export function sendService(deps: SendDeps) {
    */
   async function settle(p: Pending, record: DedupeRecord): Promise<{ result: SendResult; duplicate: boolean }> {
     for (let poll = 0; ; poll++) {
-      if (Date.now() >= p.cutoffAt) throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`);
+      if (Date.now() >= p.cutoffAt) throw new AppError('UNAVAILABLE', `a send with client_msg_id "${p.req.client_msg_id}" is still being accepted; retry shortly`, { reason: 'SEND_IN_PROGRESS' });
       const first = { result: { message_id: record.message_id, seq: record.seq, timestamp: record.timestamp }, duplicate: true };
       if (record.state === 'A') return first;
       if ((await deps.isQueued(p.shard, record.job_id)) || (await deps.wasStored(record.message_id))) {
@@ -398,11 +420,20 @@ export function sendService(deps: SendDeps) {
     }
   }
 
-  async function send(p: Pending): Promise<{ result: SendResult; duplicate: boolean }> {
-    const outcome = await untilCutoff(p, batch(p));
-    if (outcome.status === 'accepted') return { result: outcome.result, duplicate: false };
-    if (outcome.status === 'refused') throw outcome.error;
-    return settle(p, outcome.record);
+  /**
+   * One send through admission: with tracing on, in a span of its own (`admit`, the child of the
+   * request's span) that its micro-batch's span links to and its persist job's producer span is
+   * the child of.
+   */
+  function send(p: Pending): Promise<{ result: SendResult; duplicate: boolean }> {
+    return inSpan('admit', SpanKind.INTERNAL, { 'im.conversation': p.conversation }, async (span) => {
+      p.trace = activeContext();
+      const outcome = await untilCutoff(p, batch(p));
+      if (outcome.status === 'refused') throw outcome.error;
+      const answered = outcome.status === 'accepted' ? { result: outcome.result, duplicate: false } : await settle(p, outcome.record);
+      span?.setAttributes({ 'im.message_id': answered.result.message_id, 'im.seq': answered.result.seq, 'im.duplicate': answered.duplicate });
+      return answered;
+    });
   }
 
   /**
@@ -412,11 +443,11 @@ export function sendService(deps: SendDeps) {
   async function sendMany(reqs: readonly SendRequest[]): Promise<(SendResult | AppError)[]> {
     if (deps.overloaded()) {
       deps.metrics.messagesIngested.inc({ kind: 'single', result: 'rejected' }, reqs.length);
-      throw new AppError('UNAVAILABLE', 'the persist queue is far behind (queue.max_persist_backlog); nothing was accepted, retry shortly');
+      throw new AppError('UNAVAILABLE', 'the persist queue is far behind (queue.max_persist_backlog); nothing was accepted, retry shortly', { reason: 'OVERLOADED' });
     }
     if (inFlight + reqs.length > deps.maxPending) {
       deps.metrics.messagesIngested.inc({ kind: 'single', result: 'rejected' }, reqs.length);
-      throw new AppError('UNAVAILABLE', `ingest holds ${inFlight} sends in flight, its limit is ${deps.maxPending}; retry shortly`);
+      throw new AppError('UNAVAILABLE', `ingest holds ${inFlight} sends in flight, its limit is ${deps.maxPending}; retry shortly`, { reason: 'OVERLOADED' });
     }
     inFlight += reqs.length;
     const cutoffAt = Date.now() + deps.timing.admitWithinMs;
@@ -448,13 +479,13 @@ export function sendService(deps: SendDeps) {
       // Checked sends, or the error that answers each.
       const prepared: ({ req: SendRequest; conversation: string } | Error)[] = reqs.map((req) => {
         try {
-          if (missingUsers.has(req.sender_id)) throw notFound(`sender_id ${req.sender_id} is not a known user; register it with PUT /v1/users/${req.sender_id}`);
+          if (missingUsers.has(req.sender_id)) throw notFound('UNKNOWN_USER', `sender_id ${req.sender_id} is not a known user; register it with PUT /v1/users/${req.sender_id}`);
           if (req.kind === 'single') {
-            if (missingUsers.has(req.receiver_id)) throw notFound(`receiver_id ${req.receiver_id} is not a known user; register it with PUT /v1/users/${req.receiver_id}`);
+            if (missingUsers.has(req.receiver_id)) throw notFound('UNKNOWN_USER', `receiver_id ${req.receiver_id} is not a known user; register it with PUT /v1/users/${req.receiver_id}`);
             return { req, conversation: conversationOf({ sender_id: req.sender_id, receiver_id: req.receiver_id, group_id: null }) };
           }
-          if (missingGroups.has(req.group_id)) throw notFound(`group_id ${req.group_id} is not a known group; create it with PUT /v1/groups/${req.group_id}`);
-          if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied(`sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
+          if (missingGroups.has(req.group_id)) throw notFound('UNKNOWN_GROUP', `group_id ${req.group_id} is not a known group; create it with PUT /v1/groups/${req.group_id}`);
+          if (!membership.get(`${req.group_id}/${req.sender_id}`)) throw permissionDenied('NOT_A_MEMBER', `sender_id ${req.sender_id} is not a member of group ${req.group_id}`);
           return { req, conversation: conversationOf({ sender_id: req.sender_id, receiver_id: null, group_id: req.group_id }) };
         } catch (err) {
           return err as Error;

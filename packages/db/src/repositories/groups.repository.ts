@@ -7,7 +7,10 @@ export interface GroupsRepository {
   existing(ids: readonly string[]): Promise<Set<string>>;
   /** Adds and removes members in one transaction; returns the member count after it. */
   changeMembers(groupId: string, add: readonly string[], remove: readonly string[], now: number): Promise<number>;
+  /** Every member, by user id. */
   members(groupId: string): Promise<string[]>;
+  /** At most `limit` members by user id, after `afterUserId` when given: one page of the list. */
+  membersPage(groupId: string, afterUserId: string | null, limit: number): Promise<string[]>;
 }
 
 export function groupsRepository(pool: Pool): GroupsRepository {
@@ -49,6 +52,13 @@ export function groupsRepository(pool: Pool): GroupsRepository {
     },
     async members(groupId) {
       const [rows] = await pool.query<RowDataPacket[]>('SELECT user_id FROM group_member WHERE group_id = ? ORDER BY user_id', [groupId]);
+      return rows.map((r) => String(r.user_id));
+    },
+    async membersPage(groupId, afterUserId, limit) {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT user_id FROM group_member WHERE group_id = ?${afterUserId === null ? '' : ' AND user_id > ?'} ORDER BY user_id LIMIT ?`,
+        afterUserId === null ? [groupId, limit] : [groupId, afterUserId, limit],
+      );
       return rows.map((r) => String(r.user_id));
     },
   };

@@ -46,7 +46,11 @@ export interface MessagesRepository {
    * (Latin case-insensitive, CJK and emoji exact), newest first. Examines only rows of those
    * conversations in that time range (index (conversation, created_at)).
    */
-  search(conversations: readonly string[], keyword: string, start: number, end: number, limit: number): Promise<HistoryRow[]>;
+  /**
+   * Messages of these conversations whose content holds `keyword`, newest first (created_at, then
+   * message_id, descending), after the keyset position `after` of a previous page when given.
+   */
+  search(conversations: readonly string[], keyword: string, start: number, end: number, limit: number, after?: readonly [createdAt: number, messageId: string] | null): Promise<HistoryRow[]>;
   /** Deletes a message and its pending offline rows; returns the offline rows removed. */
   remove(messageId: string): Promise<number>;
 }
@@ -168,14 +172,15 @@ export function messagesRepository(pool: Pool): MessagesRepository {
       );
       return { rows: rows.slice(0, limit).map(toHistoryRow), hasMore: rows.length > limit };
     },
-    async search(conversations, keyword, start, end, limit) {
+    async search(conversations, keyword, start, end, limit, after) {
       if (conversations.length === 0) return [];
       const [rows] = await pool.query<RowDataPacket[]>(
         `SELECT ${HISTORY_COLUMNS} FROM message_history
           WHERE conversation IN (?) AND created_at BETWEEN ? AND ?
             AND LOWER(content) COLLATE utf8mb4_bin LIKE CONCAT('%', LOWER(?), '%') COLLATE utf8mb4_bin
+            ${after ? 'AND (created_at < ? OR (created_at = ? AND message_id < ?))' : ''}
           ORDER BY created_at DESC, message_id DESC LIMIT ?`,
-        [conversations, start, end, likeLiteral(keyword), limit],
+        [conversations, start, end, likeLiteral(keyword), ...(after ? [after[0], after[0], after[1]] : []), limit],
       );
       return rows.map(toHistoryRow);
     },
