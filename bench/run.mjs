@@ -1,4 +1,4 @@
-// npm run bench [-- read-side | cleaner | storage | hot-history | rounds | tracing | devices] [options]: starts the local test stack (unless
+// npm run bench [-- read-side | cleaner | storage | hot-history | rounds | tracing | devices | hooks] [options]: starts the local test stack (unless
 // REDIS_URL/MYSQL_URL are set) and runs the fleet load (default), the read-side query measurement,
 // the cleaner on a large table, message_history's storage compressed and not, or the fleet with
 // tracing off and on side by side (bench/tracing.ts), or what a message costs per device model (bench/devices.ts).
@@ -8,7 +8,7 @@ import { ensureDeps, ROOT, runTs, stackDown, stackUp } from '../scripts/lib.mjs'
 ensureDeps();
 const stack = stackUp('test');
 const args = process.argv.slice(2);
-const named = { 'read-side': 'bench/read-side.ts', cleaner: 'bench/cleaner.ts', storage: 'bench/storage.ts', 'hot-history': 'bench/hot-history.ts', rounds: 'bench/rounds.ts', tracing: 'bench/tracing.ts', devices: 'bench/devices.ts' };
+const named = { 'read-side': 'bench/read-side.ts', cleaner: 'bench/cleaner.ts', storage: 'bench/storage.ts', 'hot-history': 'bench/hot-history.ts', rounds: 'bench/rounds.ts', tracing: 'bench/tracing.ts', devices: 'bench/devices.ts', hooks: 'bench/hooks.ts' };
 const script = named[args[0]] ?? 'bench/fleet.ts';
 // The fleet under test runs on one Redis server unless --redis-cluster asks for the local cluster,
 // which the bench finds here (as the tests do).

@@ -95,7 +95,7 @@ describe('before_send hook on the shared send path (in process, real Redis and M
     const calls = hook.received.length;
     const refused = await call(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'this is forbidden' });
     assert.equal(refused.status, 403);
-    assert.deepEqual(refused.body, { error: { code: 'PERMISSION_DENIED', message: 'the before_send hook refused the message: the word "forbidden" is not allowed' } });
+    assert.deepEqual(refused.body, { error: { code: 'PERMISSION_DENIED', reason: 'HOOK_REFUSED', message: 'the before_send hook refused the message: the word "forbidden" is not allowed' } });
     assert.equal((await call(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'oh darn' })).status, 202);
     const batch = await call(ingest, '/v1/messages/batch', {
       messages: [
@@ -127,6 +127,7 @@ describe('before_send hook on the shared send path (in process, real Redis and M
     const slow = await call(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'hello' });
     assert.equal(slow.status, 503);
     assert.equal(slow.body.error.code, 'UNAVAILABLE');
+    assert.equal(slow.body.error.reason, 'HOOK_UNAVAILABLE');
     assert.match(slow.body.error.message, new RegExp(`no answer within ${TIMEOUT_MS} ms.*fail_closed`));
     const broken = await call(ingest, '/v1/messages', { sender_id: alice, receiver_id: bob, content: 'hello' });
     assert.equal(broken.status, 503);

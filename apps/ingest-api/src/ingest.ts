@@ -149,6 +149,7 @@ export async function createIngest(config: Config, log: Logger, metrics: Metrics
             maxMessageLength: config.message_limits.max_message_length,
             metrics,
             log,
+            batch: { maxItems: config.queue.batch_size, maxWaitMs: config.queue.batch_wait_ms },
           }),
         }
       : {}),

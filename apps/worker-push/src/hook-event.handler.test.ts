@@ -35,7 +35,7 @@ describe('handleHookEvent (unit)', () => {
 
   it('retries what was not taken (with Retry-After), fails for good what the receiver refused, drops an event whose URL is gone', async () => {
     const recall: HookJob = { event: 'after_recall', recall: { message_id: '5', conversation: 's:1:2', seq: 5, sender_id: '1', receiver_id: '2', group_id: null, recalled_at: 1 } };
-    await assert.rejects(handleHookEvent(recall, jobContext(world({ kind: 'retry', reason: 'HTTP 503', retryAfterS: 4 }).deps)), (e: unknown) => e instanceof AppError && e.code === 'UNAVAILABLE' && e.retryAfterS === 4);
+    await assert.rejects(handleHookEvent(recall, jobContext(world({ kind: 'retry', reason: 'HTTP 503', retryAfterS: 4 }).deps)), (e: unknown) => e instanceof AppError && e.code === 'UNAVAILABLE' && e.retryAfterNamedS === 4);
     await assert.rejects(handleHookEvent(recall, jobContext(world({ kind: 'refused', status: 401, reason: 'HTTP 401' }).deps)), (e: unknown) => e instanceof AppError && !e.retryable);
     const gone = world({ kind: 'sent' }, { after_send: 'http://hook/send', after_recall: '' });
     await handleHookEvent(recall, jobContext(gone.deps));

@@ -133,7 +133,7 @@ describe('handlePush (unit)', () => {
     const w = world({ tokens: [token('2')], outcome: { kind: 'retry', reason: 'HTTP 429', retryAfterS: 7 } });
     await handlePush(deliveries([message(1), [dev('2')]]), jobContext(w.deps));
     const flush = w.queue.added[0]!.data;
-    await assert.rejects(handlePush(flush, jobContext(w.deps)), (err: unknown) => err instanceof AppError && err.code === 'UNAVAILABLE' && err.retryAfterS === 7);
+    await assert.rejects(handlePush(flush, jobContext(w.deps)), (err: unknown) => err instanceof AppError && err.code === 'UNAVAILABLE' && err.retryAfterNamedS === 7);
     // A message arriving meanwhile opens a new window; the retry still sends the first one's.
     await handlePush(deliveries([message(2), [dev('2')]]), jobContext({ ...w.deps, now: () => 1_700_000_200_000 }));
     await assert.rejects(handlePush(flush, jobContext(w.deps)));

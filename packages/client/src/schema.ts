@@ -851,7 +851,7 @@ export interface components {
          * @description The machine-readable reason beside `code`: each reason belongs to one code (listed per code in the error schemas below and in the contract's section 2). Branch on it, never on `message`.
          * @enum {string}
          */
-        ErrorReason: "INVALID_FIELD" | "MALFORMED_BODY" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_PATH" | "INVALID_CURSOR" | "METHOD_NOT_ALLOWED" | "MISSING_TOKEN" | "INVALID_TOKEN" | "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "REFUSED_BY_HOOK" | "UNKNOWN_USER" | "UNKNOWN_GROUP" | "UNKNOWN_MESSAGE" | "UNKNOWN_DEVICE" | "UNKNOWN_ROUTE" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "STREAM_BACKLOG" | "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "SHUTTING_DOWN" | "INTERNAL_ERROR";
+        ErrorReason: "INVALID_FIELD" | "MALFORMED_BODY" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_PATH" | "INVALID_CURSOR" | "METHOD_NOT_ALLOWED" | "MISSING_TOKEN" | "INVALID_TOKEN" | "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "HOOK_REFUSED" | "UNKNOWN_USER" | "UNKNOWN_GROUP" | "UNKNOWN_MESSAGE" | "UNKNOWN_DEVICE" | "UNKNOWN_ROUTE" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "STREAM_BACKLOG" | "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "HOOK_UNAVAILABLE" | "SHUTTING_DOWN" | "INTERNAL_ERROR";
         InvalidArgumentError: components["schemas"]["Error"] & {
             error?: {
                 /** @constant */
@@ -873,7 +873,7 @@ export interface components {
                 /** @constant */
                 code?: "PERMISSION_DENIED";
                 /** @enum {unknown} */
-                reason?: "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "REFUSED_BY_HOOK";
+                reason?: "NOT_A_MEMBER" | "NOT_THE_SENDER" | "DEVICE_LIMIT" | "HOOK_REFUSED";
             };
         };
         NotFoundError: components["schemas"]["Error"] & {
@@ -906,7 +906,7 @@ export interface components {
                 /** @constant */
                 code?: "UNAVAILABLE";
                 /** @enum {unknown} */
-                reason?: "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "SHUTTING_DOWN";
+                reason?: "DEPENDENCY_UNAVAILABLE" | "OVERLOADED" | "ADMISSION_TIMEOUT" | "OUTCOME_UNKNOWN" | "SEND_IN_PROGRESS" | "REPLICATION_TIMEOUT" | "RESHARDING" | "HOOK_UNAVAILABLE" | "SHUTTING_DOWN";
                 retry_after_s: number;
             };
         };

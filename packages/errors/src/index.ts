@@ -21,11 +21,11 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const ERROR_REASONS = {
   INVALID_ARGUMENT: ['INVALID_FIELD', 'MALFORMED_BODY', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_PATH', 'INVALID_CURSOR', 'METHOD_NOT_ALLOWED'],
   UNAUTHENTICATED: ['MISSING_TOKEN', 'INVALID_TOKEN'],
-  PERMISSION_DENIED: ['NOT_A_MEMBER', 'NOT_THE_SENDER', 'DEVICE_LIMIT', 'REFUSED_BY_HOOK'],
+  PERMISSION_DENIED: ['NOT_A_MEMBER', 'NOT_THE_SENDER', 'DEVICE_LIMIT', 'HOOK_REFUSED'],
   NOT_FOUND: ['UNKNOWN_USER', 'UNKNOWN_GROUP', 'UNKNOWN_MESSAGE', 'UNKNOWN_DEVICE', 'UNKNOWN_ROUTE'],
   PAYLOAD_TOO_LARGE: ['PAYLOAD_TOO_LARGE'],
   RESOURCE_EXHAUSTED: ['RATE_LIMITED', 'STREAM_BACKLOG'],
-  UNAVAILABLE: ['DEPENDENCY_UNAVAILABLE', 'OVERLOADED', 'ADMISSION_TIMEOUT', 'OUTCOME_UNKNOWN', 'SEND_IN_PROGRESS', 'REPLICATION_TIMEOUT', 'RESHARDING', 'SHUTTING_DOWN'],
+  UNAVAILABLE: ['DEPENDENCY_UNAVAILABLE', 'OVERLOADED', 'ADMISSION_TIMEOUT', 'OUTCOME_UNKNOWN', 'SEND_IN_PROGRESS', 'REPLICATION_TIMEOUT', 'RESHARDING', 'HOOK_UNAVAILABLE', 'SHUTTING_DOWN'],
   INTERNAL: ['INTERNAL_ERROR'],
 } as const satisfies Record<ErrorCode, readonly string[]>;
 
@@ -50,14 +50,14 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
    * The wait the error itself names (a provider's or hook receiver's Retry-After), if any; unlike
    * retryAfterS, no default: a worker's backoff honours only a wait someone asked for.
    */
-  readonly requestedRetryAfterS: number | undefined;
+  readonly retryAfterNamedS: number | undefined;
 
   constructor(code: C, message: string, options: { reason: ErrorReason<C>; cause?: unknown; retryAfterS?: number }) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.reason = options.reason;
-    this.requestedRetryAfterS = options.retryAfterS;
+    this.retryAfterNamedS = options.retryAfterS;
   }
 
   get status(): number {
@@ -70,7 +70,7 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
 
   /** Seconds a client should wait before retrying: set on every 429 and 503 (1 s unless the error says more). */
   get retryAfterS(): number | undefined {
-    if (this.code === 'UNAVAILABLE' || this.code === 'RESOURCE_EXHAUSTED') return this.requestedRetryAfterS ?? DEFAULT_RETRY_AFTER_S;
+    if (this.code === 'UNAVAILABLE' || this.code === 'RESOURCE_EXHAUSTED') return this.retryAfterNamedS ?? DEFAULT_RETRY_AFTER_S;
     return undefined;
   }
 

@@ -32,6 +32,6 @@ export function judgeFailure(err: unknown): Verdict {
   if (isJobFault(err)) return { error: new UnrecoverableError(safeErrorCopy(err).message), failed: true, outage: false, kind };
   const copy = safeErrorCopy(err);
   // A provider's Retry-After survives the copy: the backoff honours it (worker.ts retryDelay).
-  if (err instanceof AppError && err.requestedRetryAfterS !== undefined) Object.assign(copy, { retryAfterS: err.requestedRetryAfterS });
+  if (err instanceof AppError && err.retryAfterNamedS !== undefined) Object.assign(copy, { retryAfterS: err.retryAfterNamedS });
   return { error: copy, failed: false, outage, kind };
 }

@@ -8,7 +8,7 @@ const deviceParams = z.object({
   user_id: idField('user_id'),
   device_id: z.unknown().transform((v, ctx) => {
     if (typeof v === 'string' && DEVICE_ID_PATTERN.test(v)) return v;
-    ctx.addIssue({ code: 'custom', message: `device_id must be 1 to 64 letters, digits, '.', '_' or '-' (got ${describeValue(v)})` });
+    ctx.addIssue({ code: 'custom', message: `device_id must be 1 to 64 letters, digits, '.', '_', ':' or '-' (got ${describeValue(v)})` });
     return z.NEVER;
   }),
 });

@@ -2,6 +2,7 @@ import { codePointLength, signedHeaders, type SendRequest } from '@im/contracts'
 import { AppError, permissionDenied } from '@im/errors';
 import type { Logger } from '@im/logger';
 import type { Metrics } from '@im/metrics';
+import { MicroBatcher } from '@im/worker-kit';
 
 /** What the hook said of one message. */
 export type HookVerdict = { action: 'accept' } | { action: 'refuse'; reason: string } | { action: 'replace'; content: string };
@@ -41,16 +42,26 @@ export function parseVerdicts(body: unknown, n: number, maxMessageLength: number
 }
 
 /**
- * The before_send hook: one signed POST per request (a batch request's messages together), bounded
- * by `timeoutMs`, on the shared send path (HTTP and gRPC alike). Each message is accepted, refused
+ * The before_send hook: one signed POST per micro-batch of concurrent sends (a batch request's
+ * messages, and the sends of other requests arriving within `batch.maxWaitMs`, up to
+ * `batch.maxItems`), bounded by `timeoutMs`, on the shared send path (HTTP and gRPC alike). Each message is accepted, refused
  * (the sender gets 403 PERMISSION_DENIED naming the reason) or admitted with the hook's content.
  * When the hook fails (an error, a timeout, an answer that is not 2xx or not as documented) the
  * policy decides: fail_open admits the sends unchanged, fail_closed answers them 503 (nothing
  * accepted, safe to retry). Its latency is im_hook_duration_seconds{hook="before_send", result}.
  */
-export function beforeSendHook(o: { url: string; secret: string; timeoutMs: number; policy: 'fail_open' | 'fail_closed'; maxMessageLength: number; metrics: Metrics; log: Logger }): BeforeSend {
-  return async (reqs) => {
-    if (reqs.length === 0) return [];
+export function beforeSendHook(o: {
+  url: string;
+  secret: string;
+  timeoutMs: number;
+  policy: 'fail_open' | 'fail_closed';
+  maxMessageLength: number;
+  metrics: Metrics;
+  log: Logger;
+  /** Concurrent sends share a call: up to maxItems, waiting at most maxWaitMs for more (queue.batch_size, batch_wait_ms). */
+  batch: { maxItems: number; maxWaitMs: number };
+}): BeforeSend {
+  const call = async (reqs: readonly SendRequest[]): Promise<(SendRequest | AppError)[]> => {
     const body = beforeSendBody(reqs);
     const end = o.metrics.hookDuration.startTimer({ hook: 'before_send' });
     let verdicts: HookVerdict[] | string;
@@ -75,15 +86,18 @@ export function beforeSendHook(o: { url: string; secret: string; timeoutMs: numb
       o.metrics.hookMessages.inc({ hook: 'before_send', action: o.policy }, reqs.length);
       o.log.warn({ reason: verdicts, policy: o.policy, messages: reqs.length }, 'the before_send hook failed; its policy applies');
       if (o.policy === 'fail_open') return [...reqs];
-      const error = new AppError('UNAVAILABLE', `the before_send hook did not answer as it should (${verdicts}) and hooks.before_send_policy is fail_closed; nothing was accepted, retry`, { reason: 'DEPENDENCY_UNAVAILABLE' });
+      const error = new AppError('UNAVAILABLE', `the before_send hook did not answer as it should (${verdicts}) and hooks.before_send_policy is fail_closed; nothing was accepted, retry`, { reason: 'HOOK_UNAVAILABLE' });
       return reqs.map(() => error);
     }
     return reqs.map((req, i) => {
       const v = (verdicts as HookVerdict[])[i]!;
       o.metrics.hookMessages.inc({ hook: 'before_send', action: v.action });
-      if (v.action === 'refuse') return permissionDenied('REFUSED_BY_HOOK', `the before_send hook refused the message: ${v.reason}`);
+      if (v.action === 'refuse') return permissionDenied('HOOK_REFUSED', `the before_send hook refused the message: ${v.reason}`);
       if (v.action === 'replace') return { ...req, content: v.content };
       return req;
     });
   };
+  // While calls are in flight, arrivals gather into the next, larger one.
+  const batcher = new MicroBatcher<SendRequest, SendRequest | AppError>(call, { maxItems: o.batch.maxItems, maxWaitMs: o.batch.maxWaitMs, maxInFlight: 8 });
+  return (reqs) => batcher.addMany(reqs);
 }
