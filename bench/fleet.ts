@@ -375,14 +375,28 @@ async function batchPhase(name: string, total: number, perRequest: number, concu
   const sizes = Array.from({ length: Math.ceil(total / perRequest) }, (_, i) => Math.min(perRequest, total - i * perRequest));
   const prefix = 'bench-D-';
   const t0 = nowUs();
+  const retried: Record<string, number> = {};
   const send = async (count: number) => {
     const items = Array.from({ length: count }, () => {
       const k = n++;
       return { sender_id: users[k % users.length]!, receiver_id: users[(k * 7 + 1) % users.length]!, content: `batch ${k} 你好 🚀`, client_msg_id: `${prefix}${k}` };
     });
-    const r = await post(fleet.baseUrl + '/v1/messages/batch', { messages: items });
-    if (r.status !== 202 && r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-    for (const res of r.body.results) if (!res.message_id) throw new Error(`${name}: refused ${JSON.stringify(res)}`);
+    // An item refused with a retryable error (503 on a busy machine) is sent again with its
+    // client_msg_id, as the contract tells a gateway to: a retry answers the first outcome.
+    let todo = items;
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      const r = await post(fleet.baseUrl + '/v1/messages/batch', { messages: todo });
+      if (r.status !== 202 && r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      const again = todo.filter((_, i) => {
+        const res = r.body.results[i];
+        if (res.message_id) return false;
+        if (attempt === 10 || !['UNAVAILABLE', 'RESOURCE_EXHAUSTED'].includes(res.error?.code)) throw new Error(`${name}: refused ${JSON.stringify(res)}`);
+        retried[res.error.code] = (retried[res.error.code] ?? 0) + 1;
+        return true;
+      });
+      todo = again;
+      if (todo.length > 0) await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
     done += count;
   };
   await Promise.all(sizes.map((k) => limit(() => send(k))));
@@ -400,7 +414,7 @@ async function batchPhase(name: string, total: number, perRequest: number, concu
   return {
     messages: total,
     accepted: total,
-    refused: {},
+    refused: Object.fromEntries(Object.entries(retried).map(([code, k]) => [`${code} (sent again)`, k])),
     socket_errors: 0,
     connections: concurrency,
     accept_s: (acceptedUs - t0) / 1e6,
