@@ -76,7 +76,10 @@ describe('gRPC im.message.v1 end to end', () => {
     const health = new pkg.grpc.health.v1.Health(`127.0.0.1:${fleet.grpcPort}`, grpc.credentials.createInsecure());
     clients.push(health);
     const check = (service: string) => new Promise<any>((resolve, reject) => health.Check({ service }, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
-    for (const service of ['', V1_SERVICE, LEGACY_SERVICE]) assert.equal((await check(service)).status, 'SERVING', service);
+    // Health samples readiness every 0.5 s: a fleet just found ready by /ready is SERVING within that.
+    for (const service of ['', V1_SERVICE, LEGACY_SERVICE]) {
+      assert.equal(await waitFor(`${service || 'the server'} SERVING`, async () => ((await check(service)).status === 'SERVING' ? 'SERVING' : undefined), 5000), 'SERVING', service);
+    }
     await rejects(check('im.message.v2.MessageService'), grpc.status.NOT_FOUND);
 
     const reflection = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${fleet.grpcPort}`, grpc.credentials.createInsecure());
