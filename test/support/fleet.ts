@@ -37,10 +37,6 @@ interface RoleProcess {
 }
 
 /**
- * Real processes of the fleet, as `npm run role` starts them (the roles' bundles), against the test servers, a database
- * of the test's own and a queue prefix of its own.
- */
-/**
  * Every role process the fleets of this test process started and that still runs. A test file
  * that ends early (a failure under --test-force-exit, an uncaught error) exits without its after
  * hooks: its processes are killed on the way out, so none keeps running, and burning CPU, beside
@@ -51,6 +47,10 @@ process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
+/**
+ * Real processes of the fleet, as `npm run role` starts them (the roles' bundles), against the test servers, a database
+ * of the test's own and a queue prefix of its own.
+ */
 export class Fleet {
   readonly prefix: string;
   readonly procs = new Map<FleetRole, RoleProcess>();

@@ -29,7 +29,21 @@ export class PrivateRedis {
   /** Starts the server; a restart keeps the port, the data folder and the first start's settings. */
   async start(extraArgs?: readonly string[]): Promise<this> {
     if (extraArgs) this.args = extraArgs;
-    if (this.port === 0) this.port = await freePort();
+    if (this.port !== 0) return this.startOn();
+    // A port of our own choosing: another process may take it (or, with cluster mode, its bus port
+    // 10000 above, which lies in the ephemeral range) between the check and the bind; then the
+    // server exits at once, and another port is tried.
+    for (let attempt = 1; ; attempt++) {
+      this.port = await freePort();
+      try {
+        return await this.startOn();
+      } catch (err) {
+        if (attempt === 5 || this.child?.exitCode === null) throw err;
+      }
+    }
+  }
+
+  private async startOn(): Promise<this> {
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--save', '', ...this.args],
