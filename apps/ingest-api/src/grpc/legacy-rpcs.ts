@@ -1,7 +1,7 @@
 import type { MessageType } from '@im/contracts';
 import { sendParsers } from '../routes/messages.route';
 import type { Services } from '../services';
-import { pullOffline } from './inbox-rpcs';
+import { offlineOut, pullOffline } from './inbox-rpcs';
 import type { Rpcs } from './server';
 import { id, text, type Req } from './wire';
 
@@ -39,18 +39,8 @@ export function legacyRpcs(s: Services): Rpcs {
       return {
         result: OK,
         has_more: page.has_more,
-        messages: page.messages.map((m) => ({
-          id: m.id,
-          message_id: m.message_id,
-          seq: String(m.seq),
-          sender_id: m.sender_id,
-          sender_name: m.sender_name ?? '',
-          group_id: m.group_id ?? '0',
-          group_name: m.group_name ?? '',
-          content: m.content,
-          message_type: ENUM_OF[m.message_type],
-          created_at: String(m.created_at),
-        })),
+        // v1's OfflineMessage, plus the seed's `id` and its message type names.
+        messages: page.messages.map((m) => ({ id: m.id, ...offlineOut(m), message_type: ENUM_OF[m.message_type] })),
       };
     },
   };
