@@ -1,5 +1,5 @@
 import { conversationsRepository, messagesRepository, recallsRepository } from '@im/db';
-import { hotHistory, takeSeqAbove } from '@im/redis';
+import { hotHistory, reclaimDedupe, takeSeqAbove } from '@im/redis';
 import { createQueue, handOff, runWorker, startBatchWorker } from '@im/worker-kit';
 import { messageStore } from './message-store';
 import { handlePersist } from './persist.handler';
@@ -22,6 +22,7 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
     deliverQueue: createQueue('im.deliver', redis, config, log, shard),
     fanoutQueue: createQueue('im.fanout', redis, config, log, shard),
     handOff: handOff({ connection: redis, config, shard, log }),
+    reclaim: (messages: Parameters<typeof reclaimDedupe>[2]) => reclaimDedupe(redis, shard, messages),
     ...(config.hooks.after_send_url ? { hookQueue: createQueue('im.hook', redis, config, log, shard) } : {}),
   }));
   const workers = shards.map((shard, i) =>

@@ -18,10 +18,10 @@ const message = (id: number, over: Partial<AcceptedMessage> = {}): AcceptedMessa
   ...over,
 }) as AcceptedMessage;
 
-function deps(store: PersistDeps['store'] = async (batch) => batch.map((i) => i.message)) {
+function deps(store: PersistDeps['store'] = async (batch) => batch.map((i) => i.message), reclaim: PersistDeps['reclaim'] = async () => new Set()) {
   const deliverQueue = recordingQueue();
   const fanoutQueue = recordingQueue();
-  const d = { store, deliverQueue, fanoutQueue, handOff: async (add: () => Promise<unknown>) => void (await add()), metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
+  const d = { store, reclaim, deliverQueue, fanoutQueue, handOff: async (add: () => Promise<unknown>) => void (await add()), metrics: createMetrics('worker-persist') } as unknown as PersistDeps;
   return { d, deliverQueue, fanoutQueue };
 }
 
@@ -105,5 +105,24 @@ describe('handlePersist (unit)', () => {
     await handlePersist(items, { deps: d, log: silentLog });
     await handlePersist(items, { deps: d, log: silentLog });
     assert.deepEqual(deliverQueue.added.map((j) => j.opts?.jobId), ['pb9', 'pb9']);
+  });
+
+  it('neither stores nor hands on a message whose send a repeat superseded, and goes on with the others', async () => {
+    const asked: string[][] = [];
+    const stored: string[] = [];
+    const { d, deliverQueue } = deps(
+      async (batch) => {
+        stored.push(...batch.map((i) => i.message.message_id));
+        return batch.map((i) => i.message);
+      },
+      async (messages) => {
+        asked.push(messages.map((m) => `${m.job_id}:${m.message_id}:${m.client_msg_id}:${m.conversation}`));
+        return new Set(['1002']);
+      },
+    );
+    await handlePersist([batchItem<'im.persist'>('b1001', { messages: [message(1, { client_msg_id: 'c1' }), message(2, { client_msg_id: 'c2' }), message(3)] })], { deps: d, log: silentLog });
+    assert.deepEqual(asked, [['b1001:1001:c1:s:1:2', 'b1001:1002:c2:s:1:2', 'b1001:1003:null:s:1:2']]);
+    assert.deepEqual(stored, ['1001', '1003']);
+    assert.deepEqual(deliverQueue.added.map((j) => (j.data as { items: { message: AcceptedMessage }[] }).items.map((i) => i.message.message_id)), [['1001', '1003']]);
   });
 });

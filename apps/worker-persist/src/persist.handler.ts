@@ -1,4 +1,5 @@
-import { JOB_NAMES, jobIds, type AcceptedMessage, type AcceptedSingle } from '@im/contracts';
+import { conversationOf, JOB_NAMES, jobIds, type AcceptedMessage, type AcceptedSingle } from '@im/contracts';
+import type { SentMessage } from '@im/redis';
 import type { Metrics } from '@im/metrics';
 import { produceHop, type MessageSpans } from '@im/telemetry';
 import type { BatchHandler, HandOff, TypedQueue } from '@im/worker-kit';
@@ -13,6 +14,11 @@ export interface PersistDeps {
    * redone message that was recalled is null (not written, not to hand on).
    */
   store(messages: readonly ToStore[]): Promise<(AcceptedMessage | null)[]>;
+  /**
+   * Claims the messages' client_msg_ids again in their dedupe records (@im/redis reclaimDedupe):
+   * resolves to the ids of messages a repeat of their send superseded after a Redis failover.
+   */
+  reclaim(messages: readonly SentMessage[]): Promise<Set<string>>;
   deliverQueue: TypedQueue<'im.deliver'>;
   fanoutQueue: TypedQueue<'im.fanout'>;
   /** Runs the adds, and with queue.min_replicas until they are replicated (worker-kit hand-off.ts). */
@@ -34,8 +40,15 @@ export interface PersistDeps {
 const withSender = (m: AcceptedSingle) => (m.receiver_id === m.sender_id ? [m.receiver_id] : [m.receiver_id, m.sender_id]);
 
 export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (items, { deps, log, trace }) => {
-  const all = items.flatMap((i) => i.payload.messages.map((message) => ({ message, redone: i.redone })));
-  const stored = await deps.store(all);
+  const all = items.flatMap((i) => i.payload.messages.map((message) => ({ message, redone: i.redone, job_id: i.job.id! })));
+  const superseded = await deps.reclaim(all.map(({ message: m, job_id }) => ({ ...m, job_id, conversation: conversationOf(m) })));
+  if (superseded.size > 0) {
+    deps.metrics.errors.inc({ component: 'im.persist', kind: 'superseded' }, superseded.size);
+    log.warn({ messageIds: [...superseded] }, 'messages whose send was repeated and accepted anew after a Redis failover: the repeat is stored, these are not');
+  }
+  const kept = await deps.store(all.filter((x) => !superseded.has(x.message.message_id)));
+  let k = 0;
+  const stored = all.map((x) => (superseded.has(x.message.message_id) ? null : (kept[k++] ?? null)));
   let recalled = 0;
 
   const deliveries: Parameters<PersistDeps['deliverQueue']['addBulk']>[0][number][] = [];
@@ -46,7 +59,7 @@ export const handlePersist: BatchHandler<'im.persist', PersistDeps> = async (ite
   let at = 0;
   for (const { payload, job } of items) {
     const messages = stored.slice(at, (at += payload.messages.length)).filter((m): m is AcceptedMessage => m !== null);
-    recalled += payload.messages.length - messages.length;
+    recalled += payload.messages.filter((m) => !superseded.has(m.message_id)).length - messages.length;
     const singles = messages.filter((m): m is AcceptedSingle => m.group_id === null);
     if (singles.length > 0) {
       const hop = produceHop(deps.deliverQueue.name, singles.map((m) => m.message_id), trace?.of);

@@ -37,8 +37,9 @@ export function zeroKnownSeries(m: Metrics, role: string): void {
   }
   const queue = CONSUMES[role];
   if (queue) for (const kind of JOB_ERROR_KINDS) m.errors.inc({ component: queue, kind }, 0);
-  // A seq another message already held, stored under a new one (worker-persist's message store).
-  if (role === 'worker-persist') m.errors.inc({ component: QUEUES.persist, kind: 'seq_conflict' }, 0);
+  // A seq another message already held, stored under a new one (worker-persist's message store);
+  // a first attempt whose send a repeat superseded after a failover (not stored).
+  if (role === 'worker-persist') for (const kind of ['seq_conflict', 'superseded']) m.errors.inc({ component: QUEUES.persist, kind }, 0);
   if (role === 'worker-delivery') {
     for (const route of ['online', 'offline', 'fallback', 'redelivered']) m.deliveries.inc({ route }, 0);
     m.errors.inc({ component: 'redelivery', kind: 'UNAVAILABLE' }, 0);

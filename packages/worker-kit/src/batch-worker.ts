@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { MetricsTime, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CAPPED_BACKOFF, describeIssues, jobSchemas, type JobPayloads, type QueueName } from '@im/contracts';
 import type { Config } from '@im/config';
@@ -150,10 +150,33 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     return leased;
   }
 
+  /**
+   * A job this process holds whose key is gone from the server: the Redis server under the shard
+   * changed (a failover to a replica that had not received it) while the job ran or waited here
+   * for its ticket. This process holds the only copy, so it is added again, with its id, data and
+   * options, instead of being dropped (a no-op if the job exists after all). A job that ran, in
+   * part or whole, runs again: every stage is idempotent by job and message ids.
+   */
+  let putBackQueue: Queue | undefined;
+  async function putBack(job: Job): Promise<void> {
+    putBackQueue ??= new Queue(o.queue, { connection: o.connection, prefix });
+    await putBackQueue.add(job.name, job.data, { ...job.opts, jobId: job.id });
+    o.metrics.errors.inc({ component: label, kind: 'job_put_back' });
+    log.warn({ jobId: job.id }, 'a job held here was gone from Redis (the server under the shard changed): added again');
+  }
+  /** Whether a BullMQ script refused a job because its key does not exist (code -1, "Missing key"). */
+  const missingKey = (err: unknown) => (err as { code?: unknown } | undefined)?.code === -1;
+
   async function fail(job: Job, token: string, err: unknown): Promise<void> {
     const verdict = judgeFailure(err);
     o.metrics.errors.inc({ component: label, kind: verdict.kind });
-    await job.moveToFailed(verdict.error, token, false);
+    try {
+      await job.moveToFailed(verdict.error, token, false);
+    } catch (moveErr) {
+      // Retried from the copy held here, or it would never run again.
+      if (missingKey(moveErr) && !verdict.failed) return putBack(job);
+      throw moveErr;
+    }
     if (verdict.failed) {
       o.metrics.errors.inc({ component: label, kind: 'job_failed' });
       log.error({ jobId: job.id, attempts: job.attemptsMade, err: verdict.error }, 'job failed for good; kept in the failed set (im-message failed / retry)');
@@ -194,7 +217,10 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
       const end = timer.startTimer();
       try {
         await o.handler(items, { deps: o.deps, log, trace });
-        await togetherOnTheWire(o.connection, () => Promise.all(items.map((i) => i.job.moveToCompleted(undefined, tokenOf(i.job), false))));
+        const completions = await togetherOnTheWire(o.connection, () => Promise.allSettled(items.map((i) => i.job.moveToCompleted(undefined, tokenOf(i.job), false))));
+        // A job gone from the server (a failover lost it) has nothing left to complete: its work is done.
+        const refused = completions.find((c): c is PromiseRejectedResult => c.status === 'rejected' && !missingKey(c.reason));
+        if (refused) throw refused.reason;
         return undefined;
       } catch (err) {
         return err;
@@ -277,7 +303,10 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
     for (const j of sequencer?.release() ?? []) {
       const token = held.get(j.id!);
       held.delete(j.id!);
-      void j.moveToWait(token).catch((err) => log.debug({ err, jobId: j.id }, 'could not hand a held job back; it comes back after the stall check'));
+      void j
+        .moveToWait(token)
+        .catch((err) => (missingKey(err) ? putBack(j) : Promise.reject(err)))
+        .catch((err) => log.warn({ err, jobId: j.id }, 'could not hand a held job back; it comes back after the stall check'));
     }
   };
   const renewer = ordered
@@ -367,6 +396,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
       // Jobs of a round that did not finish in time stay active: the stall check hands them back.
       await worker.close(inFlight > 0);
       await loop;
+      await putBackQueue?.close();
       if (leased) await o.connection.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, leaseKey, leaseToken).catch(() => {});
     },
   };
