@@ -31,7 +31,8 @@ describe('metrics: labelled counters exist at 0 before anything happens', () => 
     const errors = await samples('worker-persist', 'im_errors_total');
     assert.ok(errors.includes('im_errors_total{component="im.persist",kind="job_failed",role="worker-persist"} 0'), errors.join('\n'));
     assert.ok(errors.includes('im_errors_total{component="im.persist",kind="seq_conflict",role="worker-persist"} 0'), 'for the SeqConflict alert');
-    assert.equal(errors.length, 6);
+    assert.ok(errors.includes('im_errors_total{component="im.persist",kind="superseded",role="worker-persist"} 0'), 'retried sends a failover made superseded');
+    assert.equal(errors.length, 7);
     assert.deepEqual(await samples('worker-persist', 'im_deliveries_total'), [], 'persist never routes deliveries');
   });
 
