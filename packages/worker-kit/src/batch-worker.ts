@@ -356,6 +356,7 @@ export function startBatchWorker<Q extends QueueName, D>(o: StartBatchWorkerOpti
         if (sequencer) {
           const now = sequencer.add(fetched.map((job) => ({ item: job, ticket: ticketOf(job) })));
           const turn = await sequencer.take(isVoid);
+          if (turn.late.length > 0) log.warn({ tickets: turn.late, next: (turn.last ?? 0) + 1 }, 'jobs came after their ticket was passed: handed on at once, out of ticket order');
           if (turn.skipped > 0) log.warn({ skipped: turn.skipped, next: (turn.last ?? 0) + 1 }, 'admission tickets that never came were skipped (their sends were refused or their ingest process died)');
           ready = [...now, ...turn.ready];
           last = turn.last;

@@ -10,7 +10,7 @@ describe('TicketSequencer (unit)', () => {
     const s = new TicketSequencer<string>(1000);
     s.resume(1);
     s.add([job(3), job(1), job(2)]);
-    assert.deepEqual(await s.take(never), { ready: ['t1', 't2', 't3'], last: 3, skipped: 0 });
+    assert.deepEqual(await s.take(never), { ready: ['t1', 't2', 't3'], last: 3, skipped: 0, late: [] });
   });
 
   it('holds a job whose earlier ticket has not come, and hands both on once it does', async () => {
@@ -28,7 +28,7 @@ describe('TicketSequencer (unit)', () => {
     s.resume(1);
     s.add([job(2)]);
     const r = await s.take(async (t) => t === 1);
-    assert.deepEqual(r, { ready: ['t2'], last: 2, skipped: 1 });
+    assert.deepEqual(r, { ready: ['t2'], last: 2, skipped: 1, late: [] });
   });
 
   it('gives up on a missing ticket after the gap wait, not before', async () => {
@@ -40,7 +40,7 @@ describe('TicketSequencer (unit)', () => {
     now = 2999;
     assert.deepEqual((await s.take(never)).ready, []);
     now = 3000;
-    assert.deepEqual(await s.take(never), { ready: ['t3'], last: 3, skipped: 2 });
+    assert.deepEqual(await s.take(never), { ready: ['t3'], last: 3, skipped: 2, late: [] });
   });
 
   it('hands on at once a job that comes after its turn was passed, and one without a ticket', async () => {
@@ -48,7 +48,9 @@ describe('TicketSequencer (unit)', () => {
     s.resume(10);
     const now = s.add([job(undefined, 'plain'), job(4, 'late')]);
     assert.deepEqual(now, ['plain']);
-    assert.deepEqual((await s.take(never)).ready, ['late']);
+    const turn = await s.take(never);
+    assert.deepEqual(turn.ready, ['late']);
+    assert.deepEqual(turn.late, [4], 'reported as out of ticket order');
   });
 
   it('starts from the lowest ticket it sees when it knows none handed on', async () => {

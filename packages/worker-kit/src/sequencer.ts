@@ -56,14 +56,16 @@ export class TicketSequencer<T> {
    * The jobs whose turn it is, in ticket order, and the last ticket handed on. `isVoid` is asked
    * about a missing ticket only.
    */
-  async take(isVoid: (ticket: number) => Promise<boolean>): Promise<{ ready: T[]; last: number | undefined; skipped: number }> {
+  async take(isVoid: (ticket: number) => Promise<boolean>): Promise<{ ready: T[]; last: number | undefined; skipped: number; late: number[] }> {
     const ready: T[] = [];
+    const late: number[] = [];
     let skipped = 0;
     if (this.next === undefined && this.waiting.length > 0) this.next = this.waiting[0]!.ticket;
     while (this.waiting.length > 0 && this.next !== undefined) {
       const head = this.waiting[0]!;
       if (head.ticket < this.next) {
         // Came after its turn was passed: at once.
+        late.push(head.ticket);
         ready.push(this.waiting.shift()!.item);
         continue;
       }
@@ -85,6 +87,6 @@ export class TicketSequencer<T> {
       this.gapSince = undefined;
     }
     if (this.waiting.length === 0) this.gapSince = undefined;
-    return { ready, last: this.next === undefined ? undefined : this.next - 1, skipped };
+    return { ready, last: this.next === undefined ? undefined : this.next - 1, skipped, late };
   }
 }

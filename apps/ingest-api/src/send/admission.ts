@@ -48,6 +48,25 @@ local limit = tonumber(ARGV[1])
 local job = ARGV[2]
 local written = ARGV[3]
 local out = {restarted, 0}
+-- A call admits all of its messages or none: while a counter must be checked against MySQL, none
+-- is admitted (the others answer 'wait'). Otherwise the messages admitted in an earlier call of a
+-- batch would ride in a job whose ticket, the later call's, is behind the admissions that other
+-- processes made in between, and be handed on after messages of higher seqs.
+local needsSeed, anySeed = {}, false
+for i = 0, (#KEYS - 4) / 3 - 1 do
+  local seqKey, dedupeKey = KEYS[5 + i * 3], KEYS[6 + i * 3]
+  local dup = ARGV[8 + i * 5] == '1' and redis.call('EXISTS', dedupeKey) == 1
+  if not dup and ARGV[9 + i * 5] == '' and tonumber(redis.call('HGET', seqKey, 'e')) ~= epoch then
+    needsSeed[i], anySeed = true, true
+  end
+end
+if anySeed then
+  for i = 0, (#KEYS - 4) / 3 - 1 do
+    out[#out + 1] = needsSeed[i] and 'seed' or 'wait'
+    out[#out + 1] = ''
+  end
+  return out
+end
 local unseeded = {}
 local admitted = false
 for i = 0, (#KEYS - 4) / 3 - 1 do
@@ -117,7 +136,8 @@ end
 return n
 `;
 
-export type Admission = { status: 'ok'; seq: number } | { status: 'dup'; record: DedupeRecord } | { status: 'seed' } | { status: 'rate' };
+/** 'seed': the conversation's counter must be checked against MySQL; 'wait': nothing of the call was admitted because another message's counter must be. */
+export type Admission = { status: 'ok'; seq: number } | { status: 'dup'; record: DedupeRecord } | { status: 'seed' } | { status: 'wait' } | { status: 'rate' };
 
 /** The shard admits in another deployment generation than the caller's (a reshard happened or is under way): nothing was admitted. */
 export class StaleGenerationError extends Error {
@@ -185,7 +205,7 @@ export function admissionLedger(redis: Redis, perSenderPerS: number, generation:
         const value = String(reply[i + 1]);
         if (status === 'ok') results.push({ status, seq: Number(value) });
         else if (status === 'dup') results.push({ status, record: parseRecord(value) });
-        else if (status === 'seed' || status === 'rate') results.push({ status });
+        else if (status === 'seed' || status === 'wait' || status === 'rate') results.push({ status });
         else throw new Error(`unexpected admission status ${status}`);
       }
       const flags = Number(reply[0]);

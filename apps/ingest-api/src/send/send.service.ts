@@ -256,23 +256,22 @@ export function sendService(deps: SendDeps) {
       }
       const { restarted, results } = admission;
       recentlyChanged ||= admission.recentlyChanged;
-      // queue.ordered: the job goes on at the ticket of its last admission call; an earlier one of
-      // the same batch will never come.
-      if (admission.ticket !== undefined) {
-        if (ticket !== undefined) voidTicket(shard, ticket);
-        ticket = admission.ticket;
-      }
+      // queue.ordered: a call admits all of its messages or none (admission.ts), so the one call
+      // that admitted takes the batch's one ticket, in the step that gave its seqs.
+      if (admission.ticket !== undefined) ticket = admission.ticket;
       if (restarted) deps.log.warn('the Redis server holding the seq counters changed (restart, restore or failover): counters are checked against MySQL before use');
       const unseeded: number[] = [];
+      const toSeed = new Set<string>();
       results.forEach((r, k) => {
         const i = todo[k]!;
-        if (r.status === 'seed') unseeded.push(i);
+        if (r.status === 'seed') toSeed.add(items[i]!.conversation);
+        if (r.status === 'seed' || r.status === 'wait') unseeded.push(i);
         // Our own record: this call ran twice (resent after a lost reply); its seq stands.
         else if (r.status === 'dup' && r.record.state === 'P' && r.record.job_id === jobId && r.record.message_id === inputs[i]!.message_id) admitted[i] = { status: 'ok', seq: r.record.seq };
         else admitted[i] = r;
       });
       todo = unseeded;
-      if (todo.length > 0) seeds = await seedsOf([...new Set(todo.map((i) => items[i]!.conversation))]);
+      if (toSeed.size > 0) seeds = new Map([...seeds, ...(await seedsOf([...toSeed]))]);
     }
 
     // Soon after the Redis server under the shard changed (a failover, a restore), a dedupe record
