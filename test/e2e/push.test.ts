@@ -55,6 +55,8 @@ describe('push to offline devices through the signed webhook, FCM and APNs (real
       IM_PUSH_COLLAPSE_WINDOW_MS: String(WINDOW_MS),
       IM_PUSH_TIMEOUT_MS: '1000',
       IM_QUEUE_MAX_BACKOFF_MS: '1000',
+      // A publish not acknowledged within 2 s is stored offline (and pushed).
+      IM_MESSAGE_LIMITS_ACK_TIMEOUT_S: '2',
     }).startAll(['ingest-api', 'worker-persist', 'worker-delivery', 'worker-push']);
     for (const u of [alice, bob, carol, dave, erin, frank]) assert.equal((await fleet.api.put(`/v1/users/${u}`, { name: `u${u.slice(-1)}` })).status, 204);
     gateway = new GatewaySimulator(fleet.api);
@@ -132,7 +134,9 @@ describe('push to offline devices through the signed webhook, FCM and APNs (real
       ],
     });
     assert.equal(sent.status, 200);
-    await gateway.waitForCount(dave, 1);
+    const [online] = await gateway.waitForCount(dave, 1);
+    // The gateway confirms it as delivered: nothing is redelivered, and nothing pushed.
+    assert.equal((await gateway.ack(dave, [online.message_id])).status, 200);
     const [push] = await waitFor('the push to carol', () => (pushesTo(carol).length > 0 ? pushesTo(carol) : undefined));
     assert.equal(push!.body.count, 1, 'the muted conversation counts nothing');
     assert.equal(push!.body.message.sender_id, bob);
@@ -142,6 +146,24 @@ describe('push to offline devices through the signed webhook, FCM and APNs (real
     await waitFor('the unmuted push', () => pushesTo(carol).length === 2);
     assert.equal(pushesTo(carol)[1]!.body.message.sender_id, alice);
     assert.equal(pushesTo(dave).length, 0, 'an online receiver gets no push');
+  });
+
+  it('a publish the online device never acknowledges is stored offline after ack_timeout_s, and pushed to that device', async () => {
+    const grace = id(11);
+    assert.equal((await fleet.api.put(`/v1/users/${grace}`, { name: 'grace' })).status, 204);
+    await register(grace, 'tok-grace');
+    await gateway.connect([grace]);
+    const sent = await fleet.api.post('/v1/messages', { sender_id: alice, receiver_id: grace, content: 'seen by nobody' });
+    assert.equal(sent.status, 202);
+    await gateway.waitForCount(grace, 1);
+    assert.equal(pushesTo(grace).length, 0, 'published online: no push yet');
+    // No ack: redelivery stores it offline, and the device gets its push.
+    const [push] = await waitFor('the push of the redelivered message', () => (pushesTo(grace).length > 0 ? pushesTo(grace) : undefined), 20_000);
+    assert.equal(push!.body.message.message_id, sent.body.message_id);
+    assert.equal(push!.body.count, 1);
+    const [rows] = await db.pool.query<RowDataPacket[]>('SELECT message_id FROM offline_message WHERE user_id = ?', [grace]);
+    assert.deepEqual(rows.map((r) => String(r.message_id)), [sent.body.message_id]);
+    assert.equal(pushesTo(alice).length, 0, 'the sender gets none');
   });
 
   it('removes a token after its first refusal and sends it nothing more', async () => {

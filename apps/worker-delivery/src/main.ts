@@ -1,8 +1,8 @@
-import { devicesRepository, offlineRepository, type OfflineRow } from '@im/db';
+import { devicesRepository, messagesRepository, offlineRepository, type OfflineRow } from '@im/db';
 import { presence, publisher, recalledAmong, unackedTracker } from '@im/redis';
 import { backlogSampler, createQueue, every, MicroBatcher, runWorker, startBatchWorker, type TypedQueue } from '@im/worker-kit';
 import { handleDeliver, type DeliverDeps } from './deliver.handler';
-import { redeliverDue } from './redelivery';
+import { redeliverDue, redeliveredPushes } from './redelivery';
 import { pushHandoff } from './push-handoff';
 
 // Routes each delivery: PUBLISH to online receivers, offline rows for the rest; and once a second,
@@ -10,6 +10,7 @@ import { pushHandoff } from './push-handoff';
 await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards, topology }) => {
   const offline = offlineRepository(pool);
   const devices = devicesRepository(pool);
+  const messages = messagesRepository(pool);
   const deliverQueues = shards.map((shard) => createQueue('im.deliver', redis, config, log, shard));
   const unacked = unackedTracker(redis, config.message_limits.ack_timeout_s, config.queue.prefix);
   const publish = publisher(redis, config.queue.pubsub);
@@ -56,7 +57,7 @@ await runWorker('worker-delivery', ({ config, log, metrics, redis, pool, shards,
   const workers = shards.map((shard) => startBatchWorker({ queue: 'im.deliver', shard, handler: handleDeliver, deps, connection: redis, config, log, metrics, maxJobs: 100 }));
   const stopRedelivery = every(
     1000,
-    async () => void (await redeliverDue({ unacked, storeOffline, metrics, log, now: Date.now })),
+    async () => void (await redeliverDue({ unacked, storeOffline, ...(config.push.enabled ? { push: redeliveredPushes({ messages: (ids) => messages.findMany(ids), push }) } : {}), metrics, log, now: Date.now })),
     (err) => {
       metrics.errors.inc({ component: 'redelivery', kind: 'UNAVAILABLE' });
       log.warn({ err }, 'redelivery pass failed; it is retried in 1 s');
