@@ -26,6 +26,7 @@ await runWorker('worker-push', ({ config, log, metrics, redis, pool, shards }) =
         providers,
         pushQueue: pushQueues[i]!,
         windowMs: config.push.collapse_window_ms,
+        maxAgeMs: config.push.max_age_s * 1000,
         includeContent: config.push.include_content,
         metrics,
         now: Date.now,

@@ -22,7 +22,7 @@ const message = (id: number, sender = '1', receiver = '2'): AcceptedMessage => (
 const dev = (user_id: string, device_id = 'default'): PushDevice => ({ user_id, device_id });
 
 /** Deps from plain objects: windows in a Map, tokens and mutes in arrays, one scripted provider. */
-function world(o: { tokens?: PushToken[]; muted?: string[]; outcome?: SendOutcome; includeContent?: boolean } = {}) {
+function world(o: { tokens?: PushToken[]; muted?: string[]; outcome?: SendOutcome; includeContent?: boolean; maxAgeMs?: number } = {}) {
   const windows = new Map<string, { window: string; ids: Set<string>; newest: [string, string] }>();
   const sending = new Map<string, { count: number; newest: string }>();
   const sent: PushNotice[] = [];
@@ -71,6 +71,7 @@ function world(o: { tokens?: PushToken[]; muted?: string[]; outcome?: SendOutcom
     },
     pushQueue: queue as unknown as PushDeps['pushQueue'],
     windowMs: 1000,
+    maxAgeMs: o.maxAgeMs ?? 86_400_000,
     includeContent: o.includeContent ?? false,
     metrics,
     now: () => 1_700_000_100_000,
@@ -149,5 +150,17 @@ describe('handlePush (unit)', () => {
     assert.equal(w.sending.size, 0);
     assert.deepEqual(w.removed, []);
     assert.deepEqual(await w.count('pushes'), { 'webhook refused': 1 });
+  });
+
+  it('drops a window whose newest message is older than push.max_age_s when its turn comes, counted as expired', async () => {
+    // now is 100 s after the messages: older than a 60 s limit, within a 200 s one.
+    for (const [maxAgeMs, sent] of [[60_000, 0], [200_000, 1]] as const) {
+      const w = world({ tokens: [token('2')], maxAgeMs });
+      await handlePush(deliveries([message(1), [dev('2')]]), jobContext(w.deps));
+      await handlePush(w.queue.added[0]!.data, jobContext(w.deps));
+      assert.equal(w.sent.length, sent, `limit ${maxAgeMs} ms`);
+      assert.deepEqual(await w.count('pushes'), sent ? { 'webhook sent': 1 } : { 'webhook expired': 1 });
+      assert.equal(w.sending.size, 0, 'the window is marked sent either way, so it is not taken again');
+    }
   });
 });

@@ -19,6 +19,8 @@ export interface PushDeps {
   /** The shard's push queue: the jobs that close windows go there, delayed. */
   pushQueue: Pick<TypedQueue<'im.push'>, 'addBulk'>;
   windowMs: number;
+  /** push.max_age_s in ms: an older newest message is not pushed (0: no limit). */
+  maxAgeMs: number;
   includeContent: boolean;
   metrics: Metrics;
   now(): number;
@@ -50,6 +52,8 @@ const deviceKey = (d: PushDevice) => `${d.user_id}/${d.device_id}`;
  * - a closed window: sent as one push (its count and newest message) to the device's provider. A
  *   token the provider says is gone is removed and the push dropped; a refusal for good is dropped;
  *   429, 5xx, a timeout or the network retry the job with the backoff, at least Retry-After.
+ *   A window whose newest message is older than push.max_age_s when its turn comes (a provider
+ *   down for long) is dropped as expired: a late push would only wake the phone for old news.
  */
 export const handlePush: Handler<'im.push', PushDeps> = async (job: PushJob, { deps, log }) => {
   if ('deliveries' in job) return windowDeliveries(job.deliveries, deps);
@@ -65,6 +69,12 @@ export const handlePush: Handler<'im.push', PushDeps> = async (job: PushJob, { d
     return;
   }
   const message = JSON.parse(closed.newest) as PushMessage;
+  if (deps.maxAgeMs > 0 && deps.now() - message.timestamp > deps.maxAgeMs) {
+    deps.metrics.pushes.inc({ provider: provider.platform, result: 'expired' });
+    log.info({ provider: provider.platform, user_id: d.user_id, device_id: d.device_id, ageS: Math.round((deps.now() - message.timestamp) / 1000) }, 'push older than push.max_age_s; dropped');
+    await deps.windows.sent(d, window);
+    return;
+  }
   const notice: PushNotice = { ...d, count: closed.count, collapse_id: message.conversation, message };
   const end = deps.metrics.pushDuration.startTimer({ provider: provider.platform });
   const outcome = await provider.send(token.token, notice);

@@ -240,6 +240,11 @@ export const schema = {
     collapse_window_ms: int(2000, 0, 600_000),
     /** Longest wait for a provider's answer; past it the push is retried with the backoff. */
     timeout_ms: int(5000, 100, 60_000),
+    /**
+     * A push whose newest message is older than this when its turn comes (a provider down for
+     * hours) is dropped, counted as expired: the app pulls the messages anyway (0: never).
+     */
+    max_age_s: int(86_400, 0, 2_419_200),
     /** The generic provider: pushes of devices registered with platform `webhook` are POSTed here, signed. */
     webhook_url: str('', /^$|^https?:\/\/\S+$/, 'an http:// or https:// URL'),
     /** HMAC-SHA256 key of the webhook's X-IM-Signature (required with webhook_url). */

@@ -105,7 +105,7 @@ export function createMetrics(role: string) {
     storageBytes: new Gauge({ name: 'im_storage_bytes', help: 'Table storage, data plus index (sampled).', labelNames: ['table'] as const, registers: r }),
     pushes: new Counter({
       name: 'im_pushes_total',
-      help: 'Pushes handed to a provider (fcm, apns, webhook), by result: sent, retried (429, 5xx, timeout), bad_token (removed), refused (not retried).',
+      help: 'Pushes handed to a provider (fcm, apns, webhook), by result: sent, retried (429, 5xx, timeout), bad_token (removed), refused (not retried), expired (older than push.max_age_s, not sent).',
       labelNames: ['provider', 'result'] as const,
       registers: r,
     }),

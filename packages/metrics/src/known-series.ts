@@ -11,7 +11,7 @@ const CONSUMES: Record<string, string> = {
 };
 
 export const PUSH_PROVIDERS = ['fcm', 'apns', 'webhook'] as const;
-export const PUSH_RESULTS = ['sent', 'retried', 'bad_token', 'refused'] as const;
+export const PUSH_RESULTS = ['sent', 'retried', 'bad_token', 'refused', 'expired'] as const;
 
 /** Kinds the worker wrapper counts per job (packages/worker-kit/src/worker.ts). */
 const JOB_ERROR_KINDS = ['job_failed', 'invalid_job', 'UNAVAILABLE', 'INTERNAL', 'worker'];
