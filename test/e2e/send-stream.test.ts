@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { ERROR_REASONS } from '@im/errors';
 import type { RowDataPacket } from 'mysql2/promise';
 import { PROTO_FILE, PROTO_OPTIONS } from '../../apps/ingest-api/src/grpc/server';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -23,6 +24,7 @@ interface Answer {
   timestamp: string;
   seq: string;
   retry_after_s: number;
+  reason: string;
 }
 
 interface Frame {
@@ -182,6 +184,7 @@ describe('gRPC SendStream: the gateway link', () => {
     for (const [f, code, message] of bad) {
       const a = answers.get(f.correlation_id)!;
       assert.equal(a.error_code, code, `${f.correlation_id}: ${a.result.msg}`);
+      assert.ok((ERROR_REASONS[code as keyof typeof ERROR_REASONS] as readonly string[]).includes(a.reason), `${f.correlation_id}: reason "${a.reason}" is one of ${code}'s`);
       assert.equal(a.result.code, grpc.status[code as keyof typeof grpc.status]);
       assert.match(a.result.msg, message);
       assert.equal(a.message_id, '0');
@@ -190,6 +193,7 @@ describe('gRPC SendStream: the gateway link', () => {
       const a = answers.get(f.correlation_id)!;
       assert.deepEqual(a.result, { code: 0, msg: 'OK' }, `${f.correlation_id}: ${a.error_code} ${a.result.msg}`);
       assert.match(a.message_id, /^\d+$/);
+      assert.equal(a.reason, '', 'an accepted send names no reason');
       assert.ok(Number(a.seq) >= 1);
     }
     // Seqs of one conversation follow the order the frames were sent in.
@@ -239,6 +243,7 @@ describe('gRPC SendStream: the gateway link', () => {
       const a = answers.get(f.correlation_id)!;
       assert.equal(a.result.code, grpc.status.RESOURCE_EXHAUSTED);
       assert.match(a.result.msg, /stream_max_in_flight is 16/);
+      assert.equal(a.reason, 'STREAM_BACKLOG');
       assert.equal(a.retry_after_s, 1);
     }
     const rows = await waitFor('the accepted burst in history', async () => {

@@ -98,9 +98,9 @@ describe('SendStream (unit)', () => {
     await turn();
     assert.equal(call.written.length, 1);
     assert.deepEqual(call.written[0]!.results, [
-      { correlation_id: 'c0', result: { code: 0, msg: 'OK' }, error_code: '', message_id: '7', timestamp: 5, seq: 1, retry_after_s: 0 },
-      { correlation_id: 'c1', result: { code: grpc.status.NOT_FOUND, msg: 'receiver_id 2 is not a known user' }, error_code: 'NOT_FOUND', message_id: '0', timestamp: 0, seq: 0, retry_after_s: 0 },
-      { correlation_id: 'c2', result: { code: 0, msg: 'OK' }, error_code: '', message_id: '8', timestamp: 5, seq: 2, retry_after_s: 0 },
+      { correlation_id: 'c0', result: { code: 0, msg: 'OK' }, error_code: '', message_id: '7', timestamp: 5, seq: 1, retry_after_s: 0, reason: '' },
+      { correlation_id: 'c1', result: { code: grpc.status.NOT_FOUND, msg: 'receiver_id 2 is not a known user' }, error_code: 'NOT_FOUND', message_id: '0', timestamp: 0, seq: 0, retry_after_s: 0, reason: 'UNKNOWN_USER' },
+      { correlation_id: 'c2', result: { code: 0, msg: 'OK' }, error_code: '', message_id: '8', timestamp: 5, seq: 2, retry_after_s: 0, reason: '' },
     ]);
   });
 

@@ -33,6 +33,7 @@ export interface StreamAnswer {
   timestamp: number;
   seq: number;
   retry_after_s: number;
+  reason: string;
 }
 
 type Call = grpc.ServerDuplexStream<SendFrame, { results: StreamAnswer[] }>;
@@ -87,7 +88,7 @@ export function sendStreamService(o: SendStreamOptions) {
   }
 
   function accepted(correlationId: string, r: SendResult): StreamAnswer {
-    return { correlation_id: correlationId, result: { code: 0, msg: 'OK' }, error_code: '', message_id: r.message_id, timestamp: r.timestamp, seq: r.seq, retry_after_s: 0 };
+    return { correlation_id: correlationId, result: { code: 0, msg: 'OK' }, error_code: '', message_id: r.message_id, timestamp: r.timestamp, seq: r.seq, retry_after_s: 0, reason: '' };
   }
 
   function refused(correlationId: string, e: AppError): StreamAnswer {
@@ -99,6 +100,7 @@ export function sendStreamService(o: SendStreamOptions) {
       timestamp: 0,
       seq: 0,
       retry_after_s: e.retryAfterS ?? (e.code === 'UNAVAILABLE' ? 1 : 0),
+      reason: e.reason,
     };
   }
 
