@@ -166,4 +166,23 @@ describe('MicroBatcher', () => {
     await b.drain();
     assert.deepEqual(batches, []);
   });
+
+  it('leaves items settled without a batch out of it: they get their result, and live ones fill the batch', async () => {
+    const { batches, flush } = recordingFlush((n: number) => n * 10, 20);
+    const dead = new Set([2, 3, 4]);
+    const b = new MicroBatcher(flush, { maxItems: 2, maxWaitMs: 5, maxInFlight: 1, settledWithout: (n: number) => (dead.has(n) ? -n : undefined) });
+    // 0 and 1 fill the first batch; the rest wait behind its flush, and 2-4 die meanwhile.
+    const results = await b.addMany([0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(results, [0, 10, -2, -3, -4, 50, 60]);
+    assert.deepEqual(batches, [[0, 1], [5, 6]], 'dead items take no place: the second batch is 5 and 6, not 2 and 3');
+  });
+
+  it('drain() resolves when every pending item was settled without a batch', async () => {
+    const { batches, flush } = recordingFlush((n: number) => n);
+    const b = new MicroBatcher(flush, { maxItems: 10, maxWaitMs: 1000, settledWithout: () => 0 });
+    const adds = b.addMany([1, 2]);
+    await b.drain();
+    assert.deepEqual(await adds, [0, 0]);
+    assert.deepEqual(batches, []);
+  });
 });

@@ -8,7 +8,7 @@ interface Pending<T, R> {
   ctx: Context | undefined;
 }
 
-export interface MicroBatcherOptions {
+export interface MicroBatcherOptions<T = unknown, R = unknown> {
   /** Largest batch handed to flush. */
   maxItems: number;
   /** How long the first item of a batch waits for company. */
@@ -21,6 +21,12 @@ export interface MicroBatcherOptions {
    * the calls it makes hang under it instead of under whichever caller armed the timer.
    */
   spanName?: string;
+  /**
+   * An item whose caller no longer waits for it (answered already, at a time bound): given its
+   * result here when a batch is cut, it takes no place in the batch, so a backlog of dead items
+   * cannot crowd the live ones out of every batch under overload.
+   */
+  settledWithout?: (item: T) => R | undefined;
 }
 
 /**
@@ -37,7 +43,7 @@ export class MicroBatcher<T, R> {
 
   constructor(
     private readonly flush: (items: T[]) => Promise<R[]>,
-    private readonly options: MicroBatcherOptions,
+    private readonly options: MicroBatcherOptions<T, R>,
   ) {
     this.maxInFlight = options.maxInFlight ?? 4;
     if (!(options.maxItems >= 1) || !(this.maxInFlight >= 1) || !(options.maxWaitMs >= 0)) {
@@ -85,10 +91,28 @@ export class MicroBatcher<T, R> {
 
   private kick(): void {
     while (this.pending.length > 0 && this.active < this.maxInFlight) {
-      const batch = this.pending.splice(0, this.options.maxItems);
+      const batch = this.cut();
+      if (batch.length === 0) continue;
       this.active++;
       void this.run(batch);
     }
+    if (this.pending.length === 0 && this.active === 0) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** The next batch: up to maxItems items from the front, those settled without a batch resolved and left out. */
+  private cut(): Pending<T, R>[] {
+    const settle = this.options.settledWithout;
+    if (!settle) return this.pending.splice(0, this.options.maxItems);
+    const batch: Pending<T, R>[] = [];
+    let taken = 0;
+    while (taken < this.pending.length && batch.length < this.options.maxItems) {
+      const p = this.pending[taken++]!;
+      const result = settle(p.item);
+      if (result === undefined) batch.push(p);
+      else p.resolve(result);
+    }
+    this.pending.splice(0, taken);
+    return batch;
   }
 
   private async run(batch: Pending<T, R>[]): Promise<void> {

@@ -379,10 +379,14 @@ export function sendService(deps: SendDeps) {
   // Sends of concurrent requests share one admission call and one persist job per shard. While
   // a shard's batches are in flight (one when ordered, else two), arrivals gather into the next,
   // larger one.
+  // A send answered 503 at its cutoff while it waited here takes no place in a batch.
+  let late: Outcome | undefined;
+  const settledWithout = (p: Pending): Outcome | undefined => (p.abandoned ? (late ??= { status: 'refused', error: tooLate() }) : undefined);
   const batchers = deps.topology.all.map(
     (shard) =>
       new MicroBatcher<Pending, Outcome>((items) => admitBatch(shard, items), {
         spanName: `admit batch ${shard.label('im.persist')}`,
+        settledWithout,
         maxItems: deps.batch.maxItems,
         maxWaitMs: deps.batch.maxWaitMs,
         maxInFlight: deps.batch.ordered ? 1 : 2,
