@@ -154,9 +154,36 @@ describe('handleDeliver (unit)', () => {
     assert.deepEqual(await late.routes(), { fallback: 1 });
   });
 
-  it('throws when a publish fails, so the round is retried, and has stored nothing offline by then', async () => {
+  it('throws when a publish fails, so the round is retried; the offline rows stored meanwhile are those of the devices not online', async () => {
     const w = world({ online: ['2'], publishFails: true });
     await assert.rejects(deliver([job('p1', [message(1), ['2', '3']])], w.deps), /publish failed/);
-    assert.deepEqual(w.offline, []);
+    // 3 is offline: its row is stored while 2's publish runs (a retry's INSERT IGNORE adds none);
+    // 2 was online: no row for it, its publish is retried.
+    assert.deepEqual(w.offline.map((r) => r.user_id), ['3']);
+  });
+
+  it('stores the offline rows while it publishes, not after', async () => {
+    let publishing = false;
+    let storedDuringPublish = false;
+    const w = world({ online: ['2'] });
+    const publish = w.deps.publish;
+    const storeOffline = w.deps.storeOffline;
+    const deps = {
+      ...w.deps,
+      publish: async (pairs: Parameters<typeof publish>[0]) => {
+        publishing = true;
+        await new Promise((r) => setTimeout(r, 20));
+        publishing = false;
+        return publish(pairs);
+      },
+      storeOffline: async (rows: Parameters<typeof storeOffline>[0]) => {
+        await new Promise((r) => setTimeout(r, 5));
+        storedDuringPublish ||= publishing;
+        return storeOffline(rows);
+      },
+    };
+    await deliver([job('p1', [message(1), ['2', '3']])], deps);
+    assert.ok(storedDuringPublish, 'the row for 3 was written while the publish to 2 was in flight');
+    assert.deepEqual(w.offline.map((r) => r.user_id), ['3']);
   });
 });

@@ -66,8 +66,10 @@ const originOf = (m: AcceptedMessage) => m.sender_device_id ?? DEFAULT_DEVICE;
 export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log, trace }) => {
   const recalled = await deps.recalled([...new Set(jobs.flatMap((j) => j.payload.items.map((i) => i.message.message_id)))]);
   const users = [...new Set(jobs.flatMap((j) => j.payload.items.flatMap((i) => i.receivers)))];
-  const registered = await deps.devices(users);
   const backlogged = deps.atBacklogBound();
+  // The registry (MySQL) and presence (Redis) are read together; over the backlog bound every
+  // delivery goes offline, and presence is not read at all.
+  const [registered, online] = await Promise.all([deps.devices(users), backlogged ? new Map() : deps.presence.lookup(users, deps.now())]);
   const deliveries: Delivery[] = [];
   for (const { payload, attempt } of jobs) {
     const degrade = attempt > deps.publishAttempts ? 'publish kept failing' : backlogged ? 'delivery backlog over queue_size' : undefined;
@@ -91,8 +93,16 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
   }
   if (offline.length > 0) log.warn({ deliveries: offline.length, reason: offline[0]!.d.degrade }, 'storing deliveries offline without publishing');
 
+  // Offline rows do not wait for the publishes: the devices not online are stored while the
+  // round publishes to the others (the rows of publishes nobody heard follow).
+  const storeRows = (rows: readonly { d: Delivery; device: string }[]) =>
+    during(
+      messageSpans('offline rows', SpanKind.CLIENT, rows.map(({ d }) => d.message.message_id), trace?.of, { 'db.system.name': 'mysql', 'db.operation.name': 'INSERT', 'db.collection.name': 'offline_message' }),
+      deps.storeOffline(rows.map(({ d, device }) => ({ user_id: d.receiver, device_id: device, message_id: d.message.message_id, origin_device: d.message.sender_device_id ?? null }))),
+    );
+  let storing: Promise<void> | undefined;
+  const fallback: typeof offline = [];
   if (candidates.length > 0) {
-    const online = await deps.presence.lookup([...new Set(candidates.map((d) => d.receiver))], deps.now());
     const toPublish: { d: Delivery; devices: string[] }[] = [];
     for (const d of candidates) {
       const on = online.get(d.receiver);
@@ -104,6 +114,11 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
         else offline.push({ d, device, route: 'offline' });
       }
       if (onlineDevices.length > 0) toPublish.push({ d, devices: onlineDevices });
+    }
+    if (offline.length > 0) {
+      storing = storeRows(offline);
+      // Awaited below; a publish that fails first must not leave its rejection unheard.
+      storing.catch(() => {});
     }
     if (toPublish.length > 0) {
       const tracked = (p: (typeof toPublish)[number]) => p.devices.map((device) => ({ user_id: p.d.receiver, device_id: device, message_id: p.d.message.message_id }));
@@ -131,19 +146,20 @@ export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (job
           deps.metrics.deliveryLatency.observe({ route: 'online' }, (now - p.d.message.created_at) / 1000);
         } else {
           unheard.push(...tracked(p));
-          for (const device of p.devices) offline.push({ d: p.d, device, route: 'fallback' });
+          for (const device of p.devices) fallback.push({ d: p.d, device, route: 'fallback' });
         }
       });
       await deps.unacked.done(unheard);
     }
   }
 
+  if (offline.length > 0 && !storing) storing = storeRows(offline);
+  await storing;
+  if (fallback.length > 0) {
+    await storeRows(fallback);
+    offline.push(...fallback);
+  }
   if (offline.length > 0) {
-    const stored = messageSpans('offline rows', SpanKind.CLIENT, offline.map(({ d }) => d.message.message_id), trace?.of, { 'db.system.name': 'mysql', 'db.operation.name': 'INSERT', 'db.collection.name': 'offline_message' });
-    await during(
-      stored,
-      deps.storeOffline(offline.map(({ d, device }) => ({ user_id: d.receiver, device_id: device, message_id: d.message.message_id, origin_device: d.message.sender_device_id ?? null }))),
-    );
     const now = deps.now();
     for (const { d, route } of offline) {
       deps.metrics.deliveries.inc({ route });
