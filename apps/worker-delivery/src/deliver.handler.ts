@@ -58,10 +58,11 @@ const originOf = (m: AcceptedMessage) => m.sender_device_id ?? DEFAULT_DEVICE;
  * online device gets one PUBLISH on user:{id} (one pipeline for the round), which each of its
  * gateways hears, and each online device's publish waits for that device's delivered ack
  * (redelivery); every device not online gets an offline row (its sync), so a message delivered
- * online to one device is still in the others' sync. A PUBLISH that reached no subscriber, a
- * backlog over queue_size, and a job whose publishes kept failing all end as offline rows (one
- * multi-row INSERT). Redis or MySQL errors throw, so BullMQ retries with backoff; a retry may
- * publish twice (gateways drop duplicates by message_id) but never stores a second offline row.
+ * online to one device is still in the others' sync; those rows are written while the round
+ * publishes. A PUBLISH that reached no subscriber, a backlog over queue_size, and a job whose
+ * publishes kept failing also end as offline rows (multi-row INSERTs; a publish nobody heard, after
+ * it). Redis or MySQL errors throw, so BullMQ retries with backoff; a retry may publish twice
+ * (gateways drop duplicates by message_id) but never stores a second offline row.
  */
 export const handleDeliver: BatchHandler<'im.deliver', DeliverDeps> = async (jobs, { deps, log, trace }) => {
   const recalled = await deps.recalled([...new Set(jobs.flatMap((j) => j.payload.items.map((i) => i.message.message_id)))]);
