@@ -22,7 +22,9 @@ await runWorker('worker-persist', ({ config, log, metrics, redis, pool, topology
     deliverQueue: createQueue('im.deliver', redis, config, log, shard),
     fanoutQueue: createQueue('im.fanout', redis, config, log, shard),
     handOff: handOff({ connection: redis, config, shard, log }),
-    reclaim: (messages: Parameters<typeof reclaimDedupe>[2]) => reclaimDedupe(redis, shard, messages),
+    // A message's dedupe record lives in its conversation's shard; one of another shard (a job of
+    // the layout before a reshard) is not claimed here.
+    reclaim: (messages: Parameters<typeof reclaimDedupe>[2]) => reclaimDedupe(redis, shard, messages.filter((m) => topology.of(m.conversation).index === shard.index)),
     ...(config.hooks.after_send_url ? { hookQueue: createQueue('im.hook', redis, config, log, shard) } : {}),
   }));
   const workers = shards.map((shard, i) =>
