@@ -9,6 +9,7 @@ import { LEGACY_SERVICE, loadProtos, PROTO_DIR, V1_SERVICE } from '../../apps/in
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { randomUserBase, TEST_TOKEN, testRedis } from '../support/env';
 import { Fleet } from '../support/fleet';
+import { bearer, rejectsWith } from '../support/grpc';
 import { pythonGrpc } from '../support/python-grpc';
 import { waitFor } from '../support/wait';
 
@@ -33,20 +34,6 @@ describe('gRPC im.message.v1 end to end', () => {
   const group = u(50);
   const unknownUser = u(99);
 
-  const auth = (token = TEST_TOKEN) => {
-    const m = new grpc.Metadata();
-    m.set('authorization', `Bearer ${token}`);
-    return m;
-  };
-  const rejects = async (p: Promise<unknown>, code: grpc.status, details?: RegExp) => {
-    const err = (await p.then(
-      () => assert.fail('expected an error'),
-      (e: grpc.ServiceError) => e,
-    )) as grpc.ServiceError;
-    assert.equal(err.code, code, `${grpc.status[err.code]}: ${err.details}`);
-    if (details) assert.match(err.details, details);
-    return err;
-  };
 
   before(async () => {
     db = await createTestDatabase();
@@ -55,7 +42,7 @@ describe('gRPC im.message.v1 end to end', () => {
     const client = new pkg.im.message.v1.MessageService(`127.0.0.1:${fleet.grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client;
     clients.push(client);
     for (const method of Object.keys(pkg.im.message.v1.MessageService.service)) {
-      rpc[method] = (req, metadata = auth()) => new Promise((resolve, reject) => (client as any)[method](req, metadata, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))));
+      rpc[method] = (req, metadata = bearer()) => new Promise((resolve, reject) => (client as any)[method](req, metadata, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))));
     }
     sub = testRedis();
     sub.on('message', (channel: string, raw: string) => published.push({ channel, event: JSON.parse(raw) }));
@@ -80,7 +67,7 @@ describe('gRPC im.message.v1 end to end', () => {
     for (const service of ['', V1_SERVICE, LEGACY_SERVICE]) {
       assert.equal(await waitFor(`${service || 'the server'} SERVING`, async () => ((await check(service)).status === 'SERVING' ? 'SERVING' : undefined), 5000), 'SERVING', service);
     }
-    await rejects(check('im.message.v2.MessageService'), grpc.status.NOT_FOUND);
+    await rejectsWith(check('im.message.v2.MessageService'), grpc.status.NOT_FOUND);
 
     const reflection = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${fleet.grpcPort}`, grpc.credentials.createInsecure());
     clients.push(reflection);
@@ -112,16 +99,16 @@ describe('gRPC im.message.v1 end to end', () => {
     // The HTTP API sees what gRPC registered.
     assert.deepEqual((await fleet.api.get(`/v1/groups/${group}/members`)).body.members.sort(), [ann, bob, cid].sort());
 
-    const badName = await rejects(rpc.UpsertUser!({ user_id: u(5), name: '' }), grpc.status.INVALID_ARGUMENT, /name/);
+    const badName = await rejectsWith(rpc.UpsertUser!({ user_id: u(5), name: '' }), grpc.status.INVALID_ARGUMENT, /name/);
     assert.deepEqual(badName.metadata.get('im-error-code'), ['INVALID_ARGUMENT']);
     const http = await fleet.api.put(`/v1/users/${u(5)}`, { name: '' });
     assert.equal(badName.details, http.body.error.message, 'the same parser, the same message');
-    await rejects(rpc.UpsertUser!({ name: 'no id' }), grpc.status.INVALID_ARGUMENT, /user_id/);
-    await rejects(rpc.ChangeGroupMembers!({ group_id: group }), grpc.status.INVALID_ARGUMENT, /at least one/);
-    await rejects(rpc.ChangeGroupMembers!({ group_id: group, add: [bob], remove: [bob] }), grpc.status.INVALID_ARGUMENT, /both/);
-    await rejects(rpc.ChangeGroupMembers!({ group_id: group, add: [unknownUser] }), grpc.status.NOT_FOUND);
-    await rejects(rpc.ListGroupMembers!({ group_id: u(98) }), grpc.status.NOT_FOUND);
-    const noToken = await rejects(rpc.ListGroupMembers!({ group_id: group }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED, /bearer/);
+    await rejectsWith(rpc.UpsertUser!({ name: 'no id' }), grpc.status.INVALID_ARGUMENT, /user_id/);
+    await rejectsWith(rpc.ChangeGroupMembers!({ group_id: group }), grpc.status.INVALID_ARGUMENT, /at least one/);
+    await rejectsWith(rpc.ChangeGroupMembers!({ group_id: group, add: [bob], remove: [bob] }), grpc.status.INVALID_ARGUMENT, /both/);
+    await rejectsWith(rpc.ChangeGroupMembers!({ group_id: group, add: [unknownUser] }), grpc.status.NOT_FOUND);
+    await rejectsWith(rpc.ListGroupMembers!({ group_id: u(98) }), grpc.status.NOT_FOUND);
+    const noToken = await rejectsWith(rpc.ListGroupMembers!({ group_id: group }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED, /bearer/);
     assert.deepEqual(noToken.metadata.get('im-error-code'), ['UNAUTHENTICATED']);
   });
 
@@ -157,11 +144,11 @@ describe('gRPC im.message.v1 end to end', () => {
     assert.equal(r[4].error.code, 'INVALID_ARGUMENT');
     assert.match(r[4].error.message, /receiver_id/);
 
-    await rejects(rpc.SendBatch!({ messages: [] }), grpc.status.INVALID_ARGUMENT, /1 to 1000/);
-    await rejects(rpc.SendMessage!({ sender_id: ann, content: 'to nobody' }), grpc.status.INVALID_ARGUMENT, /receiver_id/);
-    await rejects(rpc.SendMessage!({ sender_id: ann, receiver_id: bob, content: 'x', message_type: 9 }), grpc.status.INVALID_ARGUMENT, /message_type/);
-    await rejects(rpc.SendGroupMessage!({ sender_id: eve, group_id: group, content: 'x' }), grpc.status.PERMISSION_DENIED, /not a member/);
-    const unknown = await rejects(rpc.SendMessage!({ sender_id: ann, receiver_id: unknownUser, content: 'x' }), grpc.status.NOT_FOUND, /receiver_id|not known/);
+    await rejectsWith(rpc.SendBatch!({ messages: [] }), grpc.status.INVALID_ARGUMENT, /1 to 1000/);
+    await rejectsWith(rpc.SendMessage!({ sender_id: ann, content: 'to nobody' }), grpc.status.INVALID_ARGUMENT, /receiver_id/);
+    await rejectsWith(rpc.SendMessage!({ sender_id: ann, receiver_id: bob, content: 'x', message_type: 9 }), grpc.status.INVALID_ARGUMENT, /message_type/);
+    await rejectsWith(rpc.SendGroupMessage!({ sender_id: eve, group_id: group, content: 'x' }), grpc.status.PERMISSION_DENIED, /not a member/);
+    const unknown = await rejectsWith(rpc.SendMessage!({ sender_id: ann, receiver_id: unknownUser, content: 'x' }), grpc.status.NOT_FOUND, /receiver_id|not known/);
     assert.deepEqual(unknown.metadata.get('im-error-reason'), ['UNKNOWN_USER']);
   });
 
@@ -184,12 +171,12 @@ describe('gRPC im.message.v1 end to end', () => {
     // ann is the sender, not a recipient: nothing changes.
     assert.deepEqual(await rpc.AckMessages!({ user_id: ann, message_ids: [single.message_id], status: 'ACK_STATUS_READ' }), { updated: 0 });
 
-    const noStatus = await rejects(rpc.AckMessages!({ user_id: bob, message_ids: [single.message_id] }), grpc.status.INVALID_ARGUMENT, /status/);
+    const noStatus = await rejectsWith(rpc.AckMessages!({ user_id: bob, message_ids: [single.message_id] }), grpc.status.INVALID_ARGUMENT, /status/);
     const http = await fleet.api.post('/v1/acks', { user_id: bob, message_ids: [single.message_id] });
     assert.equal(noStatus.details, http.body.error.message, 'the same parser, the same message');
-    await rejects(rpc.AckMessages!({ user_id: bob, message_ids: [], status: 'ACK_STATUS_READ' }), grpc.status.INVALID_ARGUMENT, /message_ids/);
-    await rejects(rpc.PullOfflineMessages!({ user_id: bob, limit: 1001 }), grpc.status.INVALID_ARGUMENT, /limit/);
-    await rejects(rpc.PullOfflineMessages!({ user_id: unknownUser }), grpc.status.NOT_FOUND);
+    await rejectsWith(rpc.AckMessages!({ user_id: bob, message_ids: [], status: 'ACK_STATUS_READ' }), grpc.status.INVALID_ARGUMENT, /message_ids/);
+    await rejectsWith(rpc.PullOfflineMessages!({ user_id: bob, limit: 1001 }), grpc.status.INVALID_ARGUMENT, /limit/);
+    await rejectsWith(rpc.PullOfflineMessages!({ user_id: unknownUser }), grpc.status.NOT_FOUND);
   });
 
   it('reads history, conversations and search, and recalls, as the HTTP read side does', async () => {
@@ -229,16 +216,16 @@ describe('gRPC im.message.v1 end to end', () => {
     const found = await rpc.SearchMessages!({ user_id: bob, keyword: '你好' });
     assert.deepEqual(found.messages.map((m: any) => m.message_id), [single.message_id]);
     assert.deepEqual((await rpc.SearchMessages!({ user_id: eve, keyword: '你好' })).messages, []);
-    const range = await rejects(rpc.SearchMessages!({ user_id: bob, keyword: 'x', start_time: 2000, end_time: 1000 }), grpc.status.INVALID_ARGUMENT, /end_time/);
+    const range = await rejectsWith(rpc.SearchMessages!({ user_id: bob, keyword: 'x', start_time: 2000, end_time: 1000 }), grpc.status.INVALID_ARGUMENT, /end_time/);
     assert.equal(range.details, (await fleet.api.get(`/v1/users/${bob}/search?keyword=x&start_time=2000&end_time=1000`)).body.error.message);
-    await rejects(rpc.SearchMessages!({ user_id: bob }), grpc.status.INVALID_ARGUMENT, /keyword/);
-    await rejects(rpc.GetHistory!({ user_id: bob }), grpc.status.INVALID_ARGUMENT, /exactly one of peer_id or group_id/);
-    await rejects(rpc.GetHistory!({ user_id: bob, peer_id: ann, group_id: group }), grpc.status.INVALID_ARGUMENT, /exactly one/);
-    await rejects(rpc.GetHistory!({ user_id: eve, group_id: group }), grpc.status.PERMISSION_DENIED);
-    await rejects(rpc.ListConversations!({ user_id: bob, limit: 201 }), grpc.status.INVALID_ARGUMENT, /limit/);
+    await rejectsWith(rpc.SearchMessages!({ user_id: bob }), grpc.status.INVALID_ARGUMENT, /keyword/);
+    await rejectsWith(rpc.GetHistory!({ user_id: bob }), grpc.status.INVALID_ARGUMENT, /exactly one of peer_id or group_id/);
+    await rejectsWith(rpc.GetHistory!({ user_id: bob, peer_id: ann, group_id: group }), grpc.status.INVALID_ARGUMENT, /exactly one/);
+    await rejectsWith(rpc.GetHistory!({ user_id: eve, group_id: group }), grpc.status.PERMISSION_DENIED);
+    await rejectsWith(rpc.ListConversations!({ user_id: bob, limit: 201 }), grpc.status.INVALID_ARGUMENT, /limit/);
 
-    await rejects(rpc.RecallMessage!({ message_id: groupSent.message_id, user_id: bob }), grpc.status.PERMISSION_DENIED, /only the sender/);
-    await rejects(rpc.RecallMessage!({ message_id: u(97), user_id: ann }), grpc.status.NOT_FOUND);
+    await rejectsWith(rpc.RecallMessage!({ message_id: groupSent.message_id, user_id: bob }), grpc.status.PERMISSION_DENIED, /only the sender/);
+    await rejectsWith(rpc.RecallMessage!({ message_id: u(97), user_id: ann }), grpc.status.NOT_FOUND);
     assert.deepEqual(await rpc.RecallMessage!({ message_id: groupSent.message_id, user_id: ann }), { deleted: true });
     const after = await rpc.GetHistory!({ user_id: cid, group_id: group });
     assert.deepEqual(after.messages.map((m: any) => m.seq), ['2']);
@@ -257,14 +244,14 @@ describe('gRPC im.message.v1 end to end', () => {
     await rpc.SetPresence!({ user_id: cid, gateway_id: 'gw-v1', ttl_s: 600 });
     await rpc.ClearPresence!({ user_id: cid });
     assert.equal(await gatewayOf(), undefined);
-    await rejects(rpc.SetPresence!({ user_id: cid, gateway_id: 'bad gateway!' }), grpc.status.INVALID_ARGUMENT, /gateway_id/);
-    await rejects(rpc.SetPresence!({ user_id: cid, gateway_id: 'gw', ttl_s: 86_401 }), grpc.status.INVALID_ARGUMENT, /ttl_s/);
+    await rejectsWith(rpc.SetPresence!({ user_id: cid, gateway_id: 'bad gateway!' }), grpc.status.INVALID_ARGUMENT, /gateway_id/);
+    await rejectsWith(rpc.SetPresence!({ user_id: cid, gateway_id: 'gw', ttl_s: 86_401 }), grpc.status.INVALID_ARGUMENT, /ttl_s/);
     assert.equal(await gatewayOf(), undefined, 'a refused heartbeat sets nothing');
 
     assert.deepEqual(await rpc.PublishNotification!({ content: 'maintenance at 22:00 🛠' }), {});
     const note = await waitFor('the notification', async () => published.find((p) => p.channel === 'system:notification'));
     assert.equal(note.event.content, 'maintenance at 22:00 🛠');
-    await rejects(rpc.PublishNotification!({ content: '' }), grpc.status.INVALID_ARGUMENT, /content/);
+    await rejectsWith(rpc.PublishNotification!({ content: '' }), grpc.status.INVALID_ARGUMENT, /content/);
     assert.equal(published.filter((p) => p.channel === 'system:notification').length, 1);
   });
 
@@ -296,9 +283,9 @@ describe('gRPC im.message.v1 end to end', () => {
     const s2 = await rpc.SearchMessages!({ user_id: bob, keyword: 'needle', limit: 1, cursor: s1.next_cursor });
     assert.deepEqual([s1.messages[0].content, s2.messages[0].content, s2.has_more], ['paging needle two', 'paging needle one', false]);
 
-    const wrongList = await rejects(rpc.ListConversations!({ user_id: bob, cursor: first.next_cursor }), grpc.status.INVALID_ARGUMENT, /cursor/);
+    const wrongList = await rejectsWith(rpc.ListConversations!({ user_id: bob, cursor: first.next_cursor }), grpc.status.INVALID_ARGUMENT, /cursor/);
     assert.deepEqual(wrongList.metadata.get('im-error-reason'), ['INVALID_CURSOR']);
-    await rejects(rpc.SearchMessages!({ user_id: bob, keyword: 'other', cursor: s1.next_cursor }), grpc.status.INVALID_ARGUMENT, /another user, group or query/);
+    await rejectsWith(rpc.SearchMessages!({ user_id: bob, keyword: 'other', cursor: s1.next_cursor }), grpc.status.INVALID_ARGUMENT, /another user, group or query/);
   });
 
   it('reports devices, syncs a device by cursor and removes it', async () => {
@@ -306,7 +293,7 @@ describe('gRPC im.message.v1 end to end', () => {
     const { devices } = await rpc.ListDevices!({ user_id: eve });
     const phone = devices.find((d: any) => d.device_id === 'eve-phone');
     assert.deepEqual([phone?.platform, phone?.online, phone?.gateway_id], ['ios', true, 'gw-dev']);
-    await rejects(rpc.SetPresence!({ user_id: eve, gateway_id: 'gw-dev', device_id: 'eve-phone', platform: 'fridge' }), grpc.status.INVALID_ARGUMENT, /platform/);
+    await rejectsWith(rpc.SetPresence!({ user_id: eve, gateway_id: 'gw-dev', device_id: 'eve-phone', platform: 'fridge' }), grpc.status.INVALID_ARGUMENT, /platform/);
     await rpc.ClearPresence!({ user_id: eve, device_id: 'eve-phone' });
 
     // eve's laptop was never online: a message to eve waits in its sync.
@@ -325,9 +312,9 @@ describe('gRPC im.message.v1 end to end', () => {
     assert.deepEqual(await rpc.AckMessages!({ user_id: eve, message_ids: [sent.message_id], status: 'ACK_STATUS_READ', device_id: 'eve-laptop' }), { updated: 1 });
 
     assert.deepEqual(await rpc.RemoveDevice!({ user_id: eve, device_id: 'eve-laptop' }), {});
-    const gone = await rejects(rpc.RemoveDevice!({ user_id: eve, device_id: 'eve-laptop' }), grpc.status.NOT_FOUND);
+    const gone = await rejectsWith(rpc.RemoveDevice!({ user_id: eve, device_id: 'eve-laptop' }), grpc.status.NOT_FOUND);
     assert.deepEqual(gone.metadata.get('im-error-reason'), ['UNKNOWN_DEVICE']);
-    await rejects(rpc.SyncDevice!({ user_id: eve, device_id: '' }), grpc.status.INVALID_ARGUMENT, /device_id/);
+    await rejectsWith(rpc.SyncDevice!({ user_id: eve, device_id: '' }), grpc.status.INVALID_ARGUMENT, /device_id/);
   });
 
   it('answers the Python grpcio client (reflection, health, every v1 RPC, the seed protocol)', async (t) => {

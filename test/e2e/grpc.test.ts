@@ -4,8 +4,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_STATUS, PROTO_FILE, PROTO_OPTIONS } from '../../apps/ingest-api/src/grpc/server';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { randomUserBase, TEST_TOKEN } from '../support/env';
+import { randomUserBase } from '../support/env';
 import { Fleet } from '../support/fleet';
+import { bearer, rejectsWith } from '../support/grpc';
 import { waitFor } from '../support/wait';
 
 type Call = (req: object, metadata?: grpc.Metadata) => Promise<any>;
@@ -19,20 +20,6 @@ describe('gRPC MessageService end to end', () => {
   const [ann, bob, cid, eve, spammer] = [1n, 2n, 3n, 4n, 5n].map((n) => String(base + n)) as [string, string, string, string, string];
   const group = String(base + 50n);
 
-  const auth = (token = TEST_TOKEN) => {
-    const m = new grpc.Metadata();
-    m.set('authorization', `Bearer ${token}`);
-    return m;
-  };
-  const rejects = async (p: Promise<unknown>, code: grpc.status, details?: RegExp) => {
-    const err = (await p.then(
-      () => assert.fail('expected an error'),
-      (e: grpc.ServiceError) => e,
-    )) as grpc.ServiceError;
-    assert.equal(err.code, code, `${grpc.status[err.code]}: ${err.details}`);
-    if (details) assert.match(err.details, details);
-    return err;
-  };
 
   before(async () => {
     db = await createTestDatabase();
@@ -44,7 +31,7 @@ describe('gRPC MessageService end to end', () => {
     client = new pkg.mpim.MessageService(`127.0.0.1:${fleet.grpcPort}`, grpc.credentials.createInsecure());
     const wrap =
       (method: string): Call =>
-      (req, metadata = auth()) =>
+      (req, metadata = bearer()) =>
         new Promise((resolve, reject) => (client as any)[method](req, metadata, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))));
     rpc = { SendMessage: wrap('SendMessage'), SendGroupMessage: wrap('SendGroupMessage'), PullOfflineMessage: wrap('PullOfflineMessage') };
   });
@@ -97,25 +84,25 @@ describe('gRPC MessageService end to end', () => {
   });
 
   it('maps every error to its gRPC status, with the contract code and reason in the trailers, and a pushback where a retry helps', async () => {
-    const noToken = await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x' }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED, /bearer/);
+    const noToken = await rejectsWith(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x' }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED, /bearer/);
     assert.deepEqual(noToken.metadata.get('im-error-code'), ['UNAUTHENTICATED']);
-    await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x' }, auth('not-the-token-0000000')), grpc.status.UNAUTHENTICATED);
-    const zero = await rejects(rpc.SendMessage({ sender_id: '0', receiver_id: bob, content: 'x' }), grpc.status.INVALID_ARGUMENT, /sender_id/);
+    await rejectsWith(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x' }, bearer('not-the-token-0000000')), grpc.status.UNAUTHENTICATED);
+    const zero = await rejectsWith(rpc.SendMessage({ sender_id: '0', receiver_id: bob, content: 'x' }), grpc.status.INVALID_ARGUMENT, /sender_id/);
     assert.deepEqual(zero.metadata.get('im-error-code'), ['INVALID_ARGUMENT']);
-    await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: '' }), grpc.status.INVALID_ARGUMENT, /content/);
-    await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x'.repeat(4097) }), grpc.status.INVALID_ARGUMENT, /4097/);
-    await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x', client_msg_id: 'bad id!' }), grpc.status.INVALID_ARGUMENT, /client_msg_id/);
+    await rejectsWith(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: '' }), grpc.status.INVALID_ARGUMENT, /content/);
+    await rejectsWith(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x'.repeat(4097) }), grpc.status.INVALID_ARGUMENT, /4097/);
+    await rejectsWith(rpc.SendMessage({ sender_id: ann, receiver_id: bob, content: 'x', client_msg_id: 'bad id!' }), grpc.status.INVALID_ARGUMENT, /client_msg_id/);
     assert.deepEqual(zero.metadata.get('im-error-reason'), ['INVALID_FIELD']);
-    const noUser = await rejects(rpc.SendMessage({ sender_id: ann, receiver_id: String(base + 99n), content: 'x' }), grpc.status.NOT_FOUND, /receiver_id/);
+    const noUser = await rejectsWith(rpc.SendMessage({ sender_id: ann, receiver_id: String(base + 99n), content: 'x' }), grpc.status.NOT_FOUND, /receiver_id/);
     assert.deepEqual(noUser.metadata.get('im-error-reason'), ['UNKNOWN_USER']);
-    const notMember = await rejects(rpc.SendGroupMessage({ sender_id: eve, group_id: group, content: 'x' }), grpc.status.PERMISSION_DENIED, /not a member/);
+    const notMember = await rejectsWith(rpc.SendGroupMessage({ sender_id: eve, group_id: group, content: 'x' }), grpc.status.PERMISSION_DENIED, /not a member/);
     assert.deepEqual(notMember.metadata.get('im-error-reason'), ['NOT_A_MEMBER']);
-    const noGroup = await rejects(rpc.SendGroupMessage({ sender_id: ann, group_id: String(base + 98n), content: 'x' }), grpc.status.NOT_FOUND);
+    const noGroup = await rejectsWith(rpc.SendGroupMessage({ sender_id: ann, group_id: String(base + 98n), content: 'x' }), grpc.status.NOT_FOUND);
     assert.deepEqual(noGroup.metadata.get('im-error-reason'), ['UNKNOWN_GROUP']);
     assert.deepEqual(noGroup.metadata.get('grpc-retry-pushback-ms'), [], 'no pushback on an error a retry cannot mend');
-    await rejects(rpc.PullOfflineMessage({ user_id: '0' }), grpc.status.INVALID_ARGUMENT, /user_id/);
-    await rejects(rpc.PullOfflineMessage({ user_id: bob, limit: 1001 }), grpc.status.INVALID_ARGUMENT, /limit/);
-    await rejects(rpc.PullOfflineMessage({ user_id: String(base + 97n) }), grpc.status.NOT_FOUND);
+    await rejectsWith(rpc.PullOfflineMessage({ user_id: '0' }), grpc.status.INVALID_ARGUMENT, /user_id/);
+    await rejectsWith(rpc.PullOfflineMessage({ user_id: bob, limit: 1001 }), grpc.status.INVALID_ARGUMENT, /limit/);
+    await rejectsWith(rpc.PullOfflineMessage({ user_id: String(base + 97n) }), grpc.status.NOT_FOUND);
     const limited = await waitFor('a rate-limited send', async () => {
       const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => rpc.SendMessage({ sender_id: spammer, receiver_id: ann, content: `spam ${i}` })));
       return results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
