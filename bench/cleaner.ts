@@ -3,12 +3,12 @@
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Job } from 'bullmq';
-import { devicesRepository, offlineRepository, partitionsRepository } from '@im/db';
+import { loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
-import { handleSweep } from '../apps/worker-cleaner/src/sweep.handler';
+import { handleSweep, sweepDeps } from '../apps/worker-cleaner/src/sweep.handler';
 import { createTestDatabase } from '../test/support/db';
-import { randomUserBase, TEST_TOKEN } from '../test/support/env';
+import { randomUserBase, TEST_TOKEN, testServers } from '../test/support/env';
 import { Fleet } from '../test/support/fleet';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' } }, allowPositionals: true });
@@ -74,19 +74,7 @@ try {
     await handleSweep(
       { task: 'sweep' },
       {
-        deps: {
-          offline: offlineRepository(db.pool),
-          devices: devicesRepository(db.pool),
-          inactiveDays: 30,
-          partitions: partitionsRepository(db.pool),
-          metrics,
-          ttlDays: 30,
-          maxOfflinePerDevice: 1000,
-          historyRetentionDays: 0,
-          monthsAhead: 3,
-          batchSize: 5000,
-          now: Date.now,
-        },
+        deps: sweepDeps(db.pool, loadConfig({ env: { REDIS_URL: testServers().redisUrl, MYSQL_URL: db.url, IM_API_TOKENS: TEST_TOKEN } }), metrics),
         log: createLogger('bench', 'warn'),
         attempt: 1,
         job: { updateProgress: async () => {} } as unknown as Job,

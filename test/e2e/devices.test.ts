@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { RowDataPacket } from 'mysql2/promise';
-import { devicesRepository, offlineRepository, partitionsRepository } from '@im/db';
+import { loadConfig } from '@im/config';
+import { devicesRepository } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMetrics } from '@im/metrics';
-import { handleSweep } from '../../apps/worker-cleaner/src/sweep.handler';
+import { handleSweep, sweepDeps } from '../../apps/worker-cleaner/src/sweep.handler';
 import type { TestDatabase } from '../support/db';
-import { randomUserBase } from '../support/env';
+import { randomUserBase, TEST_TOKEN, testServers } from '../support/env';
 import type { Fleet } from '../support/fleet';
 import { GatewaySimulator } from '../support/gateway';
 import { suiteFleet, type SuiteFleet } from '../support/suite-fleet';
@@ -228,19 +229,7 @@ describe('devices and per-device sync', () => {
     await handleSweep(
       { task: 'sweep' },
       {
-        deps: {
-          offline: offlineRepository(db.pool),
-          devices: devicesRepository(db.pool),
-          inactiveDays: 30,
-          partitions: partitionsRepository(db.pool),
-          metrics,
-          ttlDays: 30,
-          maxOfflinePerDevice: 1000,
-          historyRetentionDays: 0,
-          monthsAhead: 3,
-          batchSize: 5000,
-          now: Date.now,
-        },
+        deps: sweepDeps(db.pool, loadConfig({ env: { REDIS_URL: testServers().redisUrl, MYSQL_URL: db.url, IM_API_TOKENS: TEST_TOKEN } }), metrics),
         log: createLogger('devices-test', 'silent'),
         attempt: 1,
         job: { updateProgress: async () => {} } as unknown as Job,

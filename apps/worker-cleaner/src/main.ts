@@ -1,8 +1,8 @@
-import { devicesRepository, offlineRepository, partitionsRepository } from '@im/db';
+import { devicesRepository } from '@im/db';
 import { presence } from '@im/redis';
 import { createQueue, every, pipelineQueues, runWorker, sampleQueues, startWorker } from '@im/worker-kit';
 import { scheduleSweeps } from './schedule';
-import { handleSweep } from './sweep.handler';
+import { handleSweep, sweepDeps } from './sweep.handler';
 import { sampleStorage } from './storage-gauges';
 
 // A sweep every cleaner.interval_s (inactive devices, offline TTL and cap, history partitions), one at a time in the
@@ -10,8 +10,7 @@ import { sampleStorage } from './storage-gauges';
 await runWorker(
   'worker-cleaner',
   async ({ config, log, metrics, redis, pool, topology }) => {
-    const offline = offlineRepository(pool);
-    const partitions = partitionsRepository(pool);
+    const deps = sweepDeps(pool, config, metrics);
     const devices = devicesRepository(pool);
     const queue = createQueue('im.cleaner', redis, config, log, topology.shard(0));
     await scheduleSweeps(queue, config.cleaner.interval_s);
@@ -19,19 +18,7 @@ await runWorker(
       queue: 'im.cleaner',
       shard: topology.shard(0),
       handler: handleSweep,
-      deps: {
-        offline,
-        devices,
-        inactiveDays: config.devices.inactive_days,
-        partitions,
-        metrics,
-        ttlDays: config.message_limits.offline_message_ttl,
-        maxOfflinePerDevice: config.message_limits.max_offline_messages,
-        historyRetentionDays: config.cleaner.history_retention_days,
-        monthsAhead: 3,
-        batchSize: 5000,
-        now: Date.now,
-      },
+      deps,
       connection: redis,
       config,
       log,
@@ -39,7 +26,7 @@ await runWorker(
       concurrency: 1,
     });
     const sampled = pipelineQueues(redis, config, log, topology);
-    const stopStorageGauges = every(15_000, () => sampleStorage({ offline, partitions, devices, presence: presence(redis), redis, metrics }), (err) => log.debug({ err }, 'sampling failed'));
+    const stopStorageGauges = every(15_000, () => sampleStorage({ offline: deps.offline, partitions: deps.partitions, devices, presence: presence(redis), redis, metrics }), (err) => log.debug({ err }, 'sampling failed'));
     const stopQueueGauges = sampleQueues(sampled, metrics, (err) => log.debug({ err }, 'queue sampling failed'));
     return {
       workers: [worker],

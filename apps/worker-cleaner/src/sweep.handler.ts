@@ -1,7 +1,8 @@
-import type { DeviceRef, DevicesRepository, OfflineRepository, PartitionsRepository } from '@im/db';
+import type { Config } from '@im/config';
+import type { DeviceRef, DevicesRepository, OfflineRepository, PartitionsRepository, Pool } from '@im/db';
 import type { Metrics } from '@im/metrics';
 import type { Handler } from '@im/worker-kit';
-import { maintainPartitions } from '@im/db';
+import { devicesRepository, maintainPartitions, offlineRepository, partitionsRepository } from '@im/db';
 
 export interface SweepDeps {
   offline: OfflineRepository;
@@ -18,6 +19,23 @@ export interface SweepDeps {
   /** Rows per DELETE: small enough that no statement holds locks for long. */
   batchSize: number;
   now(): number;
+}
+
+/** A sweep's dependencies as worker-cleaner builds them: the repositories on `pool`, the limits of `config`. */
+export function sweepDeps(pool: Pool, config: Pick<Config, 'devices' | 'message_limits' | 'cleaner'>, metrics: Metrics): SweepDeps {
+  return {
+    offline: offlineRepository(pool),
+    devices: devicesRepository(pool),
+    inactiveDays: config.devices.inactive_days,
+    partitions: partitionsRepository(pool),
+    metrics,
+    ttlDays: config.message_limits.offline_message_ttl,
+    maxOfflinePerDevice: config.message_limits.max_offline_messages,
+    historyRetentionDays: config.cleaner.history_retention_days,
+    monthsAhead: 3,
+    batchSize: 5000,
+    now: Date.now,
+  };
 }
 
 const DAY_MS = 86_400_000;
